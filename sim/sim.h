@@ -1,0 +1,79 @@
+/* sim.h -- one simulation run: a keyed streaming job on a simulated cluster.
+ *
+ * sim_run builds the cluster and the job described by a sim_config (sim/config.h),
+ * drives them in virtual time until the sources are done and the job has drained,
+ * and fills a sim_result. It reads no clock and draws every random number from
+ * streams derived from (seed, run, component), so the same inputs give the same
+ * result byte for byte; two runs may proceed in one process at once (no globals).
+ *
+ * Ownership: sim_run allocates the arrays inside *out; sim_result_free releases
+ * them. */
+#ifndef SHARDSIM_SIM_SIM_H
+#define SHARDSIM_SIM_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/histogram.h"
+#include "core/metrics.h"
+#include "sim/config.h"
+
+/* One failure and what it cost, all times absolute virtual ns (0 = did not happen). */
+typedef struct sim_failover {
+    char kind[24];              /* "crash-worker", ... */
+    uint32_t target;            /* worker id, ... */
+    uint64_t fault_ns;          /* when the fault struck */
+    uint64_t detected_ns;       /* when the job manager noticed */
+    uint64_t restarted_ns;      /* when the restart strategy let the job restart */
+    uint64_t restored_ns;       /* when state was restored and processing resumed */
+    uint64_t caught_up_ns;      /* when the replay backlog was drained */
+    uint64_t bytes_restored;    /* state bytes read back from the checkpoint */
+    uint64_t records_replayed;  /* records processed again after the rewind */
+    uint64_t checkpoint_id;     /* the checkpoint restored from (0 = none: from scratch) */
+} sim_failover;
+
+/* One window of the time series (config window length). */
+typedef struct sim_window {
+    uint64_t start_ns;
+    uint64_t records_in;        /* emitted by the sources in the window */
+    uint64_t records_done;      /* finished by the keyed operator in the window */
+    uint64_t backlog;           /* records emitted but not yet done, at window end */
+    uint64_t p50_ns, p90_ns, p99_ns, p999_ns, max_ns; /* latency of records done in it */
+    uint8_t down;               /* 1 if the job was down (failed, restarting) in it */
+} sim_window;
+
+typedef struct sim_subtask_load {
+    uint64_t keys, records, state_bytes;
+    uint32_t worker;            /* where it ran at the end */
+} sim_subtask_load;
+
+typedef struct sim_result {
+    uint64_t trace_digest;      /* 64-bit hash of the ordered stream of processed events */
+    uint64_t source_digest;     /* hash of the source record stream (key, value, time) */
+    uint64_t events;            /* events processed */
+    uint64_t end_ns;            /* virtual time at the end */
+    uint64_t records_emitted;   /* distinct source records */
+    uint64_t records_processed; /* operator invocations, replays included */
+    uint64_t records_replayed;
+    double throughput_rps;      /* records_emitted / source duration */
+    hist latency;               /* end-to-end latency of every record's final processing */
+    metrics_balance keys_balance, records_balance, bytes_balance; /* at the end */
+    sim_subtask_load *subtasks; /* parallelism at the end */
+    uint32_t subtask_count;
+    sim_window *windows;
+    size_t window_count;
+    sim_failover *failovers;
+    size_t failover_count;
+    uint32_t checkpoints_completed;
+    uint64_t checkpoint_bytes;  /* size of the last completed checkpoint */
+    int exactly_once_ok;        /* 1: every key's state equals the failure-free fold */
+    char exactly_once_detail[256]; /* "ok" or the first keys that differ */
+} sim_result;
+
+/* Run one simulation. Returns 0 and fills *out, SS_EINVAL for a config that cannot
+ * run (message in err), or SS_ENOMEM. */
+int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out, char *err,
+            size_t errlen);
+void sim_result_free(sim_result *r);
+
+#endif

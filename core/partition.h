@@ -66,8 +66,9 @@ int part_scheme_known(const char *name);
 
 /* The default number of key groups for scheme at parallelism n:
  *   flink:  min(max(roundUpToPowerOfTwo(n + n/2), 128), 32768)  (Flink's default)
- *   maglev: the smallest prime >= 100*n
- *   others: 32768 (and at least n) */
+ *   maglev: the smallest prime >= 100*n (a given count is rounded up to a prime)
+ *   others: about 2048 per subtask: the power of two >= 2048*n, within [65536, 2^22]
+ *           (and at least n) */
 uint32_t part_default_groups(const char *scheme, uint32_t n);
 
 /* Flink's default max parallelism for an operator of parallelism n. */

@@ -1,0 +1,171 @@
+/* partition.c -- the partitioner object: scheme lookup, validation, key -> group,
+ * group -> subtask tables, rescaling and rescale plans. The families themselves live
+ * in part_<family>.c, each a const part_scheme. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/part_internal.h"
+
+#define DEFAULT_VNODES 1000
+#define DEFAULT_BOUND_C 1.25
+#define FLINK_MAX_GROUPS 32768u          /* Flink's UPPER_BOUND_MAX_PARALLELISM */
+#define MAX_GROUPS (1u << 26)            /* 256 MiB of owner table at most */
+
+static const part_scheme *const schemes[] = {
+    &part_modulo_scheme, &part_flink_scheme,  &part_jump_scheme,    &part_ring_scheme,
+    &part_rendezvous_scheme, &part_maglev_scheme, &part_bounded_scheme,
+};
+
+const char *const part_scheme_names[] = {"modulo", "flink",  "jump",    "ring",
+                                         "rendezvous", "maglev", "bounded", NULL};
+
+static const part_scheme *scheme_by_name(const char *name) {
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strcmp(schemes[i]->name, name) == 0)
+            return schemes[i];
+    return NULL;
+}
+
+int part_scheme_known(const char *name) { return scheme_by_name(name) != NULL; }
+
+/* About 2048 groups per subtask, so that whole-group granularity adds little to the
+ * randomness of the keys themselves: a power of two in [65536, 2^22]. */
+uint32_t part_default_groups_hashing(uint32_t n) {
+    uint64_t want = (uint64_t)n * 2048, groups = 65536;
+    while (groups < want && groups < (1u << 22))
+        groups <<= 1;
+    return groups < n ? n : (uint32_t)groups;
+}
+
+uint32_t part_default_groups(const char *scheme, uint32_t n) {
+    const part_scheme *s = scheme_by_name(scheme);
+    return s ? s->default_groups(n) : 0;
+}
+
+int part_create(const part_config *cfg, part **out) {
+    const part_scheme *s = scheme_by_name(cfg->scheme);
+    if (!s || cfg->parallelism == 0 || (cfg->bound_c != 0 && !(cfg->bound_c > 1.0)) ||
+        (cfg->hash != PART_HASH_CRC32C && cfg->hash != PART_HASH_MURMUR3))
+        return SS_EINVAL;
+    uint32_t groups = cfg->groups ? cfg->groups : s->default_groups(cfg->parallelism);
+    if (cfg->groups && s->fix_groups)
+        groups = s->fix_groups(cfg->groups);
+    if (groups < cfg->parallelism || groups > MAX_GROUPS ||
+        (s->flink_routing && groups > FLINK_MAX_GROUPS))
+        return SS_EINVAL;
+    part *p = calloc(1, sizeof *p);
+    if (!p)
+        return SS_ENOMEM;
+    p->scheme = s;
+    p->parallelism = cfg->parallelism;
+    p->groups = groups;
+    p->hash = cfg->hash;
+    p->vnodes = cfg->vnodes ? cfg->vnodes : DEFAULT_VNODES;
+    p->bound_c = cfg->bound_c != 0 ? cfg->bound_c : DEFAULT_BOUND_C;
+    p->owner = malloc((size_t)groups * sizeof *p->owner);
+    if (p->owner && cfg->group_weights) {
+        p->weights = malloc((size_t)groups * sizeof *p->weights);
+        if (p->weights)
+            memcpy(p->weights, cfg->group_weights, (size_t)groups * sizeof *p->weights);
+    }
+    int rc = (!p->owner || (cfg->group_weights && !p->weights)) ? SS_ENOMEM : s->build(p);
+    if (rc != 0) {
+        part_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void part_free(part *p) {
+    if (!p)
+        return;
+    free(p->owner);
+    free(p->weights);
+    free(p);
+}
+
+int part_rescaled(const part *p, uint32_t new_parallelism, part **out) {
+    part_config cfg = {
+        .scheme = p->scheme->name,
+        .parallelism = new_parallelism,
+        .groups = p->groups,
+        .hash = p->hash,
+        .vnodes = p->vnodes,
+        .bound_c = p->bound_c,
+        .group_weights = p->weights,
+    };
+    return part_create(&cfg, out);
+}
+
+uint32_t part_parallelism(const part *p) { return p->parallelism; }
+uint32_t part_groups(const part *p) { return p->groups; }
+const char *part_name(const part *p) { return p->scheme->name; }
+const uint32_t *part_owners(const part *p) { return p->owner; }
+
+static uint32_t byte_hash(const part *p, const void *key, size_t len) {
+    return p->hash == PART_HASH_MURMUR3 ? hash_murmur3_32(key, len, 0) : hash_crc32c(key, len);
+}
+
+uint32_t part_group_of_bytes(const part *p, const void *key, size_t len) {
+    if (p->scheme->flink_routing)
+        return part_flink_group(hash_java_string(key, len), p->groups);
+    return byte_hash(p, key, len) % p->groups;
+}
+
+uint32_t part_group_of_int(const part *p, int32_t key) {
+    if (p->scheme->flink_routing)
+        return part_flink_group(hash_java_int(key), p->groups);
+    uint32_t u = (uint32_t)key;
+    uint8_t le[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+    return byte_hash(p, le, 4) % p->groups;
+}
+
+uint32_t part_route_bytes(const part *p, const void *key, size_t len) {
+    return p->owner[part_group_of_bytes(p, key, len)];
+}
+
+uint32_t part_route_int(const part *p, int32_t key) {
+    return p->owner[part_group_of_int(p, key)];
+}
+
+int part_group_range(const part *p, uint32_t subtask, uint32_t *first, uint32_t *last) {
+    if (!p->scheme->flink_routing)
+        return SS_EUNSUPPORTED;
+    if (subtask >= p->parallelism)
+        return SS_EINVAL;
+    /* KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex */
+    uint64_t n = p->parallelism, m = p->groups;
+    *first = (uint32_t)((subtask * m + n - 1) / n);
+    *last = (uint32_t)(((subtask + 1) * m - 1) / n);
+    return 0;
+}
+
+int part_plan_rescale(const part *from, const part *to, part_plan *plan) {
+    plan->moves = NULL;
+    plan->count = 0;
+    if (from->groups != to->groups)
+        return SS_EINVAL;
+    uint32_t count = 0;
+    for (uint32_t g = 0; g < from->groups; g++)
+        count += from->owner[g] != to->owner[g];
+    if (count == 0)
+        return 0;
+    plan->moves = malloc((size_t)count * sizeof *plan->moves);
+    if (!plan->moves)
+        return SS_ENOMEM;
+    for (uint32_t g = 0; g < from->groups; g++)
+        if (from->owner[g] != to->owner[g])
+            plan->moves[plan->count++] = (part_move){g, from->owner[g], to->owner[g]};
+    return 0;
+}
+
+void part_plan_free(part_plan *plan) {
+    free(plan->moves);
+    plan->moves = NULL;
+    plan->count = 0;
+}

@@ -8,7 +8,7 @@
 #include "core/hash.h"
 #include "core/part_internal.h"
 
-#define DEFAULT_VNODES 1000
+#define DEFAULT_VNODES 2000
 #define DEFAULT_BOUND_C 1.25
 #define FLINK_MAX_GROUPS 32768u          /* Flink's UPPER_BOUND_MAX_PARALLELISM */
 #define MAX_GROUPS (1u << 26)            /* 256 MiB of owner table at most */

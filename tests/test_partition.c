@@ -226,9 +226,9 @@ static double ideal(uint32_t n) { return 1 + sqrt(2.0 * n * log((double)n) / KEY
 
 static void every_scheme_near_ideal_balance(void **state) {
     (void)state;
-    static const uint32_t ns[] = {8, 16, 100};
+    static const uint32_t ns[] = {4, 8, 16, 32, 64, 100, 128};
     for (size_t k = 0; part_scheme_names[k]; k++)
-        for (size_t j = 0; j < 3; j++) {
+        for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
             part *p = make(part_scheme_names[k], ns[j], 0);
             uint32_t *owner = route_all(p);
             double mm = max_over_mean(owner, ns[j]);

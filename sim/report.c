@@ -1,0 +1,157 @@
+/* report.c -- CSV files and summary lines of simulation runs; see report.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "sim/report.h"
+
+static double ns_to_s(uint64_t ns) { return (double)ns / 1e9; }
+static double ns_to_ms(uint64_t ns) { return (double)ns / 1e6; }
+
+/* Seconds since the fault, or -1 when the phase never happened. */
+static double phase_s(uint64_t at_ns) { return at_ns ? ns_to_s(at_ns) : -1.0; }
+
+uint64_t report_downtime_ns(const sim_failover *f) {
+    uint64_t end = f->restored_ns;
+    return end > f->fault_ns ? end - f->fault_ns : 0;
+}
+
+static FILE *open_in(const char *dir, const char *name) {
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return NULL;
+    return fopen(path, "w");
+}
+
+static int close_checked(FILE *f) {
+    int bad = ferror(f);
+    return (fclose(f) != 0 || bad) ? SS_EIO : 0;
+}
+
+static int write_timeseries(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "timeseries.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("t_s,records_in,records_done,backlog,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,down\n", f);
+    for (size_t i = 0; i < r->window_count; i++) {
+        const sim_window *w = &r->windows[i];
+        fprintf(f, "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f,%.6f,%u\n",
+                ns_to_s(w->start_ns), w->records_in, w->records_done, w->backlog,
+                ns_to_ms(w->p50_ns), ns_to_ms(w->p90_ns), ns_to_ms(w->p99_ns),
+                ns_to_ms(w->p999_ns), ns_to_ms(w->max_ns), (unsigned)w->down);
+    }
+    return close_checked(f);
+}
+
+static int write_subtasks(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "subtasks.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("subtask,worker,keys,records,state_bytes\n", f);
+    for (uint32_t i = 0; i < r->subtask_count; i++) {
+        const sim_subtask_load *s = &r->subtasks[i];
+        fprintf(f, "%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", i, s->worker, s->keys,
+                s->records, s->state_bytes);
+    }
+    return close_checked(f);
+}
+
+static int write_latency(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "latency.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("lo_ns,hi_ns,count,cumulative_fraction\n", f);
+    size_t index = 0;
+    uint64_t lo, hi, count, seen = 0;
+    while (hist_next_bucket(&r->latency, &index, &lo, &hi, &count)) {
+        seen += count;
+        fprintf(f, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f\n", lo, hi, count,
+                (double)seen / (double)r->latency.count);
+    }
+    return close_checked(f);
+}
+
+static int write_failovers(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "failovers.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("kind,target,fault_s,detected_s,restarted_s,restored_s,caught_up_s,detection_s,"
+          "downtime_s,bytes_restored,records_replayed,checkpoint_id\n",
+          f);
+    for (size_t i = 0; i < r->failover_count; i++) {
+        const sim_failover *x = &r->failovers[i];
+        double detection = x->detected_ns ? ns_to_s(x->detected_ns - x->fault_ns) : -1.0;
+        fprintf(f, "%s,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+                x->kind, x->target, ns_to_s(x->fault_ns), phase_s(x->detected_ns),
+                phase_s(x->restarted_ns), phase_s(x->restored_ns), phase_s(x->caught_up_ns),
+                detection, ns_to_s(report_downtime_ns(x)), x->bytes_restored,
+                x->records_replayed, x->checkpoint_id);
+    }
+    return close_checked(f);
+}
+
+int report_write_run(const char *dir, const sim_result *r) {
+    int rc = write_timeseries(dir, r);
+    if (rc == 0)
+        rc = write_subtasks(dir, r);
+    if (rc == 0)
+        rc = write_latency(dir, r);
+    if (rc == 0)
+        rc = write_failovers(dir, r);
+    return rc;
+}
+
+void report_runs_header(FILE *out, char *const *param_names, size_t param_count) {
+    fputs("run,repeat", out);
+    for (size_t i = 0; i < param_count; i++)
+        fprintf(out, ",%s", param_names[i]);
+    fputs(",seed,trace_digest,source_digest,events,records,records_processed,throughput_rps,"
+          "p50_ms,p90_ms,p99_ms,p999_ms,max_ms,keys_max_mean,records_max_mean,bytes_max_mean,"
+          "records_cov,records_jain,checkpoints,failures,downtime_s,records_replayed,"
+          "exactly_once\n",
+          out);
+}
+
+static uint64_t total_downtime_ns(const sim_result *r) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < r->failover_count; i++)
+        sum += report_downtime_ns(&r->failovers[i]);
+    return sum;
+}
+
+void report_runs_row(FILE *out, uint32_t run, uint32_t repeat, char *const *param_values,
+                     size_t param_count, uint64_t seed, const sim_result *r) {
+    fprintf(out, "%u,%u", run, repeat);
+    for (size_t i = 0; i < param_count; i++)
+        fprintf(out, ",%s", param_values[i]);
+    const hist *h = &r->latency;
+    fprintf(out,
+            ",%" PRIu64 ",%016" PRIx64 ",%016" PRIx64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+            ",%.1f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%zu,%.6f,%" PRIu64
+            ",%s\n",
+            seed, r->trace_digest, r->source_digest, r->events, r->records_emitted,
+            r->records_processed, r->throughput_rps, ns_to_ms(hist_quantile(h, 0.50)),
+            ns_to_ms(hist_quantile(h, 0.90)), ns_to_ms(hist_quantile(h, 0.99)),
+            ns_to_ms(hist_quantile(h, 0.999)), ns_to_ms(hist_quantile(h, 1.0)),
+            r->keys_balance.max_over_mean, r->records_balance.max_over_mean,
+            r->bytes_balance.max_over_mean, r->records_balance.cov, r->records_balance.jain,
+            r->checkpoints_completed, r->failover_count, ns_to_s(total_downtime_ns(r)),
+            r->records_replayed, r->exactly_once_ok ? "ok" : "FAILED");
+}
+
+void report_summary_line(FILE *out, uint32_t run, char *const *param_names,
+                         char *const *param_values, size_t param_count, const sim_result *r) {
+    fprintf(out, "run %u", run);
+    for (size_t i = 0; i < param_count; i++)
+        fprintf(out, " %s=%s", param_names[i], param_values[i]);
+    fprintf(out, ": %" PRIu64 " records, p50 %.3f ms, p99 %.3f ms, max/mean records %.3f",
+            r->records_emitted, ns_to_ms(hist_quantile(&r->latency, 0.5)),
+            ns_to_ms(hist_quantile(&r->latency, 0.99)), r->records_balance.max_over_mean);
+    if (r->failover_count)
+        fprintf(out, ", %zu failure(s), downtime %.2f s, replayed %" PRIu64, r->failover_count,
+                ns_to_s(total_downtime_ns(r)), r->records_replayed);
+    fprintf(out, ", exactly-once %s, digest %016" PRIx64 "\n", r->exactly_once_ok ? "ok" : "FAILED",
+            r->trace_digest);
+}

@@ -22,6 +22,11 @@ uint32_t hash_crc32c(const void *data, size_t len);
  * hash_crc32c_update(0, d, n), and update(update(0, a), b) == crc of a||b. */
 uint32_t hash_crc32c_update(uint32_t crc, const void *data, size_t len);
 
+/* CRC32C of `count` keys of key_len bytes each, stored back to back at keys:
+ * out[i] = hash_crc32c(keys + i * key_len, key_len). One call for many keys keeps the
+ * hardware path's dispatch out of the per-key cost. */
+void hash_crc32c_batch(const void *keys, size_t key_len, size_t count, uint32_t *out);
+
 /* The two paths, exposed for tests and benchmarks. hash_crc32c_hw must only be
  * called when hash_crc32c_hw_available() returns 1. */
 uint32_t hash_crc32c_sw(uint32_t crc, const void *data, size_t len);

@@ -115,7 +115,7 @@ uint32_t hash_crc32c_hw(uint32_t crc, const void *data, size_t len) {
 }
 
 /* Short keys: the aligned prologue and three-stream machinery only cost there. */
-__attribute__((target("sse4.2"))) static uint32_t hw_short(const uint8_t *p, size_t len) {
+__attribute__((target("sse4.2"))) static inline uint32_t hw_short(const uint8_t *p, size_t len) {
     uint64_t c = 0xFFFFFFFFu;
     while (len >= 8) {
         c = _mm_crc32_u64(c, load64le(p));
@@ -132,6 +132,12 @@ __attribute__((target("sse4.2"))) static uint32_t hw_short(const uint8_t *p, siz
     while (len--)
         c = _mm_crc32_u8((uint32_t)c, *p++);
     return ~(uint32_t)c;
+}
+
+__attribute__((target("sse4.2"))) static void hw_batch(const uint8_t *keys, size_t len,
+                                                        size_t count, uint32_t *out) {
+    for (size_t i = 0; i < count; i++)
+        out[i] = hw_short(keys + i * len, len);
 }
 #else
 int hash_crc32c_hw_available(void) { return 0; }
@@ -163,4 +169,16 @@ uint32_t hash_crc32c(const void *data, size_t len) {
         return len <= 64 ? hw_short(data, len) : hash_crc32c_hw(0, data, len);
 #endif
     return hash_crc32c_sw(0, data, len);
+}
+
+void hash_crc32c_batch(const void *keys, size_t key_len, size_t count, uint32_t *out) {
+    const uint8_t *k = keys;
+#if defined(__x86_64__)
+    if (key_len <= 64 && use_hw()) {
+        hw_batch(k, key_len, count, out);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < count; i++)
+        out[i] = hash_crc32c(k + i * key_len, key_len);
 }

@@ -29,6 +29,7 @@ struct part {
     double bound_c;
     uint64_t *weights; /* bounded only; NULL = 1 per group */
     uint32_t *owner;
+    uint64_t mod_magic; /* UINT64_MAX / groups + 1: x mod groups without a division */
 };
 
 extern const part_scheme part_modulo_scheme, part_flink_scheme, part_jump_scheme,

@@ -102,6 +102,12 @@ static inline uint32_t part_owner(const uint32_t *owners, uint32_t group) {
 uint32_t part_route_bytes(const part *p, const void *key, size_t len);
 uint32_t part_route_int(const part *p, int32_t key);
 
+/* Route `count` keys of key_len bytes each, stored back to back, as
+ * part_route_bytes would: subtasks[i] is the subtask of key i. Hashes a batch of keys
+ * at a time, which is how the simulator and the benchmarks route. */
+void part_route_batch(const part *p, const void *keys, size_t key_len, size_t count,
+                      uint32_t *subtasks);
+
 /* The contiguous key-group range [*first, *last] of a subtask for schemes that have
  * one (flink). Returns SS_EUNSUPPORTED for the others. */
 int part_group_range(const part *p, uint32_t subtask, uint32_t *first, uint32_t *last);

@@ -31,4 +31,8 @@ int config_set(sim_config *c, const char *key, const char *value, char *err, siz
 int config_check(const sim_config *c, char *err, size_t errlen);
 void config_free(sim_config *c);
 
+/* The INI text of a built-in scenario ("baseline": the same text as
+ * bench/scenarios/baseline.ini), or NULL. */
+const char *sim_builtin_scenario(const char *name);
+
 #endif

@@ -28,7 +28,7 @@ static void data_path(char *out, size_t size, const char *name) {
 }
 
 static int run(const char *args, const char *in, char **out, char **err) {
-    char cmd[8192];
+    char cmd[16384];
     snprintf(cmd, sizeof cmd, "'%s' %s", bin(), args);
     return tu_run(cmd, in, out, err);
 }

@@ -156,6 +156,10 @@ static void java_string_hash(void **state) {
         {"\xe0\x80\x80", 3, 65074269},
         {"\xf0\x90\x80" "A", 4, 2031588},
         {"\xf4\x8f\xbf\xbf", 4, 1803232},
+        /* long ASCII runs (the eight-at-a-time path), and one interrupted by UTF-8 */
+        {"The quick brown fox jumps over the lazy dog", 43, -609428141},
+        {"0123456789abcdef", 16, 285443752},
+        {"user-000000000042\xc3\xa9-x-0123456789ABCDEFG", 39, -1564084634},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(hash_java_string(cases[i].utf8, cases[i].len), cases[i].hash);

@@ -390,6 +390,38 @@ static void modulo_hash_choice(void **state) {
     part_free(c);
 }
 
+/* Batch routing agrees with one-at-a-time routing; the division-free modulo is exact
+ * for odd, prime and power-of-two group counts. */
+static void batch_and_modulo_exact(void **state) {
+    (void)state;
+    static const uint32_t groups[] = {1, 7, 128, 1009, 65536, 1000003, 1u << 26};
+    prng r;
+    prng_seed(&r, 5);
+    uint8_t key_bytes[300 * 12];
+    for (size_t i = 0; i < sizeof key_bytes; i++)
+        key_bytes[i] = (uint8_t)prng_next(&r);
+    for (size_t k = 0; part_scheme_names[k]; k++)
+        for (int hash = 0; hash < 2; hash++) {
+            part_config cfg = {.scheme = part_scheme_names[k], .parallelism = 5,
+                               .hash = (part_hash)hash};
+            part *p;
+            assert_int_equal(part_create(&cfg, &p), 0);
+            uint32_t out[300];
+            part_route_batch(p, key_bytes, 12, 300, out);
+            for (size_t i = 0; i < 300; i++)
+                assert_int_equal(out[i], part_route_bytes(p, key_bytes + 12 * i, 12));
+            part_free(p);
+        }
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        part *p = make("modulo", 1, groups[g]);
+        for (size_t i = 0; i < 300; i++)
+            assert_int_equal(part_group_of_bytes(p, key_bytes + 12 * i, 12),
+                             hash_crc32c(key_bytes + 12 * i, 12) % groups[g]);
+        assert_int_equal(part_group_of_bytes(p, "", 0), 0);
+        part_free(p);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(flink_reproduces_flink),
@@ -399,6 +431,7 @@ int main(void) {
         cmocka_unit_test(maglev_table_is_prime_and_even),
         cmocka_unit_test(modulo_hash_choice),
         cmocka_unit_test(plans_and_determinism),
+        cmocka_unit_test(batch_and_modulo_exact),
         cmocka_unit_test_setup_teardown(every_scheme_near_ideal_balance, make_keys, free_keys),
         cmocka_unit_test_setup_teardown(flink_sits_on_its_floor, make_keys, free_keys),
         cmocka_unit_test_setup_teardown(growth_movement, make_keys, free_keys),

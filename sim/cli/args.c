@@ -116,7 +116,7 @@ int args_parse_double(const char *text, double *value) {
 }
 
 int args_value_u64(args_state *a, uint64_t *value) {
-    const char *text;
+    const char *text = NULL;
     if (args_value(a, &text))
         return ARGS_ERROR;
     if (args_parse_u64(text, value))
@@ -125,7 +125,7 @@ int args_value_u64(args_state *a, uint64_t *value) {
 }
 
 int args_value_u32_range(args_state *a, uint32_t *value, uint32_t lo, uint32_t hi) {
-    const char *text;
+    const char *text = NULL;
     if (args_value(a, &text))
         return ARGS_ERROR;
     if (args_parse_u32(text, value) || *value < lo || *value > hi)
@@ -134,7 +134,7 @@ int args_value_u32_range(args_state *a, uint32_t *value, uint32_t lo, uint32_t h
 }
 
 int args_value_double_range(args_state *a, double *value, double lo, double hi) {
-    const char *text;
+    const char *text = NULL;
     if (args_value(a, &text))
         return ARGS_ERROR;
     if (args_parse_double(text, value) || *value < lo || *value > hi)

@@ -437,7 +437,7 @@ static int write_outputs(const options *o, const keyset *k, const row *rows, siz
 /* ---- options ---- */
 
 static int parse_zipf(args_state *a, options *o) {
-    const char *v;
+    const char *v = NULL;
     if (args_value(a, &v))
         return ARGS_ERROR;
     char buf[128];
@@ -453,7 +453,7 @@ static int parse_zipf(args_state *a, options *o) {
 }
 
 static int parse_rescale(args_state *a, options *o) {
-    const char *v;
+    const char *v = NULL;
     if (args_value(a, &v))
         return ARGS_ERROR;
     if ((v[0] != '+' && v[0] != '-') || args_parse_i32(v[0] == '+' ? v + 1 : v, &o->rescale) ||

@@ -28,7 +28,7 @@ static void usage(FILE *out) {
 /* Parse the options every partitioner-using command shares. 1 = it was one of them
  * (0 rc in *rc), 0 = not a partitioner option. */
 int cli_partitioner_option(args_state *a, part_config *cfg, int *key_int, int *rc) {
-    const char *v;
+    const char *v = NULL;
     *rc = 0;
     if (args_is(a, "--max-parallelism", NULL)) {
         *rc = args_value_u32_range(a, &cfg->groups, 1, 1u << 26);

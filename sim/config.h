@@ -18,9 +18,60 @@ typedef struct config_key {
     const char *help;
 } config_key;
 
-extern const config_key config_keys[]; /* terminated by {NULL} */
+/* The i-th documented key, in the README's order; NULL past the last. */
+const config_key *config_key_at(size_t i);
 
-typedef struct sim_config sim_config; /* defined below by the model's author */
+enum { SIM_KEYS_UNIFORM, SIM_KEYS_ZIPF, SIM_KEYS_HOTSET, SIM_KEYS_FILE };
+enum { SIM_DIST_CONSTANT, SIM_DIST_EXPONENTIAL, SIM_DIST_LOGNORMAL };
+enum { SIM_RESTART_FIXED, SIM_RESTART_EXPONENTIAL };
+enum { SIM_FAULT_CRASH_WORKER, SIM_FAULT_RESTART_WORKER, SIM_FAULT_RESCALE };
+
+#define SIM_MAX_FAULTS 32
+#define SIM_MAX_STEPS 32
+
+typedef struct sim_fault {
+    uint64_t at_ns;
+    int kind;          /* SIM_FAULT_* */
+    uint32_t target;   /* worker, or the new parallelism for a rescale */
+} sim_fault;
+
+/* One run's configuration. Times are kept in ns, sizes in bytes, rates per second;
+ * config_set converts from the documented units of each key. */
+typedef struct sim_config {
+    uint64_t duration_ns;
+    uint32_t workers, slots_per_worker, sources;
+    uint32_t parallelism, max_parallelism;
+    char partitioner[16];
+    int hash;                 /* part_hash */
+    uint32_t vnodes;
+    double bound_c;
+    int placement;            /* place_strategy */
+    int key_dist;             /* SIM_KEYS_* */
+    uint64_t keys;
+    double zipf_s, hot_keys_pct, hot_records_pct;
+    char key_file[512];
+    double rate;              /* records/s when no profile step applies */
+    uint32_t step_count;      /* rate profile: from step_at_ns[i] on, step_rate[i] */
+    uint64_t step_at_ns[SIM_MAX_STEPS];
+    double step_rate[SIM_MAX_STEPS];
+    uint32_t value_max;
+    int net_dist;
+    double net_latency_ns, net_sigma;
+    int service_dist;
+    double service_ns, service_sigma;
+    uint32_t queue_capacity;
+    uint64_t checkpoint_interval_ns;
+    double snapshot_bytes_per_s, restore_bytes_per_s;
+    uint64_t heartbeat_interval_ns, heartbeat_timeout_ns;
+    int restart_strategy;
+    uint64_t restart_delay_ns;
+    uint32_t fault_count;
+    sim_fault faults[SIM_MAX_FAULTS];
+    uint64_t window_ns;
+    char label[64];
+    int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
+    int debug_skip_replay;        /* test switch: restart at the failure point, no replay */
+} sim_config;
 
 void config_defaults(sim_config *c);
 /* Set one key from text. Returns 0, or SS_EINVAL with a message in err such as

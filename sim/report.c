@@ -150,7 +150,7 @@ void report_summary_line(FILE *out, uint32_t run, char *const *param_names,
             r->records_emitted, ns_to_ms(hist_quantile(&r->latency, 0.5)),
             ns_to_ms(hist_quantile(&r->latency, 0.99)), r->records_balance.max_over_mean);
     if (r->failover_count)
-        fprintf(out, ", %zu failure(s), downtime %.2f s, replayed %" PRIu64, r->failover_count,
+        fprintf(out, ", %zu failover(s), downtime %.2f s, replayed %" PRIu64, r->failover_count,
                 ns_to_s(total_downtime_ns(r)), r->records_replayed);
     fprintf(out, ", exactly-once %s, digest %016" PRIx64 "\n", r->exactly_once_ok ? "ok" : "FAILED",
             r->trace_digest);

@@ -15,6 +15,7 @@ static const command commands[] = {
     {"hash", cli_hash, "hash keys read from stdin (CRC32C, MurmurHash3, Java/Flink)"},
     {"route", cli_route, "route keys read from stdin to key groups and subtasks"},
     {"balance", cli_balance, "compare partitioners' balance and movement on a key set"},
+    {"run", cli_run, "run a scenario's simulations and write results and plots"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,533 @@
+/* cmd_run.c -- `shardsim run`: expand a scenario into runs, simulate each run (in J
+ * worker processes when --jobs J > 1), and write the result folder:
+ *
+ *   results/<scenario>/<UTC time>/     (or --out DIR), plus a `latest` link beside it
+ *     manifest.json   scenario text, version, seed, command line, runs
+ *     runs.csv        one row per run: its swept parameters and summary figures
+ *     run-NNN/        per-run CSVs (sim/report.h) and plots (results/run.gp)
+ *     sweep.png/svg   figures against the first swept parameter (sweeps only)
+ *
+ * The folder is built under a temporary name and renamed into place at the end, so an
+ * interrupted or rejected run leaves no partial result folder. Every file but the
+ * manifest's time and command line depends only on the scenario and the seed. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/error.h"
+#include "sim/cli/args.h"
+#include "sim/cli/cli.h"
+#include "sim/config.h"
+#include "sim/env_real.h"
+#include "sim/report.h"
+#include "sim/results.h"
+#include "sim/scenario.h"
+#include "sim/sim.h"
+#include "sim/version.h"
+
+#define MAX_OVERRIDES 64
+
+typedef struct run_options {
+    const char *scenario;    /* a path, a shipped scenario's name, or NULL = baseline */
+    const char *config;      /* -c NAME */
+    const char *runs;        /* --runs LIST */
+    const char *out;         /* --out DIR */
+    uint64_t seed;
+    int have_seed;
+    uint32_t jobs;
+    int quiet, no_plot;
+    const char *overrides[MAX_OVERRIDES];
+    size_t override_count;
+} run_options;
+
+/* Validation context for scenario_load: one config per run, rebuilt per run. */
+typedef struct check_ctx {
+    sim_config *cfg;
+    uint64_t seed;
+} check_ctx;
+
+static void usage(FILE *out) {
+    fputs("usage: shardsim run [SCENARIO] [-c CONFIG] [--runs LIST] [--seed S] [--out DIR]\n"
+          "                    [--jobs J] [--set KEY=VALUE]... [--quiet] [--no-plot]\n"
+          "       shardsim run --keys        list every scenario key, its unit and default\n\n"
+          "Runs every run of a scenario's sweep and writes results/<scenario>/<UTC time>/\n"
+          "(manifest.json, runs.csv, run-NNN/*.csv and plots) and a `latest` link.\n\n"
+          "  SCENARIO       an .ini file, or the name of a shipped scenario in bench/scenarios\n"
+          "                 (baseline, skew, rescale, failover, sweep-parallelism); default:\n"
+          "                 the built-in baseline\n"
+          "  -c CONFIG      the [Config CONFIG] section to run (default: [General])\n"
+          "  --runs LIST    only these run numbers, e.g. 0,3,5-7\n"
+          "  --seed S       master seed (default: the scenario's `seed`, else 1)\n"
+          "  --out DIR      write the result folder here instead\n"
+          "  --jobs J       run J runs at once in worker processes (default 1); the files\n"
+          "                 are the same for every J\n"
+          "  --set K=V      override a scenario key (repeatable; sweeps allowed)\n"
+          "  --quiet        no per-run summary lines\n"
+          "  --no-plot      skip the gnuplot figures\n",
+          out);
+}
+
+static void list_keys(void) {
+    printf("%-24s %-10s %-14s %s\n", "key", "unit", "default", "meaning");
+    printf("%-24s %-10s %-14s %s\n", "seed", "", "1", "master seed (--seed overrides)");
+    printf("%-24s %-10s %-14s %s\n", "repeat", "", "1", "runs per sweep combination");
+    const config_key *k;
+    for (size_t i = 0; (k = config_key_at(i)) != NULL; i++)
+        printf("%-24s %-10s %-14s %s\n", k->name, k->unit, k->default_text, k->help);
+}
+
+static int check_begin(void *ctx) {
+    check_ctx *c = ctx;
+    config_free(c->cfg);
+    config_defaults(c->cfg);
+    c->seed = 1;
+    return 0;
+}
+
+static int check_set(void *ctx, const char *key, const char *value, char *err, size_t errlen) {
+    check_ctx *c = ctx;
+    if (strcmp(key, "seed") == 0) {
+        if (args_parse_u64(value, &c->seed) != 0) {
+            snprintf(err, errlen, "seed: expected a whole number, got '%s'", value);
+            return SS_EINVAL;
+        }
+        return 0;
+    }
+    return config_set(c->cfg, key, value, err, errlen);
+}
+
+static int check_end(void *ctx, char *err, size_t errlen) {
+    check_ctx *c = ctx;
+    return config_check(c->cfg, err, errlen);
+}
+
+/* Build the config and seed of one run from its assignments. */
+static int build_run(const scenario_run *run, sim_config *cfg, uint64_t *seed, char *err,
+                     size_t errlen) {
+    check_ctx c = {cfg, 1};
+    config_defaults(cfg);
+    for (size_t i = 0; i < run->assign_count; i++) {
+        int rc = check_set(&c, run->assigns[i].key, run->assigns[i].value, err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+    *seed = c.seed;
+    return config_check(cfg, err, errlen);
+}
+
+/* Parse "0,3,5-7" into a selection mask over run_count runs. */
+static int parse_run_list(const char *text, size_t run_count, uint8_t *selected) {
+    const char *p = text;
+    while (*p) {
+        char *end;
+        errno = 0;
+        unsigned long long lo = strtoull(p, &end, 10), hi = lo;
+        if (end == p || errno || *p == '-')
+            return SS_EINVAL;
+        p = end;
+        if (*p == '-') {
+            const char *q = p + 1;
+            hi = strtoull(q, &end, 10);
+            if (end == q || errno || *q == '-')
+                return SS_EINVAL;
+            p = end;
+        }
+        if (lo > hi || hi >= run_count)
+            return SS_ERANGE;
+        for (unsigned long long i = lo; i <= hi; i++)
+            selected[i] = 1;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return SS_EINVAL;
+    }
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, run_options *o) {
+    memset(o, 0, sizeof *o);
+    o->jobs = 1;
+    args_state a;
+    args_init(&a, "run", argc, argv);
+    const char *value;
+    int rc;
+    while ((rc = args_next(&a)) == ARGS_FLAG || rc == ARGS_POSITIONAL) {
+        if (rc == ARGS_POSITIONAL) {
+            if (o->scenario)
+                return args_fail(&a, "unexpected argument '%s' (one scenario at most)",
+                                 args_current(&a));
+            o->scenario = args_current(&a);
+        } else if (args_is(&a, "--help", "-h")) {
+            usage(stdout);
+            return 1;
+        } else if (args_is(&a, "--keys", NULL)) {
+            list_keys();
+            return 1;
+        } else if (args_is(&a, "--config", "-c")) {
+            if (args_value(&a, &o->config) != 0)
+                return ARGS_ERROR;
+        } else if (args_is(&a, "--runs", NULL)) {
+            if (args_value(&a, &o->runs) != 0)
+                return ARGS_ERROR;
+        } else if (args_is(&a, "--out", NULL)) {
+            if (args_value(&a, &o->out) != 0)
+                return ARGS_ERROR;
+        } else if (args_is(&a, "--seed", NULL)) {
+            if (args_value_u64(&a, &o->seed) != 0)
+                return ARGS_ERROR;
+            o->have_seed = 1;
+        } else if (args_is(&a, "--jobs", "-j")) {
+            if (args_value_u32_range(&a, &o->jobs, 1, 256) != 0)
+                return ARGS_ERROR;
+        } else if (args_is(&a, "--set", NULL)) {
+            if (args_value(&a, &value) != 0)
+                return ARGS_ERROR;
+            if (o->override_count == MAX_OVERRIDES)
+                return args_fail(&a, "more than %d overrides", MAX_OVERRIDES);
+            o->overrides[o->override_count++] = value;
+        } else if (args_is(&a, "--quiet", "-q")) {
+            o->quiet = 1;
+        } else if (args_is(&a, "--no-plot", NULL)) {
+            o->no_plot = 1;
+        } else {
+            return args_unknown(&a);
+        }
+    }
+    return rc == ARGS_END ? 0 : ARGS_ERROR;
+}
+
+/* Find the scenario: a readable file, else bench/scenarios/NAME.ini in the data
+ * directory; NULL name means the built-in baseline. */
+static int resolve_scenario(const char *name, char *path, size_t size) {
+    if (name == NULL)
+        return 1; /* built-in */
+    if (access(name, R_OK) == 0) {
+        snprintf(path, size, "%s", name);
+        return 0;
+    }
+    if (strchr(name, '/') == NULL && strstr(name, ".ini") == NULL) {
+        snprintf(path, size, "%s/bench/scenarios/%s.ini", results_data_dir(), name);
+        if (access(path, R_OK) == 0)
+            return 0;
+        if (strcmp(name, "baseline") == 0)
+            return 1;
+    }
+    fprintf(stderr, "shardsim run: %s: no such scenario file (nor a shipped scenario of that "
+                    "name)\n",
+            name);
+    return -1;
+}
+
+/* The command that reproduces one run. */
+static void print_reproduce(const run_options *o, const scenario *s, uint32_t run,
+                            uint64_t seed) {
+    fprintf(stderr, "  reproduce: shardsim run %s", o->scenario ? o->scenario : "");
+    if (s->config)
+        fprintf(stderr, " -c %s", s->config);
+    fprintf(stderr, " --runs %u --seed %" PRIu64, run, seed);
+    for (size_t i = 0; i < o->override_count; i++)
+        fprintf(stderr, " --set '%s'", o->overrides[i]);
+    fputc('\n', stderr);
+}
+
+/* Simulate run `index` of s and write its folder and its summary files. Returns 0,
+ * 1 when the run failed a check (exactly-once) or could not run. */
+static int run_one(const run_options *o, const scenario *s, size_t index, const char *dir,
+                   int print_now) {
+    const scenario_run *run = &s->runs[index];
+    char err[512] = "", run_dir[4096], path[4096];
+    sim_config cfg;
+    uint64_t seed;
+    int failed = 0;
+    if (build_run(run, &cfg, &seed, err, sizeof err) != 0) {
+        config_free(&cfg);
+        fprintf(stderr, "shardsim run: run %u: %s\n", run->number, err);
+        return 1;
+    }
+    if (o->have_seed)
+        seed = o->seed;
+    snprintf(run_dir, sizeof run_dir, "%s/run-%03u", dir, run->number);
+    if (results_mkdir_p(run_dir) != 0) {
+        config_free(&cfg);
+        fprintf(stderr, "shardsim run: %s: cannot create: %s\n", run_dir, strerror(errno));
+        return 1;
+    }
+    sim_result r;
+    int rc = sim_run(&cfg, seed, run->number, &r, err, sizeof err);
+    config_free(&cfg);
+    if (rc != 0) {
+        fprintf(stderr, "shardsim run: run %u failed: %s\n", run->number, err);
+        print_reproduce(o, s, run->number, seed);
+        return 1;
+    }
+    char *names[64], *values[64];
+    size_t pc = run->param_count < 64 ? run->param_count : 64;
+    for (size_t i = 0; i < pc; i++) {
+        names[i] = run->params[i].name;
+        values[i] = run->params[i].value;
+    }
+    if (report_write_run(run_dir, &r) != 0)
+        failed = 1;
+    snprintf(path, sizeof path, "%s/row.csv", run_dir);
+    FILE *f = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/summary.txt", run_dir);
+    FILE *g = fopen(path, "w");
+    if (f && g) {
+        report_runs_row(f, run->number, run->repeat, values, pc, seed, &r);
+        report_summary_line(g, run->number, names, values, pc, &r);
+    } else {
+        failed = 1;
+    }
+    if (f && fclose(f) != 0)
+        failed = 1;
+    if (g && fclose(g) != 0)
+        failed = 1;
+    if (print_now && !o->quiet)
+        report_summary_line(stdout, run->number, names, values, pc, &r);
+    if (!r.exactly_once_ok) {
+        fprintf(stderr, "shardsim run: run %u: exactly-once violated: %s\n", run->number,
+                r.exactly_once_detail);
+        print_reproduce(o, s, run->number, seed);
+        failed = 1;
+    }
+    sim_result_free(&r);
+    return failed;
+}
+
+static void progress(size_t done, size_t total) {
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r[%zu/%zu runs]%s", done, total, done == total ? "\n" : "");
+}
+
+/* Run the selected runs, J at a time in worker processes (J = 1: in this process).
+ * Worker k takes the k-th, (k+J)-th, ... selected runs. Returns the number failed. */
+static size_t run_all(const run_options *o, const scenario *s, const uint8_t *selected,
+                      const char *dir) {
+    size_t total = 0, done = 0, failed = 0;
+    for (size_t i = 0; i < s->run_count; i++)
+        total += selected[i];
+    if (o->jobs == 1) {
+        for (size_t i = 0; i < s->run_count; i++)
+            if (selected[i]) {
+                failed += (size_t)run_one(o, s, i, dir, 1);
+                progress(++done, total);
+            }
+        return failed;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pids[256];
+    uint32_t started = 0;
+    for (uint32_t k = 0; k < o->jobs; k++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            size_t nth = 0, bad = 0;
+            for (size_t i = 0; i < s->run_count; i++)
+                if (selected[i] && nth++ % o->jobs == k)
+                    bad += (size_t)run_one(o, s, i, dir, 0);
+            fflush(NULL);
+            _exit(bad ? 1 : 0);
+        }
+        if (pid < 0) {
+            fprintf(stderr, "shardsim run: fork: %s\n", strerror(errno));
+            failed++;
+            break;
+        }
+        pids[started++] = pid;
+    }
+    for (uint32_t k = 0; k < started; k++) {
+        int status;
+        while (waitpid(pids[k], &status, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            failed++;
+        progress(++done < total ? done : total, total);
+    }
+    /* Summaries in run order, whatever order the workers finished in. */
+    if (!o->quiet)
+        for (size_t i = 0; i < s->run_count; i++)
+            if (selected[i]) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/run-%03u/summary.txt", dir, s->runs[i].number);
+                results_copy_file_to(path, stdout);
+            }
+    return failed;
+}
+
+/* runs.csv from the per-run rows, in run order; the per-run row files are removed. */
+static int write_runs_csv(const scenario *s, const uint8_t *selected, const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return SS_EIO;
+    report_runs_header(out, s->param_names, s->param_name_count);
+    for (size_t i = 0; i < s->run_count; i++) {
+        if (!selected[i])
+            continue;
+        char row[4096];
+        snprintf(row, sizeof row, "%s/run-%03u/row.csv", dir, s->runs[i].number);
+        results_copy_file_to(row, out);
+        remove(row);
+        snprintf(row, sizeof row, "%s/run-%03u/summary.txt", dir, s->runs[i].number);
+        remove(row);
+    }
+    return fclose(out) == 0 ? 0 : SS_EIO;
+}
+
+static int write_manifest(const run_options *o, const scenario *s, int argc, char **argv,
+                          const char *dir, uint64_t seed) {
+    char stamp[32] = "";
+    env_real_utc_stamp(stamp, sizeof stamp, 1);
+    json_t *m = json_object();
+    json_t *cmd = json_array();
+    json_array_append_new(cmd, json_string("shardsim"));
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cmd, json_string(argv[i]));
+    json_t *params = json_array();
+    for (size_t i = 0; i < s->param_name_count; i++)
+        json_array_append_new(params, json_string(s->param_names[i]));
+    json_object_set_new(m, "shardsim_version", json_string(sim_version()));
+    json_object_set_new(m, "scenario", json_string(s->name));
+    json_object_set_new(m, "config", s->config ? json_string(s->config) : json_null());
+    json_object_set_new(m, "scenario_path", s->path ? json_string(s->path) : json_null());
+    json_object_set_new(m, "scenario_text", json_string(s->text ? s->text : ""));
+    json_object_set_new(m, "seed", o->have_seed ? json_integer((json_int_t)seed) : json_null());
+    json_object_set_new(m, "runs", json_integer((json_int_t)s->run_count));
+    json_object_set_new(m, "parameters", params);
+    json_object_set_new(m, "command_line", cmd);
+    json_object_set_new(m, "created_utc", json_string(stamp));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    int rc = json_dump_file(m, path, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : SS_EIO;
+    json_decref(m);
+    return rc;
+}
+
+static void plot_all(const scenario *s, const uint8_t *selected, const char *dir) {
+    char run_dir[4096], vars[8192];
+    size_t warned = 0;
+    for (size_t i = 0; i < s->run_count; i++) {
+        if (!selected[i])
+            continue;
+        snprintf(run_dir, sizeof run_dir, "%s/run-%03u", dir, s->runs[i].number);
+        snprintf(vars, sizeof vars, "dir='%s'; name='%s run %u'", run_dir, s->name,
+                 s->runs[i].number);
+        if (results_gnuplot("run.gp", vars) != 0 && !warned++)
+            fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
+    }
+    if (s->param_name_count > 0) {
+        snprintf(vars, sizeof vars, "dir='%s'; name='%s'; param='%s'", dir, s->name,
+                 s->param_names[0]);
+        if (results_gnuplot("sweep.gp", vars) != 0 && !warned++)
+            fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
+    }
+}
+
+/* Choose the final folder and make its parent. *link_dir receives the folder in which
+ * a `latest` link is to be made ("" for --out). */
+static int choose_folder(const run_options *o, const scenario *s, char *final, size_t size,
+                         char *link_dir, size_t link_size) {
+    link_dir[0] = '\0';
+    if (o->out) {
+        snprintf(final, size, "%s", o->out);
+    } else {
+        char stamp[32];
+        if (env_real_utc_stamp(stamp, sizeof stamp, 0) != 0)
+            return SS_EIO;
+        snprintf(link_dir, link_size, "results/%s%s%s", s->name, s->config ? "-" : "",
+                 s->config ? s->config : "");
+        snprintf(final, size, "%s/%s", link_dir, stamp);
+    }
+    return results_mkdir_parent(final);
+}
+
+int cli_run(int argc, char **argv) {
+    run_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+
+    char path[4096], err[1024] = "";
+    int builtin = resolve_scenario(o.scenario, path, sizeof path);
+    if (builtin < 0)
+        return 2;
+    sim_config scratch;
+    config_defaults(&scratch);
+    check_ctx ctx = {&scratch, 1};
+    scenario_hooks hooks = {&ctx, check_begin, check_set, check_end};
+    scenario *s = NULL;
+    if (builtin)
+        rc = scenario_load_string("baseline", sim_builtin_scenario("baseline"), o.config,
+                                  o.overrides, o.override_count, &hooks, &s, err, sizeof err);
+    else
+        rc = scenario_load_file(path, o.config, o.overrides, o.override_count, &hooks, &s, err,
+                                sizeof err);
+    config_free(&scratch);
+    if (rc != 0) {
+        fprintf(stderr, "shardsim run: %s\n", err);
+        return 2;
+    }
+    uint8_t *selected = calloc(s->run_count ? s->run_count : 1, 1);
+    if (!selected) {
+        scenario_free(s);
+        return 2;
+    }
+    if (o.runs) {
+        if (parse_run_list(o.runs, s->run_count, selected) != 0) {
+            fprintf(stderr, "shardsim run: --runs: '%s' is not a list of run numbers below %zu\n",
+                    o.runs, s->run_count);
+            free(selected);
+            scenario_free(s);
+            return 2;
+        }
+    } else {
+        memset(selected, 1, s->run_count);
+    }
+
+    char final[4096], tmp[4200], link_dir[4096];
+    if (choose_folder(&o, s, final, sizeof final, link_dir, sizeof link_dir) != 0) {
+        fprintf(stderr, "shardsim run: %s: cannot create the result folder: %s\n", final,
+                strerror(errno));
+        free(selected);
+        scenario_free(s);
+        return 2;
+    }
+    snprintf(tmp, sizeof tmp, "%s.partial-%ld", final, (long)getpid());
+    if (mkdir(tmp, 0777) != 0) {
+        fprintf(stderr, "shardsim run: %s: %s\n", tmp, strerror(errno));
+        free(selected);
+        scenario_free(s);
+        return 2;
+    }
+    size_t failed = run_all(&o, s, selected, tmp);
+    int io = write_runs_csv(s, selected, tmp);
+    if (io == 0)
+        io = write_manifest(&o, s, argc - 1, argv + 1, tmp, o.seed);
+    if (io == 0 && !o.no_plot)
+        plot_all(s, selected, tmp);
+    if (io == 0)
+        io = results_replace_dir(tmp, final);
+    if (io != 0) {
+        fprintf(stderr, "shardsim run: %s: could not write the results\n", final);
+        results_remove_tree(tmp);
+        free(selected);
+        scenario_free(s);
+        return 2;
+    }
+    if (link_dir[0])
+        results_link_latest(link_dir, final);
+    if (!o.quiet)
+        printf("results: %s/ (runs.csv, manifest.json, run-NNN/*.csv and plots)\n", final);
+    free(selected);
+    scenario_free(s);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,349 @@
+/* config.c -- the scenario keys: their units, defaults, parsing and checks; and the
+ * built-in baseline scenario. One table describes every key, so the README, `shardsim
+ * run --keys` and the parser cannot disagree. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/partition.h"
+#include "core/place.h"
+#include "sim/config.h"
+
+typedef enum value_kind {
+    K_U32,     /* whole number into a uint32_t */
+    K_U64,     /* whole number into a uint64_t */
+    K_SECONDS, /* seconds (decimal) into uint64 ns */
+    K_MICROS,  /* microseconds (decimal) into double ns */
+    K_DOUBLE,  /* decimal */
+    K_MBPS,    /* MB/s into double bytes/s */
+    K_STRING,  /* text into a char array */
+    K_SPECIAL  /* parsed by its own function */
+} value_kind;
+
+typedef struct key_spec {
+    config_key doc;
+    value_kind kind;
+    size_t offset, size; /* size: of a K_STRING array */
+    double min, max;
+    int (*parse)(sim_config *c, const char *value, char *err, size_t errlen);
+} key_spec;
+
+static int parse_partitioner(sim_config *c, const char *v, char *err, size_t n);
+static int parse_hash(sim_config *c, const char *v, char *err, size_t n);
+static int parse_placement(sim_config *c, const char *v, char *err, size_t n);
+static int parse_key_dist(sim_config *c, const char *v, char *err, size_t n);
+static int parse_net_dist(sim_config *c, const char *v, char *err, size_t n);
+static int parse_service_dist(sim_config *c, const char *v, char *err, size_t n);
+static int parse_restart(sim_config *c, const char *v, char *err, size_t n);
+static int parse_profile(sim_config *c, const char *v, char *err, size_t n);
+static int parse_faults(sim_config *c, const char *v, char *err, size_t n);
+
+#define AT(field) offsetof(sim_config, field)
+#define DOC(name, unit, def, help) {name, unit, def, help}
+
+static const key_spec specs[] = {
+    {DOC("duration_s", "s", "60", "how long the sources emit"), K_SECONDS, AT(duration_ns), 0, 0.001, 1e6, NULL},
+    {DOC("workers", "", "4", "worker nodes (task managers)"), K_U32, AT(workers), 0, 1, 10000, NULL},
+    {DOC("slots_per_worker", "", "4", "task slots per worker"), K_U32, AT(slots_per_worker), 0, 1, 10000, NULL},
+    {DOC("sources", "", "4", "source subtasks, placed round-robin on workers"), K_U32, AT(sources), 0, 1, 10000, NULL},
+    {DOC("parallelism", "", "8", "keyed operator parallelism N"), K_U32, AT(parallelism), 0, 1, 100000, NULL},
+    {DOC("max_parallelism", "", "0", "key groups P (0: the partitioner's default)"), K_U32, AT(max_parallelism), 0, 0, 1 << 26, NULL},
+    {DOC("partitioner", "", "flink", "modulo, flink, jump, ring, rendezvous, maglev, bounded"), K_SPECIAL, 0, 0, 0, 0, parse_partitioner},
+    {DOC("hash", "", "crc32c", "byte hash of the non-flink partitioners: crc32c or murmur3"), K_SPECIAL, 0, 0, 0, 0, parse_hash},
+    {DOC("vnodes", "", "2000", "ring/bounded points per subtask"), K_U32, AT(vnodes), 0, 1, 100000, NULL},
+    {DOC("bound_c", "", "1.25", "bounded: load bound factor c > 1"), K_DOUBLE, AT(bound_c), 0, 1.000001, 100, NULL},
+    {DOC("placement", "", "spread", "round-robin, random, hash, first-fit, spread"), K_SPECIAL, 0, 0, 0, 0, parse_placement},
+    {DOC("key_dist", "", "uniform", "uniform, zipf, hotset or file"), K_SPECIAL, 0, 0, 0, 0, parse_key_dist},
+    {DOC("keys", "", "100000", "distinct keys (uniform, zipf, hotset)"), K_U64, AT(keys), 0, 1, 1e8, NULL},
+    {DOC("zipf_s", "", "1.1", "Zipf exponent s > 0"), K_DOUBLE, AT(zipf_s), 0, 1e-6, 20, NULL},
+    {DOC("hot_keys_pct", "%", "1", "hotset: share of keys that are hot"), K_DOUBLE, AT(hot_keys_pct), 0, 1e-6, 100, NULL},
+    {DOC("hot_records_pct", "%", "90", "hotset: share of records on hot keys"), K_DOUBLE, AT(hot_records_pct), 0, 0, 100, NULL},
+    {DOC("key_file", "", "", "file: one key a line; records draw lines uniformly"), K_STRING, AT(key_file), sizeof(((sim_config *)0)->key_file), 0, 0, NULL},
+    {DOC("rate", "records/s", "100000", "source rate, all sources together"), K_DOUBLE, AT(rate), 0, 1, 1e9, NULL},
+    {DOC("rate_profile", "s:records/s", "", "steps, e.g. 0:1e5,30:2e5,40:1e5"), K_SPECIAL, 0, 0, 0, 0, parse_profile},
+    {DOC("value_max", "", "1000", "record values are uniform in [0, value_max)"), K_U32, AT(value_max), 0, 1, 1e9, NULL},
+    {DOC("net_latency_dist", "", "lognormal", "constant, exponential or lognormal"), K_SPECIAL, 0, 0, 0, 0, parse_net_dist},
+    {DOC("net_latency_us", "us", "200", "mean network latency between workers"), K_MICROS, AT(net_latency_ns), 0, 0, 1e9, NULL},
+    {DOC("net_latency_sigma", "", "0.5", "lognormal sigma of the network latency"), K_DOUBLE, AT(net_sigma), 0, 0, 10, NULL},
+    {DOC("service_dist", "", "exponential", "constant, exponential or lognormal"), K_SPECIAL, 0, 0, 0, 0, parse_service_dist},
+    {DOC("service_us", "us", "5", "mean time a subtask spends on a record"), K_MICROS, AT(service_ns), 0, 0.001, 1e9, NULL},
+    {DOC("service_sigma", "", "0.5", "lognormal sigma of the service time"), K_DOUBLE, AT(service_sigma), 0, 0, 10, NULL},
+    {DOC("queue_capacity", "records", "10000", "subtask input queue; full = backpressure"), K_U32, AT(queue_capacity), 0, 1, 1e7, NULL},
+    {DOC("checkpoint_interval_s", "s", "10", "time between checkpoints (0: none)"), K_SECONDS, AT(checkpoint_interval_ns), 0, 0, 1e6, NULL},
+    {DOC("snapshot_mbps", "MB/s", "100", "snapshot write bandwidth per subtask"), K_MBPS, AT(snapshot_bytes_per_s), 0, 1e-3, 1e6, NULL},
+    {DOC("restore_mbps", "MB/s", "100", "restore and state-move bandwidth per subtask"), K_MBPS, AT(restore_bytes_per_s), 0, 1e-3, 1e6, NULL},
+    {DOC("heartbeat_interval_s", "s", "10", "job manager heartbeat period (Flink default)"), K_SECONDS, AT(heartbeat_interval_ns), 0, 0.001, 1e5, NULL},
+    {DOC("heartbeat_timeout_s", "s", "50", "heartbeat timeout (Flink default)"), K_SECONDS, AT(heartbeat_timeout_ns), 0, 0.001, 1e5, NULL},
+    {DOC("restart_strategy", "", "fixed", "fixed (delay) or exponential (1s, x1.5, 60s max, jitter 0.1)"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
+    {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
+    {DOC("faults", "", "", "schedule: 'T crash-worker W; T restart-worker W; T rescale N' (T in s)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("window_s", "s", "1", "time-series window"), K_SECONDS, AT(window_ns), 0, 0.001, 1e5, NULL},
+    {DOC("label", "", "", "free text carried into the results"), K_STRING, AT(label), sizeof(((sim_config *)0)->label), 0, 0, NULL},
+    {DOC("debug_corrupt_checkpoint", "", "0", "test switch: corrupt the first checkpoint blob"), K_U32, AT(debug_corrupt_checkpoint), 0, 0, 1, NULL},
+    {DOC("debug_skip_replay", "", "0", "test switch: restart without rewinding the sources"), K_U32, AT(debug_skip_replay), 0, 0, 1, NULL},
+};
+
+#define SPEC_COUNT (sizeof specs / sizeof specs[0])
+
+const config_key *config_key_at(size_t i) { return i < SPEC_COUNT ? &specs[i].doc : NULL; }
+
+static void error(char *err, size_t n, const char *key, const char *what, const char *value) {
+    snprintf(err, n, "%s: %s, got '%s'", key, what, value);
+}
+
+static int name_in(const char *v, const char *const *names) {
+    for (int i = 0; names[i]; i++)
+        if (strcmp(v, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_partitioner(sim_config *c, const char *v, char *err, size_t n) {
+    if (!part_scheme_known(v)) {
+        error(err, n, "partitioner", "expected modulo, flink, jump, ring, rendezvous, maglev or bounded", v);
+        return SS_EINVAL;
+    }
+    snprintf(c->partitioner, sizeof c->partitioner, "%s", v);
+    return 0;
+}
+
+static int parse_enum(int *out, const char *key, const char *v, const char *const *names,
+                      const char *expect, char *err, size_t n) {
+    int i = name_in(v, names);
+    if (i < 0) {
+        error(err, n, key, expect, v);
+        return SS_EINVAL;
+    }
+    *out = i;
+    return 0;
+}
+
+static int parse_hash(sim_config *c, const char *v, char *err, size_t n) {
+    static const char *const names[] = {"crc32c", "murmur3", NULL};
+    return parse_enum(&c->hash, "hash", v, names, "expected crc32c or murmur3", err, n);
+}
+
+static int parse_placement(sim_config *c, const char *v, char *err, size_t n) {
+    return parse_enum(&c->placement, "placement", v, place_strategy_names,
+                      "expected round-robin, random, hash, first-fit or spread", err, n);
+}
+
+static int parse_key_dist(sim_config *c, const char *v, char *err, size_t n) {
+    static const char *const names[] = {"uniform", "zipf", "hotset", "file", NULL};
+    return parse_enum(&c->key_dist, "key_dist", v, names, "expected uniform, zipf, hotset or file",
+                      err, n);
+}
+
+static const char *const dist_names[] = {"constant", "exponential", "lognormal", NULL};
+
+static int parse_net_dist(sim_config *c, const char *v, char *err, size_t n) {
+    return parse_enum(&c->net_dist, "net_latency_dist", v, dist_names,
+                      "expected constant, exponential or lognormal", err, n);
+}
+
+static int parse_service_dist(sim_config *c, const char *v, char *err, size_t n) {
+    return parse_enum(&c->service_dist, "service_dist", v, dist_names,
+                      "expected constant, exponential or lognormal", err, n);
+}
+
+static int parse_restart(sim_config *c, const char *v, char *err, size_t n) {
+    static const char *const names[] = {"fixed", "exponential", NULL};
+    return parse_enum(&c->restart_strategy, "restart_strategy", v, names,
+                      "expected fixed or exponential", err, n);
+}
+
+/* A whole decimal number, nothing else. */
+static int number(const char *s, double *out) {
+    if (!s || !*s || *s == ' ')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (errno || *end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_profile(sim_config *c, const char *v, char *err, size_t n) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", v);
+    c->step_count = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        char *colon = strchr(tok, ':');
+        double t, r;
+        if (!colon || c->step_count == SIM_MAX_STEPS) {
+            error(err, n, "rate_profile", "expected up to 32 steps TIME_S:RATE, comma-separated", v);
+            return SS_EINVAL;
+        }
+        *colon = '\0';
+        if (number(tok, &t) || number(colon + 1, &r) || t < 0 || r < 1 ||
+            (c->step_count && t * 1e9 <= (double)c->step_at_ns[c->step_count - 1])) {
+            error(err, n, "rate_profile", "expected increasing times >= 0 and rates >= 1", v);
+            return SS_EINVAL;
+        }
+        c->step_at_ns[c->step_count] = (uint64_t)llround(t * 1e9);
+        c->step_rate[c->step_count++] = r;
+    }
+    return 0;
+}
+
+static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", v);
+    c->fault_count = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+        char action[32];
+        double t, target;
+        char extra;
+        if (sscanf(tok, " %lf %31s %lf %c", &t, action, &target, &extra) != 3 || t < 0 ||
+            target < 0 || target != floor(target) || target > 1e6) {
+            error(err, n, "faults", "expected 'TIME_S ACTION N' entries separated by ';'", tok);
+            return SS_EINVAL;
+        }
+        static const char *const actions[] = {"crash-worker", "restart-worker", "rescale", NULL};
+        int action_kind = name_in(action, actions);
+        if (action_kind < 0) {
+            error(err, n, "faults", "unknown action (crash-worker, restart-worker, rescale)",
+                  action);
+            return SS_EINVAL;
+        }
+        if (c->fault_count == SIM_MAX_FAULTS) {
+            error(err, n, "faults", "at most 32 entries", v);
+            return SS_EINVAL;
+        }
+        c->faults[c->fault_count++] = (sim_fault){(uint64_t)llround(t * 1e9), action_kind,
+                                                 (uint32_t)target};
+    }
+    return 0;
+}
+
+static const key_spec *find(const char *key) {
+    for (size_t i = 0; i < SPEC_COUNT; i++)
+        if (strcmp(specs[i].doc.name, key) == 0)
+            return &specs[i];
+    return NULL;
+}
+
+int config_set(sim_config *c, const char *key, const char *value, char *err, size_t errlen) {
+    const key_spec *s = find(key);
+    if (!s) {
+        snprintf(err, errlen, "unknown key '%s' (shardsim run --keys lists them)", key);
+        return SS_EINVAL;
+    }
+    if (s->kind == K_SPECIAL)
+        return s->parse(c, value, err, errlen);
+    char *field = (char *)c + s->offset;
+    if (s->kind == K_STRING) {
+        if (strlen(value) >= s->size) {
+            error(err, errlen, key, "too long", value);
+            return SS_EINVAL;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
+    double v;
+    int whole = s->kind == K_U32 || s->kind == K_U64;
+    if (number(value, &v) || v < s->min || v > s->max || (whole && v != floor(v))) {
+        char what[128];
+        snprintf(what, sizeof what, "expected %s from %g to %g", whole ? "a whole number" : "a number",
+                 s->min, s->max);
+        error(err, errlen, key, what, value);
+        return SS_EINVAL;
+    }
+    switch (s->kind) {
+    case K_U32:
+        if (s->offset == AT(debug_corrupt_checkpoint) || s->offset == AT(debug_skip_replay))
+            *(int *)(void *)field = (int)v;
+        else
+            *(uint32_t *)(void *)field = (uint32_t)v;
+        break;
+    case K_U64:
+        *(uint64_t *)(void *)field = (uint64_t)v;
+        break;
+    case K_SECONDS:
+        *(uint64_t *)(void *)field = (uint64_t)llround(v * 1e9);
+        break;
+    case K_MICROS:
+        *(double *)(void *)field = v * 1e3;
+        break;
+    case K_MBPS:
+        *(double *)(void *)field = v * 1e6;
+        break;
+    default:
+        *(double *)(void *)field = v;
+    }
+    return 0;
+}
+
+void config_defaults(sim_config *c) {
+    memset(c, 0, sizeof *c);
+    char err[256];
+    for (size_t i = 0; i < SPEC_COUNT; i++)
+        config_set(c, specs[i].doc.name, specs[i].doc.default_text, err, sizeof err);
+}
+
+int config_check(const sim_config *c, char *err, size_t errlen) {
+    uint64_t slots = (uint64_t)c->workers * c->slots_per_worker;
+    if (c->parallelism > slots) {
+        snprintf(err, errlen, "parallelism %u needs more slots than workers x slots_per_worker = %llu",
+                 c->parallelism, (unsigned long long)slots);
+        return SS_EINVAL;
+    }
+    uint32_t groups = c->max_parallelism ? c->max_parallelism
+                                         : part_default_groups(c->partitioner, c->parallelism);
+    if (c->parallelism > groups) {
+        snprintf(err, errlen, "parallelism %u is above max_parallelism %u", c->parallelism, groups);
+        return SS_EINVAL;
+    }
+    if (c->key_dist == SIM_KEYS_FILE && !c->key_file[0]) {
+        snprintf(err, errlen, "key_dist = file needs key_file");
+        return SS_EINVAL;
+    }
+    for (uint32_t i = 0; i < c->fault_count; i++) {
+        const sim_fault *f = &c->faults[i];
+        if (f->kind != SIM_FAULT_RESCALE && f->target >= c->workers) {
+            snprintf(err, errlen, "faults: worker %u does not exist (workers = %u)", f->target,
+                     c->workers);
+            return SS_EINVAL;
+        }
+        if (f->kind == SIM_FAULT_RESCALE && (f->target == 0 || f->target > slots || f->target > groups)) {
+            snprintf(err, errlen, "faults: cannot rescale to %u (slots %llu, max parallelism %u)",
+                     f->target, (unsigned long long)slots, groups);
+            return SS_EINVAL;
+        }
+    }
+    return 0;
+}
+
+void config_free(sim_config *c) { (void)c; /* no heap fields: fixed-size arrays */ }
+
+static const char baseline_ini[] =
+    "; baseline.ini -- the default job: 8 keyed subtasks on 4 workers, Flink's\n"
+    "; partitioner and evenly-spread placement, 100k records/s of uniform keys for 20 s,\n"
+    "; a checkpoint every 5 s. `shardsim run` with no scenario runs this.\n"
+    "[General]\n"
+    "duration_s = 20\n"
+    "workers = 4\n"
+    "slots_per_worker = 4\n"
+    "parallelism = 8\n"
+    "partitioner = flink\n"
+    "placement = spread\n"
+    "key_dist = uniform\n"
+    "keys = 100000\n"
+    "rate = 100000\n"
+    "checkpoint_interval_s = 5\n";
+
+const char *sim_builtin_scenario(const char *name) {
+    return strcmp(name, "baseline") == 0 ? baseline_ini : NULL;
+}

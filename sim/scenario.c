@@ -1,0 +1,698 @@
+/* scenario.c -- scenario files and their expansion into runs; see scenario.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "core/error.h"
+#include "sim/scenario.h"
+
+#define MAX_VARS 16
+#define MAX_VALUES 10000
+#define MAX_RUNS 100000
+
+typedef struct entry {
+    char *section, *key, *value;
+    int line;
+} entry;
+
+typedef struct section_line {
+    char *name;
+    int line;
+} section_line;
+
+typedef struct parser {
+    const char *file;
+    entry *entries;
+    size_t count, cap;
+    section_line *sections;
+    size_t section_count, section_cap;
+    int line;     /* lines read so far */
+    char *err;
+    size_t errlen;
+    int failed;
+    /* the string reader */
+    const char *text_at;
+    FILE *fp;
+} parser;
+
+typedef struct variable {
+    char *name;
+    char **values;
+    size_t count;
+} variable;
+
+static int fail_at(parser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail_at(parser *p, int line, const char *fmt, ...) {
+    if (p->failed)
+        return SS_EINVAL;
+    int n = line > 0 ? snprintf(p->err, p->errlen, "%s:%d: ", p->file, line)
+                     : snprintf(p->err, p->errlen, "%s: ", p->file);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < p->errlen)
+        vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    p->failed = 1;
+    return SS_EINVAL;
+}
+
+/* ---------- reading: inih with a line-counting reader ---------- */
+
+static void note_section(parser *p, const char *line) {
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (*line != '[')
+        return;
+    const char *end = strchr(line, ']');
+    if (!end)
+        return;
+    if (p->section_count == p->section_cap) {
+        p->section_cap = p->section_cap ? p->section_cap * 2 : 8;
+        section_line *s = realloc(p->sections, p->section_cap * sizeof *s);
+        if (!s)
+            return;
+        p->sections = s;
+    }
+    section_line *s = &p->sections[p->section_count++];
+    s->name = strndup(line + 1, (size_t)(end - line - 1));
+    s->line = p->line;
+}
+
+static char *read_line(char *str, int num, void *stream) {
+    parser *p = stream;
+    char *got;
+    if (p->fp) {
+        got = fgets(str, num, p->fp);
+    } else {
+        if (!*p->text_at)
+            return NULL;
+        size_t len = strcspn(p->text_at, "\n");
+        if (p->text_at[len] == '\n')
+            len++;
+        if (len > (size_t)num - 1)
+            len = (size_t)num - 1;
+        memcpy(str, p->text_at, len);
+        str[len] = '\0';
+        p->text_at += len;
+        got = str;
+    }
+    if (got) {
+        p->line++;
+        note_section(p, got);
+    }
+    return got;
+}
+
+static int on_value(void *user, const char *section, const char *name, const char *value) {
+    parser *p = user;
+    if (p->failed)
+        return 0;
+    if (!section[0])
+        return fail_at(p, p->line, "key '%s' outside any section", name), 0;
+    for (size_t i = 0; i < p->count; i++)
+        if (strcmp(p->entries[i].section, section) == 0 && strcmp(p->entries[i].key, name) == 0)
+            return fail_at(p, p->line, "duplicate key '%s' in [%s] (first set at line %d)", name,
+                           section, p->entries[i].line),
+                   0;
+    if (strcmp(section, "General") != 0 && strncmp(section, "Config ", 7) != 0)
+        return fail_at(p, p->line, "unknown section [%s] (use [General] or [Config NAME])",
+                       section),
+               0;
+    if (p->count == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 32;
+        entry *e = realloc(p->entries, p->cap * sizeof *e);
+        if (!e)
+            return fail_at(p, p->line, "out of memory"), 0;
+        p->entries = e;
+    }
+    entry *e = &p->entries[p->count++];
+    e->section = strdup(section);
+    e->key = strdup(name);
+    e->value = strdup(value);
+    e->line = p->line;
+    return 1;
+}
+
+static void parser_free(parser *p) {
+    for (size_t i = 0; i < p->count; i++) {
+        free(p->entries[i].section);
+        free(p->entries[i].key);
+        free(p->entries[i].value);
+    }
+    free(p->entries);
+    for (size_t i = 0; i < p->section_count; i++)
+        free(p->sections[i].name);
+    free(p->sections);
+}
+
+static int section_header_line(const parser *p, const char *section) {
+    for (size_t i = 0; i < p->section_count; i++)
+        if (strcmp(p->sections[i].name, section) == 0)
+            return p->sections[i].line;
+    return 0;
+}
+
+/* ---------- configs ---------- */
+
+static const entry *lookup(const parser *p, const char *section, const char *key) {
+    for (size_t i = 0; i < p->count; i++)
+        if (strcmp(p->entries[i].section, section) == 0 && strcmp(p->entries[i].key, key) == 0)
+            return &p->entries[i];
+    return NULL;
+}
+
+static int config_exists(const parser *p, const char *section) {
+    if (strcmp(section, "General") == 0)
+        return 1;
+    return section_header_line(p, section) > 0;
+}
+
+/* The sections a run of `config` reads, General first. */
+static int chain_of(parser *p, const char *config, char **chain, size_t *len) {
+    char section[256];
+    *len = 0;
+    if (!config || strcmp(config, "General") == 0) {
+        chain[(*len)++] = strdup("General");
+        return 0;
+    }
+    snprintf(section, sizeof section, "Config %s", config);
+    if (!config_exists(p, section)) {
+        char names[512] = "";
+        for (size_t i = 0; i < p->section_count; i++)
+            if (strncmp(p->sections[i].name, "Config ", 7) == 0) {
+                strncat(names, names[0] ? ", " : "", sizeof names - strlen(names) - 1);
+                strncat(names, p->sections[i].name + 7, sizeof names - strlen(names) - 1);
+            }
+        return fail_at(p, 0, "no config '%s' (configs: %s)", config, names[0] ? names : "none");
+    }
+    char *stack[32];
+    size_t depth = 0;
+    for (;;) {
+        for (size_t i = 0; i < depth; i++)
+            if (strcmp(stack[i], section) == 0) {
+                const entry *e = lookup(p, stack[depth - 1], "extends");
+                for (size_t k = 0; k < depth; k++)
+                    free(stack[k]);
+                return fail_at(p, e ? e->line : 0, "'extends' makes a cycle through [%s]", section);
+            }
+        if (depth == 32) {
+            for (size_t k = 0; k < depth; k++)
+                free(stack[k]);
+            return fail_at(p, 0, "'extends' chain deeper than 32");
+        }
+        stack[depth++] = strdup(section);
+        const entry *e = lookup(p, section, "extends");
+        if (!e || strcmp(e->value, "General") == 0)
+            break;
+        snprintf(section, sizeof section, "Config %s", e->value);
+        if (!config_exists(p, section)) {
+            for (size_t k = 0; k < depth; k++)
+                free(stack[k]);
+            return fail_at(p, e->line, "extends unknown config '%s'", e->value);
+        }
+    }
+    chain[(*len)++] = strdup("General");
+    while (depth)
+        chain[(*len)++] = stack[--depth];
+    return 0;
+}
+
+/* ---------- effective assignments and sweeps ---------- */
+
+typedef struct assign_list {
+    scenario_assign *a;
+    size_t count, cap;
+} assign_list;
+
+static int put(assign_list *l, const char *key, const char *value, const char *file, int line) {
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->a[i].key, key) == 0) { /* later wins, keeps its first position */
+            free(l->a[i].value);
+            free(l->a[i].file);
+            l->a[i].value = strdup(value);
+            l->a[i].file = strdup(file);
+            l->a[i].line = line;
+            return 0;
+        }
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        scenario_assign *a = realloc(l->a, l->cap * sizeof *a);
+        if (!a)
+            return SS_ENOMEM;
+        l->a = a;
+    }
+    l->a[l->count++] = (scenario_assign){strdup(key), strdup(value), strdup(file), line};
+    return 0;
+}
+
+static void assigns_free(scenario_assign *a, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        free(a[i].key);
+        free(a[i].value);
+        free(a[i].file);
+    }
+    free(a);
+}
+
+static void vars_free(variable *v, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        for (size_t k = 0; k < v[i].count; k++)
+            free(v[i].values[k]);
+        free(v[i].values);
+        free(v[i].name);
+    }
+}
+
+static int add_value(variable *v, const char *text, size_t len) {
+    if (v->count == MAX_VALUES)
+        return -1;
+    char **vals = realloc(v->values, (v->count + 1) * sizeof *vals);
+    if (!vals)
+        return -1;
+    v->values = vals;
+    v->values[v->count++] = strndup(text, len);
+    return 0;
+}
+
+static int parse_double(const char *s, size_t len, double *out) {
+    char buf[64];
+    while (len && *s == ' ')
+        s++, len--;
+    while (len && s[len - 1] == ' ')
+        len--;
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    *out = strtod(buf, &end);
+    return errno || *end || !isfinite(*out) ? -1 : 0;
+}
+
+/* The values of a sweep spec: "a,b,c" or "lo..hi [step d]". */
+static int sweep_values(parser *p, const scenario_assign *a, const char *spec, variable *v) {
+    const char *dots = strstr(spec, "..");
+    if (dots) {
+        const char *step = strstr(dots, "step");
+        double lo, hi, d = 1;
+        if (parse_double(spec, (size_t)(dots - spec), &lo) ||
+            parse_double(dots + 2, step ? (size_t)(step - dots - 2) : strlen(dots + 2), &hi) ||
+            (step && parse_double(step + 4, strlen(step + 4), &d)))
+            return fail_at(p, a->line, "malformed range '${%s}' (want lo..hi or lo..hi step d)",
+                           spec);
+        if (!(d > 0) || lo > hi)
+            return fail_at(p, a->line, "empty range '${%s}' (step must be > 0 and lo <= hi)", spec);
+        for (double i = 0;; i++) {
+            double x = lo + i * d;
+            if (x > hi + 1e-9 * (fabs(hi) > 1 ? fabs(hi) : 1))
+                break;
+            char buf[64];
+            int n = snprintf(buf, sizeof buf, "%.10g", x);
+            if (add_value(v, buf, (size_t)n))
+                return fail_at(p, a->line, "sweep '${%s}' has too many values", spec);
+        }
+        return 0;
+    }
+    const char *at = spec;
+    for (;;) {
+        size_t len = strcspn(at, ",");
+        const char *s = at;
+        size_t l = len;
+        while (l && *s == ' ')
+            s++, l--;
+        while (l && s[l - 1] == ' ')
+            l--;
+        if (l == 0)
+            return fail_at(p, a->line, "empty value in sweep '${%s}'", spec);
+        if (add_value(v, s, l))
+            return fail_at(p, a->line, "sweep '${%s}' has too many values", spec);
+        if (!at[len])
+            break;
+        at += len + 1;
+    }
+    return 0;
+}
+
+static variable *find_var(variable *vars, size_t count, const char *name) {
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(vars[i].name, name) == 0)
+            return &vars[i];
+    return NULL;
+}
+
+/* Collect the sweeps `${name=...}` / `${...}` of every effective value, in order. */
+static int collect_sweeps(parser *p, const assign_list *l, variable *vars, size_t *count) {
+    int anon = 0;
+    *count = 0;
+    for (size_t i = 0; i < l->count; i++) {
+        const scenario_assign *a = &l->a[i];
+        for (const char *s = strstr(a->value, "${"); s; s = strstr(s + 2, "${")) {
+            const char *close = strchr(s, '}');
+            if (!close)
+                return fail_at(p, a->line, "unclosed '${' in '%s'", a->value);
+            char *body = strndup(s + 2, (size_t)(close - s - 2));
+            const char *eq = strchr(body, '=');
+            int is_ref = !eq && !strchr(body, ',') && !strstr(body, "..");
+            if (is_ref) { /* a reference: checked when substituting */
+                free(body);
+                continue;
+            }
+            char name[64];
+            if (eq)
+                snprintf(name, sizeof name, "%.*s", (int)(eq - body), body);
+            else
+                snprintf(name, sizeof name, "#%d", ++anon);
+            const char *spec = eq ? eq + 1 : body;
+            int bad = 0;
+            if (eq && (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(name)))
+                bad = fail_at(p, a->line, "bad sweep variable name '%s'", name);
+            else if (find_var(vars, *count, name))
+                bad = fail_at(p, a->line, "sweep variable '%s' defined twice", name);
+            else if (*count == MAX_VARS)
+                bad = fail_at(p, a->line, "more than %d sweeps", MAX_VARS);
+            else if (!*spec)
+                bad = fail_at(p, a->line, "empty sweep '${%s}'", body);
+            if (!bad) {
+                variable *v = &vars[(*count)++];
+                memset(v, 0, sizeof *v);
+                v->name = strdup(name);
+                bad = sweep_values(p, a, spec, v);
+            }
+            free(body);
+            if (bad)
+                return SS_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Substitute every ${...} of value with the run's variable values. */
+static char *substitute(parser *p, const scenario_assign *a, variable *vars, size_t nvars,
+                        const size_t *pick, int *anon) {
+    size_t cap = strlen(a->value) + 256, len = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    const char *s = a->value;
+    while (*s) {
+        const char *open = strstr(s, "${");
+        size_t lit = open ? (size_t)(open - s) : strlen(s);
+        const char *val = NULL;
+        const char *close = open ? strchr(open, '}') : NULL;
+        if (open && close) {
+            char *body = strndup(open + 2, (size_t)(close - open - 2));
+            const char *eq = strchr(body, '=');
+            char name[64];
+            if (eq)
+                snprintf(name, sizeof name, "%.*s", (int)(eq - body), body);
+            else if (strchr(body, ',') || strstr(body, ".."))
+                snprintf(name, sizeof name, "#%d", ++*anon);
+            else
+                snprintf(name, sizeof name, "%s", body);
+            variable *v = find_var(vars, nvars, name);
+            if (!v) {
+                fail_at(p, a->line, "undefined sweep variable '${%s}'", name);
+                free(body);
+                free(out);
+                return NULL;
+            }
+            val = v->values[pick[v - vars]];
+            free(body);
+        }
+        size_t need = len + lit + (val ? strlen(val) : 0) + 1;
+        if (need > cap) {
+            cap = need * 2;
+            char *bigger = realloc(out, cap);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
+        }
+        memcpy(out + len, s, lit);
+        len += lit;
+        if (!open || !close)
+            break;
+        memcpy(out + len, val, strlen(val));
+        len += strlen(val);
+        s = close + 1;
+    }
+    out[len] = '\0';
+    return out;
+}
+
+/* ---------- loading ---------- */
+
+static int effective(parser *p, char **chain, size_t chain_len, const char *const *overrides,
+                     size_t override_count, assign_list *l, uint32_t *repeat, int *repeat_line) {
+    for (size_t c = 0; c < chain_len; c++)
+        for (size_t i = 0; i < p->count; i++) {
+            const entry *e = &p->entries[i];
+            if (strcmp(e->section, chain[c]) != 0 || strcmp(e->key, "extends") == 0)
+                continue;
+            if (put(l, e->key, e->value, p->file, e->line))
+                return fail_at(p, e->line, "out of memory");
+        }
+    for (size_t i = 0; i < override_count; i++) {
+        const char *eq = strchr(overrides[i], '=');
+        if (!eq || eq == overrides[i]) {
+            snprintf(p->err, p->errlen, "--set %s: expected KEY=VALUE", overrides[i]);
+            p->failed = 1;
+            return SS_EINVAL;
+        }
+        char *key = strndup(overrides[i], (size_t)(eq - overrides[i]));
+        char origin[512];
+        snprintf(origin, sizeof origin, "--set %s", overrides[i]);
+        int rc = put(l, key, eq + 1, origin, 0);
+        free(key);
+        if (rc)
+            return fail_at(p, 0, "out of memory");
+    }
+    *repeat = 1;
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->a[i].key, "repeat") == 0) {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(l->a[i].value, &end, 10);
+            *repeat_line = l->a[i].line;
+            if (errno || *end || v < 1 || v > 10000 || l->a[i].value[0] == '-')
+                return fail_at(p, l->a[i].line, "repeat: expected a whole number from 1 to 10000, got '%s'",
+                               l->a[i].value);
+            *repeat = (uint32_t)v;
+        }
+    return 0;
+}
+
+/* Where an error about assignment a is reported. */
+static void report(parser *p, const scenario_assign *a, const char *msg) {
+    if (a->line > 0)
+        snprintf(p->err, p->errlen, "%s:%d: %s", a->file, a->line, msg);
+    else
+        snprintf(p->err, p->errlen, "%s: %s", a->file, msg);
+    p->failed = 1;
+}
+
+static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat,
+                  const scenario_hooks *hooks, int header_line) {
+    variable vars[MAX_VARS];
+    size_t nvars = 0;
+    if (collect_sweeps(p, l, vars, &nvars)) {
+        vars_free(vars, nvars);
+        return SS_EINVAL;
+    }
+    uint64_t combos = 1;
+    for (size_t v = 0; v < nvars; v++)
+        combos *= vars[v].count;
+    if (combos * repeat > MAX_RUNS) {
+        vars_free(vars, nvars);
+        return fail_at(p, header_line, "%llu runs: more than %d", (unsigned long long)(combos * repeat), MAX_RUNS);
+    }
+    sc->param_names = calloc(nvars ? nvars : 1, sizeof *sc->param_names);
+    sc->runs = calloc((size_t)(combos * repeat), sizeof *sc->runs);
+    if (!sc->param_names || !sc->runs) {
+        vars_free(vars, nvars);
+        return fail_at(p, 0, "out of memory");
+    }
+    for (size_t v = 0; v < nvars; v++)
+        sc->param_names[sc->param_name_count++] = strdup(vars[v].name[0] == '#' ? vars[v].name + 1 : vars[v].name);
+    size_t pick[MAX_VARS] = {0};
+    int rc = 0;
+    for (uint64_t c = 0; c < combos && !rc; c++) {
+        uint64_t rest = c; /* the first variable is the outermost loop */
+        for (size_t v = nvars; v > 0; v--) {
+            pick[v - 1] = (size_t)(rest % vars[v - 1].count);
+            rest /= vars[v - 1].count;
+        }
+        for (uint32_t r = 0; r < repeat && !rc; r++) {
+            scenario_run *run = &sc->runs[sc->run_count];
+            run->number = (uint32_t)sc->run_count++;
+            run->repeat = r;
+            run->assigns = calloc(l->count ? l->count : 1, sizeof *run->assigns);
+            run->params = calloc(nvars ? nvars : 1, sizeof *run->params);
+            if (!run->assigns || !run->params) {
+                rc = fail_at(p, 0, "out of memory");
+                break;
+            }
+            for (size_t v = 0; v < nvars; v++) {
+                run->params[v].name = strdup(sc->param_names[v]);
+                run->params[v].value = strdup(vars[v].values[pick[v]]);
+            }
+            run->param_count = nvars;
+            if (hooks && hooks->begin)
+                hooks->begin(hooks->ctx);
+            int anon = 0;
+            for (size_t i = 0; i < l->count && !rc; i++) {
+                const scenario_assign *a = &l->a[i];
+                char *value = substitute(p, a, vars, nvars, pick, &anon);
+                if (!value) {
+                    rc = SS_EINVAL;
+                    break;
+                }
+                run->assigns[run->assign_count++] =
+                    (scenario_assign){strdup(a->key), value, strdup(a->file), a->line};
+                if (strcmp(a->key, "repeat") == 0 || !hooks || !hooks->set)
+                    continue;
+                char msg[512] = "";
+                if (hooks->set(hooks->ctx, a->key, value, msg, sizeof msg) != 0) {
+                    report(p, a, msg);
+                    rc = SS_EINVAL;
+                }
+            }
+            char msg[512] = "";
+            if (!rc && hooks && hooks->end && hooks->end(hooks->ctx, msg, sizeof msg) != 0)
+                rc = fail_at(p, header_line, "%s", msg);
+        }
+    }
+    vars_free(vars, nvars);
+    (void)errno;
+    return rc;
+}
+
+static int load(parser *p, const char *name, const char *path, const char *text,
+                const char *config, const char *const *overrides, size_t override_count,
+                const scenario_hooks *hooks, scenario **out) {
+    int line = ini_parse_stream(read_line, p, on_value, p);
+    if (line > 0 && !p->failed)
+        fail_at(p, line, "syntax error (want 'key = value' or '[Section]')");
+    if (line < 0 && !p->failed)
+        fail_at(p, 0, "cannot read the file");
+    for (size_t i = 0; !p->failed && i < p->section_count; i++) {
+        const char *s = p->sections[i].name;
+        if (strcmp(s, "General") != 0 && (strncmp(s, "Config ", 7) != 0 || !s[7]))
+            fail_at(p, p->sections[i].line, "unknown section [%s] (use [General] or [Config NAME])", s);
+    }
+    if (p->failed)
+        return SS_EINVAL;
+    char *chain[34];
+    size_t chain_len = 0;
+    if (chain_of(p, config, chain, &chain_len))
+        return SS_EINVAL;
+    scenario *sc = calloc(1, sizeof *sc);
+    assign_list l = {0};
+    uint32_t repeat = 1;
+    int repeat_line = 0, rc = sc ? 0 : SS_ENOMEM;
+    if (!rc)
+        rc = effective(p, chain, chain_len, overrides, override_count, &l, &repeat, &repeat_line);
+    char header[256];
+    snprintf(header, sizeof header, "%s", chain[chain_len - 1]);
+    for (size_t i = 0; i < chain_len; i++)
+        free(chain[i]);
+    if (!rc) {
+        sc->name = strdup(name);
+        sc->config = config && strcmp(config, "General") != 0 ? strdup(config) : NULL;
+        sc->path = path ? strdup(path) : NULL;
+        sc->text = strdup(text ? text : "");
+        rc = expand(p, sc, &l, repeat, hooks, section_header_line(p, header));
+    }
+    assigns_free(l.a, l.count);
+    (void)repeat_line;
+    if (rc) {
+        scenario_free(sc);
+        return SS_EINVAL;
+    }
+    *out = sc;
+    return 0;
+}
+
+static char *slurp(FILE *f) {
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap);
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) {
+                free(buf);
+                return NULL;
+            }
+            buf = bigger;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+int scenario_load_file(const char *path, const char *config, const char *const *overrides,
+                       size_t override_count, const scenario_hooks *hooks, scenario **out,
+                       char *err, size_t errlen) {
+    parser p = {.file = path, .err = err, .errlen = errlen};
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return SS_EIO;
+    }
+    char *text = slurp(f);
+    rewind(f);
+    p.fp = f;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char name[256];
+    snprintf(name, sizeof name, "%s", base);
+    char *dot = strrchr(name, '.');
+    if (dot && dot != name)
+        *dot = '\0';
+    int rc = load(&p, name, path, text, config, overrides, override_count, hooks, out);
+    fclose(f);
+    free(text);
+    parser_free(&p);
+    return rc;
+}
+
+int scenario_load_string(const char *name, const char *text, const char *config,
+                         const char *const *overrides, size_t override_count,
+                         const scenario_hooks *hooks, scenario **out, char *err, size_t errlen) {
+    parser p = {.file = name, .err = err, .errlen = errlen, .text_at = text};
+    int rc = load(&p, name, NULL, text, config, overrides, override_count, hooks, out);
+    parser_free(&p);
+    return rc;
+}
+
+void scenario_free(scenario *s) {
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->run_count; i++) {
+        assigns_free(s->runs[i].assigns, s->runs[i].assign_count);
+        for (size_t k = 0; k < s->runs[i].param_count; k++) {
+            free(s->runs[i].params[k].name);
+            free(s->runs[i].params[k].value);
+        }
+        free(s->runs[i].params);
+    }
+    free(s->runs);
+    for (size_t i = 0; i < s->param_name_count; i++)
+        free(s->param_names[i]);
+    free(s->param_names);
+    free(s->name);
+    free(s->config);
+    free(s->path);
+    free(s->text);
+    free(s);
+}

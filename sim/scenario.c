@@ -109,6 +109,8 @@ static char *read_line(char *str, int num, void *stream) {
     return got;
 }
 
+static int section_header_line(const parser *p, const char *section);
+
 static int on_value(void *user, const char *section, const char *name, const char *value) {
     parser *p = user;
     if (p->failed)
@@ -120,10 +122,12 @@ static int on_value(void *user, const char *section, const char *name, const cha
             return fail_at(p, p->line, "duplicate key '%s' in [%s] (first set at line %d)", name,
                            section, p->entries[i].line),
                    0;
-    if (strcmp(section, "General") != 0 && strncmp(section, "Config ", 7) != 0)
-        return fail_at(p, p->line, "unknown section [%s] (use [General] or [Config NAME])",
+    if (strcmp(section, "General") != 0 && strncmp(section, "Config ", 7) != 0) {
+        int at = section_header_line(p, section);
+        return fail_at(p, at ? at : p->line, "unknown section [%s] (use [General] or [Config NAME])",
                        section),
                0;
+    }
     if (p->count == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 32;
         entry *e = realloc(p->entries, p->cap * sizeof *e);
@@ -592,6 +596,15 @@ static int load(parser *p, const char *name, const char *path, const char *text,
         return SS_EINVAL;
     char *chain[34];
     size_t chain_len = 0;
+    /* Every config's extends chain must resolve, not only the one asked for. */
+    for (size_t i = 0; i < p->section_count; i++) {
+        if (strncmp(p->sections[i].name, "Config ", 7) != 0)
+            continue;
+        if (chain_of(p, p->sections[i].name + 7, chain, &chain_len))
+            return SS_EINVAL;
+        for (size_t k = 0; k < chain_len; k++)
+            free(chain[k]);
+    }
     if (chain_of(p, config, chain, &chain_len))
         return SS_EINVAL;
     scenario *sc = calloc(1, sizeof *sc);

@@ -3,7 +3,8 @@
  * sim_run builds the cluster and the job described by a sim_config (sim/config.h),
  * drives them in virtual time until the sources are done and the job has drained,
  * and fills a sim_result. It reads no clock and draws every random number from
- * streams derived from (seed, run, component), so the same inputs give the same
+ * streams derived from (seed, run, component) -- run is the repetition index, so every
+ * point of a sweep sees the same records and faults -- and the same inputs give the same
  * result byte for byte; two runs may proceed in one process at once (no globals).
  *
  * Ownership: sim_run allocates the arrays inside *out; sim_result_free releases

@@ -261,7 +261,9 @@ static int run_one(const run_options *o, const scenario *s, size_t index, const 
         return 1;
     }
     sim_result r;
-    int rc = sim_run(&cfg, seed, run->number, &r, err, sizeof err);
+    /* Streams derive from the repetition, not the run number: every point of a sweep
+     * sees the same records and faults, so the swept policy is all that differs. */
+    int rc = sim_run(&cfg, seed, run->repeat, &r, err, sizeof err);
     config_free(&cfg);
     if (rc != 0) {
         fprintf(stderr, "shardsim run: run %u failed: %s\n", run->number, err);

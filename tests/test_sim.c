@@ -1,0 +1,255 @@
+/* test_sim.c -- the simulation model: determinism (also with two simulations running
+ * at once in one process), failover with exactly-once, rescale, checkpoint integrity,
+ * backpressure, and config validation. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/error.h"
+#include "sim/config.h"
+#include "sim/sim.h"
+
+/* A small job: 4 workers x 2 slots, 4 subtasks, 20k records/s for 6 s. */
+static void small(sim_config *c) {
+    char err[256];
+    config_defaults(c);
+    const char *kv[][2] = {{"duration_s", "6"},        {"workers", "4"},
+                           {"slots_per_worker", "2"},  {"parallelism", "4"},
+                           {"keys", "5000"},           {"rate", "20000"},
+                           {"checkpoint_interval_s", "1"}, {"heartbeat_interval_s", "1"},
+                           {"heartbeat_timeout_s", "3"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        assert_int_equal(config_set(c, kv[i][0], kv[i][1], err, sizeof err), 0);
+}
+
+static void set(sim_config *c, const char *k, const char *v) {
+    char err[256];
+    if (config_set(c, k, v, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+static void run_ok(const sim_config *c, uint64_t seed, sim_result *r) {
+    char err[256];
+    int rc = sim_run(c, seed, 0, r, err, sizeof err);
+    if (rc != 0)
+        fail_msg("sim_run: %s", err);
+}
+
+static void same_seed_same_run(void **state) {
+    (void)state;
+    sim_config c;
+    small(&c);
+    sim_result a, b, d;
+    run_ok(&c, 1, &a);
+    run_ok(&c, 1, &b);
+    run_ok(&c, 2, &d);
+    assert_int_equal(a.trace_digest, b.trace_digest);
+    assert_int_equal(a.events, b.events);
+    assert_int_equal(a.window_count, b.window_count);
+    assert_memory_equal(a.windows, b.windows, a.window_count * sizeof *a.windows);
+    assert_memory_equal(a.latency.counts, b.latency.counts, a.latency.buckets * sizeof(uint64_t));
+    assert_int_not_equal(a.trace_digest, d.trace_digest);
+    assert_int_not_equal(a.source_digest, d.source_digest);
+    /* Every record finished once, and the histogram saw each. */
+    assert_int_equal(a.latency.count, a.records_emitted);
+    assert_int_equal(a.records_emitted, 120000);
+    assert_true(hist_quantile(&a.latency, 0.99) >= hist_quantile(&a.latency, 0.5));
+    assert_true(a.exactly_once_ok);
+    assert_true(a.checkpoints_completed >= 4);
+    sim_result_free(&a);
+    sim_result_free(&b);
+    sim_result_free(&d);
+}
+
+typedef struct job {
+    sim_config cfg;
+    sim_result r;
+    int rc;
+} job;
+
+static void *run_job(void *arg) {
+    job *j = arg;
+    char err[256];
+    j->rc = sim_run(&j->cfg, 9, 0, &j->r, err, sizeof err);
+    return NULL;
+}
+
+/* Two simulations at once in one process give the digests they give alone. */
+static void concurrent_sims_match_solo(void **state) {
+    (void)state;
+    job j[2];
+    small(&j[0].cfg);
+    small(&j[1].cfg);
+    set(&j[1].cfg, "partitioner", "jump");
+    set(&j[1].cfg, "faults", "2 crash-worker 1");
+    sim_result solo[2];
+    run_ok(&j[0].cfg, 9, &solo[0]);
+    run_ok(&j[1].cfg, 9, &solo[1]);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, run_job, &j[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(j[i].rc, 0);
+        assert_int_equal(j[i].r.trace_digest, solo[i].trace_digest);
+        sim_result_free(&j[i].r);
+        sim_result_free(&solo[i]);
+    }
+}
+
+static void partitioner_does_not_change_the_records(void **state) {
+    (void)state;
+    sim_config c;
+    small(&c);
+    set(&c, "key_dist", "zipf");
+    sim_result a, b;
+    run_ok(&c, 5, &a);
+    set(&c, "partitioner", "modulo");
+    run_ok(&c, 5, &b);
+    assert_int_equal(a.source_digest, b.source_digest);
+    assert_int_not_equal(a.trace_digest, b.trace_digest);
+    sim_result_free(&a);
+    sim_result_free(&b);
+}
+
+static void crash_restores_and_stays_exactly_once(void **state) {
+    (void)state;
+    sim_config c;
+    small(&c);
+    set(&c, "faults", "2.5 crash-worker 1; 4 restart-worker 1");
+    sim_result r;
+    run_ok(&c, 3, &r);
+    assert_true(r.exactly_once_ok);
+    assert_int_equal(r.failover_count, 1);
+    const sim_failover *f = &r.failovers[0];
+    assert_string_equal(f->kind, "crash-worker");
+    /* Detected by the heartbeat model: between timeout - interval and timeout after. */
+    uint64_t detection = f->detected_ns - f->fault_ns;
+    assert_true(detection > 2000000000ULL && detection <= 3000000000ULL);
+    assert_true(f->restored_ns > f->restarted_ns && f->restarted_ns >= f->detected_ns + 1000000000ULL);
+    assert_true(f->records_replayed > 0);
+    assert_true(f->checkpoint_id > 0);
+    assert_true(f->bytes_restored > 0);
+    assert_true(f->caught_up_ns >= f->restored_ns);
+    assert_int_equal(r.records_replayed, f->records_replayed);
+    /* Replayed records ran twice unless they were lost in flight at the crash. */
+    assert_true(r.records_processed > r.records_emitted);
+    assert_true(r.records_processed <= r.records_emitted + r.records_replayed);
+    int down = 0;
+    for (size_t i = 0; i < r.window_count; i++)
+        down += r.windows[i].down;
+    assert_true(down >= 3);
+    assert_int_equal(r.latency.count, r.records_emitted);
+    sim_result_free(&r);
+}
+
+static void replay_is_what_keeps_exactly_once(void **state) {
+    (void)state;
+    sim_config c;
+    small(&c);
+    set(&c, "faults", "2.5 crash-worker 1");
+    set(&c, "debug_skip_replay", "1");
+    sim_result r;
+    run_ok(&c, 3, &r);
+    assert_false(r.exactly_once_ok);
+    assert_non_null(strstr(r.exactly_once_detail, "key"));
+    sim_result_free(&r);
+}
+
+static void corrupted_checkpoint_is_caught(void **state) {
+    (void)state;
+    sim_config c;
+    small(&c);
+    set(&c, "checkpoint_interval_s", "2");
+    set(&c, "faults", "3 crash-worker 0");
+    set(&c, "debug_corrupt_checkpoint", "1");
+    sim_result r;
+    char err[256];
+    assert_int_not_equal(sim_run(&c, 3, 0, &r, err, sizeof err), 0);
+    assert_non_null(strstr(err, "CRC32C mismatch"));
+}
+
+static void rescale_moves_state_and_keeps_every_record(void **state) {
+    (void)state;
+    sim_config c;
+    small(&c);
+    set(&c, "slots_per_worker", "4");
+    set(&c, "parallelism", "8");
+    set(&c, "faults", "3 rescale 12");
+    sim_result r;
+    run_ok(&c, 4, &r);
+    assert_true(r.exactly_once_ok);
+    assert_int_equal(r.subtask_count, 12);
+    assert_int_equal(r.failover_count, 1);
+    assert_string_equal(r.failovers[0].kind, "rescale");
+    assert_true(r.failovers[0].bytes_restored > 0);
+    assert_int_equal(r.failovers[0].records_replayed, 0);
+    uint64_t keys = 0;
+    for (uint32_t i = 0; i < r.subtask_count; i++)
+        keys += r.subtasks[i].keys;
+    assert_int_equal(keys, 5000);
+    sim_result_free(&r);
+}
+
+static void backpressure_delays_but_loses_nothing(void **state) {
+    (void)state;
+    sim_config c;
+    small(&c);
+    sim_result easy, hard;
+    run_ok(&c, 6, &easy);
+    set(&c, "queue_capacity", "50");
+    set(&c, "service_us", "250"); /* 4 subtasks x 4000/s < 20000/s offered */
+    set(&c, "duration_s", "2");
+    run_ok(&c, 6, &hard);
+    assert_true(hard.exactly_once_ok);
+    assert_int_equal(hard.latency.count, hard.records_emitted);
+    assert_true(hist_quantile(&hard.latency, 0.5) > 100 * hist_quantile(&easy.latency, 0.5));
+    sim_result_free(&easy);
+    sim_result_free(&hard);
+}
+
+static void config_rejects_bad_input(void **state) {
+    (void)state;
+    sim_config c;
+    config_defaults(&c);
+    char err[256];
+    const char *bad[][2] = {{"nope", "1"},          {"parallelism", "0"},
+                            {"parallelism", "1.5"}, {"rate", "fast"},
+                            {"partitioner", "x"},   {"faults", "10 crash-worker"},
+                            {"rate_profile", "0:1e5,0:2e5"}, {"key_dist", "normal"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(config_set(&c, bad[i][0], bad[i][1], err, sizeof err), SS_EINVAL);
+        assert_non_null(strstr(err, bad[i][0]));
+    }
+    set(&c, "parallelism", "64");
+    assert_int_equal(config_check(&c, err, sizeof err), SS_EINVAL);
+    assert_non_null(strstr(err, "parallelism"));
+    assert_non_null(sim_builtin_scenario("baseline"));
+    assert_null(sim_builtin_scenario("nope"));
+    /* every documented key takes its documented default */
+    const config_key *k;
+    for (size_t i = 0; (k = config_key_at(i)) != NULL; i++)
+        if (k->default_text[0])
+            assert_int_equal(config_set(&c, k->name, k->default_text, err, sizeof err), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(same_seed_same_run),
+        cmocka_unit_test(concurrent_sims_match_solo),
+        cmocka_unit_test(partitioner_does_not_change_the_records),
+        cmocka_unit_test(crash_restores_and_stays_exactly_once),
+        cmocka_unit_test(replay_is_what_keeps_exactly_once),
+        cmocka_unit_test(corrupted_checkpoint_is_caught),
+        cmocka_unit_test(rescale_moves_state_and_keeps_every_record),
+        cmocka_unit_test(backpressure_delays_but_loses_nothing),
+        cmocka_unit_test(config_rejects_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

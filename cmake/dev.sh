@@ -5,7 +5,9 @@
 #                                          the main job (no args: the embedded defaults)
 #   bash cmake/dev.sh test                 install, build, run the whole test suite:
 #                                          release (-O2, warnings as errors), then
-#                                          AddressSanitizer + UndefinedBehaviorSanitizer
+#                                          AddressSanitizer + UndefinedBehaviorSanitizer,
+#                                          then byte-identical results from gcc -O2,
+#                                          gcc -O0 and clang -O2 builds
 #   bash cmake/dev.sh bench                install, build, run every benchmark
 #
 # Packages come from Debian 12 with apt-get, only when missing (idempotent). Needs root
@@ -44,7 +46,7 @@ run)
     install $BUILD_PACKAGES
     build release
     if [ $# -eq 0 ]; then
-        set -- balance
+        set -- run
     fi
     exec ./build/release/shardsim "$@"
     ;;
@@ -54,6 +56,10 @@ test)
     ctest --preset release -j "$JOBS"
     build asan
     ctest --preset asan -j "$JOBS"
+    build debug
+    build clang
+    sh tests/check_determinism.sh "$PWD" build/release/shardsim build/debug/shardsim \
+        build/clang/shardsim
     ;;
 bench)
     install $BUILD_PACKAGES

@@ -20,7 +20,9 @@ for bin in "$@"; do
             > "$work/$i/$sc/manifest.stable"
         rm "$work/$i/$sc/manifest.json"
     done
-    "$bin" balance --uniform 50000 --parallelism 4,8,13 --seed 7 --no-plot --out "$work/$i/balance" > "$work/$i/balance.txt"
+    # the table on stdout too, less its last line, which names the output folder
+    "$bin" balance --uniform 50000 --parallelism 4,8,13 --seed 7 --no-plot --out "$work/$i/balance" \
+        | grep -v "^wrote " > "$work/$i/balance.txt"
 done
 status=0
 j=2

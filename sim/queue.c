@@ -1,8 +1,12 @@
-/* queue.c -- the future-event list: a 4-ary min-heap over a pool of event records;
- * see queue.h. The heap holds (time, seq, pool index) entries so comparisons touch
- * only the heap array; each pool record remembers its heap position for O(log n)
- * cancellation. A 4-ary heap halves the depth of a binary one and keeps a node's
- * children in one cache line. */
+/* queue.c -- the future-event list: a 4-ary min-heap of 16-byte keys over a pool of
+ * event records; see queue.h.
+ *
+ * A heap key is the event's time and one word holding its sequence number (high 40
+ * bits) and pool index (low 24 bits), so comparing (time, word) orders by (time, seq)
+ * and the sift loops touch only the heap array. A 4-ary heap halves the depth of a
+ * binary one and keeps a node's children in one cache line. Cancellation is lazy: the
+ * record is marked and skipped when its key reaches the top, so cancelling is O(1)
+ * and the heap never needs back-pointers into the pool. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,89 +14,87 @@
 #include "sim/queue.h"
 
 #define ARITY 4
-#define NOT_QUEUED UINT32_MAX
+#define INDEX_BITS 24
+#define MAX_EVENTS (1u << INDEX_BITS) /* pending at once, cancelled ones included */
 
-typedef struct heap_entry {
+enum { FREE = 0, QUEUED, CANCELLED };
+
+typedef struct heap_key {
     uint64_t time_ns;
-    uint64_t seq;
-    uint32_t index; /* into the pool */
-} heap_entry;
+    uint64_t seq_index; /* seq << 24 | pool index */
+} heap_key;
 
 typedef struct pool_record {
     queue_event event;
     uint32_t generation;
-    uint32_t position; /* in the heap, or NOT_QUEUED (then next_free is meaningful) */
+    uint32_t state;
     uint32_t next_free;
 } pool_record;
 
 struct queue {
-    heap_entry *heap;
-    size_t size, heap_cap;
+    heap_key *heap;
+    size_t size;    /* keys in the heap, cancelled included */
+    size_t live;    /* queued and not cancelled */
     pool_record *pool;
-    size_t pool_cap;
-    uint32_t free_head; /* UINT32_MAX = none */
+    size_t cap;
+    uint32_t free_head;
     uint64_t next_seq;
 };
 
-static inline int before(const heap_entry *a, const heap_entry *b) {
-    return a->time_ns < b->time_ns || (a->time_ns == b->time_ns && a->seq < b->seq);
+static inline int before(heap_key a, heap_key b) {
+    return a.time_ns < b.time_ns || (a.time_ns == b.time_ns && a.seq_index < b.seq_index);
 }
 
-static inline void place(queue *q, size_t pos, heap_entry e) {
-    q->heap[pos] = e;
-    q->pool[e.index].position = (uint32_t)pos;
-}
-
-static void sift_up(queue *q, size_t pos) {
-    heap_entry e = q->heap[pos];
+static void sift_up(heap_key *h, size_t pos) {
+    heap_key k = h[pos];
     while (pos > 0) {
         size_t parent = (pos - 1) / ARITY;
-        if (!before(&e, &q->heap[parent]))
+        if (!before(k, h[parent]))
             break;
-        place(q, pos, q->heap[parent]);
+        h[pos] = h[parent];
         pos = parent;
     }
-    place(q, pos, e);
+    h[pos] = k;
 }
 
-static void sift_down(queue *q, size_t pos) {
-    heap_entry e = q->heap[pos];
+static void sift_down(heap_key *h, size_t size, size_t pos) {
+    heap_key k = h[pos];
     for (;;) {
         size_t first = pos * ARITY + 1;
-        if (first >= q->size)
+        if (first >= size)
             break;
-        size_t best = first, last = first + ARITY < q->size ? first + ARITY : q->size;
+        size_t best = first, last = first + ARITY < size ? first + ARITY : size;
         for (size_t c = first + 1; c < last; c++)
-            if (before(&q->heap[c], &q->heap[best]))
+            if (before(h[c], h[best]))
                 best = c;
-        if (!before(&q->heap[best], &e))
+        if (!before(h[best], k))
             break;
-        place(q, pos, q->heap[best]);
+        h[pos] = h[best];
         pos = best;
     }
-    place(q, pos, e);
+    h[pos] = k;
 }
 
-static int grow_pool(queue *q) {
-    size_t cap = q->pool_cap ? q->pool_cap * 2 : 64;
-    if (cap > UINT32_MAX - 1)
+static int grow(queue *q) {
+    size_t cap = q->cap ? q->cap * 2 : 64;
+    if (cap > MAX_EVENTS)
+        cap = MAX_EVENTS;
+    if (cap <= q->cap)
         return SS_ENOMEM;
     pool_record *p = realloc(q->pool, cap * sizeof *p);
     if (!p)
         return SS_ENOMEM;
-    memset(p + q->pool_cap, 0, (cap - q->pool_cap) * sizeof *p);
-    for (size_t i = cap; i > q->pool_cap; i--) { /* new records join the free list */
-        p[i - 1].position = NOT_QUEUED;
-        p[i - 1].next_free = q->free_head;
-        q->free_head = (uint32_t)(i - 1);
-    }
     q->pool = p;
-    q->pool_cap = cap;
-    heap_entry *h = realloc(q->heap, cap * sizeof *h);
+    heap_key *h = realloc(q->heap, cap * sizeof *h);
     if (!h)
         return SS_ENOMEM;
     q->heap = h;
-    q->heap_cap = cap;
+    memset(p + q->cap, 0, (cap - q->cap) * sizeof *p);
+    for (size_t i = cap; i > q->cap; i--) {
+        p[i - 1].next_free = q->free_head;
+        q->free_head = (uint32_t)(i - 1);
+    }
+    q->cap = cap;
     return 0;
 }
 
@@ -101,8 +103,8 @@ int queue_create(size_t capacity_hint, queue **out) {
     if (!q)
         return SS_ENOMEM;
     q->free_head = UINT32_MAX;
-    while (q->pool_cap < capacity_hint)
-        if (grow_pool(q) != 0) {
+    while (q->cap < capacity_hint && q->cap < MAX_EVENTS)
+        if (grow(q) != 0) {
             queue_free(q);
             return SS_ENOMEM;
         }
@@ -122,55 +124,68 @@ int queue_push(queue *q, uint64_t time_ns, uint32_t type, const void *payload, s
                queue_handle *handle) {
     if (len > QUEUE_PAYLOAD_BYTES)
         return SS_EINVAL;
-    if (q->free_head == UINT32_MAX && grow_pool(q) != 0)
+    if (q->free_head == UINT32_MAX && grow(q) != 0)
         return SS_ENOMEM;
     uint32_t index = q->free_head;
     pool_record *r = &q->pool[index];
     q->free_head = r->next_free;
-    memset(&r->event, 0, sizeof r->event);
     r->event.time_ns = time_ns;
     r->event.seq = q->next_seq++;
     r->event.type = type;
+    r->event.pad_ = 0;
+    memset(r->event.payload.bytes, 0, QUEUE_PAYLOAD_BYTES);
     if (len)
         memcpy(r->event.payload.bytes, payload, len);
     r->generation++;
-    heap_entry e = {time_ns, r->event.seq, index};
-    q->heap[q->size] = e;
-    r->position = (uint32_t)q->size++;
-    sift_up(q, q->size - 1);
+    r->state = QUEUED;
+    q->heap[q->size] = (heap_key){time_ns, r->event.seq << INDEX_BITS | index};
+    sift_up(q->heap, q->size++);
+    q->live++;
     if (handle)
         *handle = (queue_handle){index, r->generation};
     return 0;
 }
 
-/* Take the heap entry at pos out and recycle its record. */
-static void remove_at(queue *q, size_t pos) {
-    uint32_t index = q->heap[pos].index;
-    q->size--;
-    if (pos < q->size) {
-        heap_entry last = q->heap[q->size];
-        place(q, pos, last);
-        if (pos > 0 && before(&last, &q->heap[(pos - 1) / ARITY]))
-            sift_up(q, pos);
-        else
-            sift_down(q, pos);
-    }
+static void release(queue *q, uint32_t index) {
     pool_record *r = &q->pool[index];
-    r->position = NOT_QUEUED;
+    r->state = FREE;
     r->generation++; /* stale handles no longer match */
     r->next_free = q->free_head;
     q->free_head = index;
 }
 
+/* Remove the top key; returns its pool index. */
+static uint32_t remove_top(queue *q) {
+    uint32_t index = (uint32_t)(q->heap[0].seq_index & (MAX_EVENTS - 1));
+    if (--q->size > 0) {
+        q->heap[0] = q->heap[q->size];
+        sift_down(q->heap, q->size, 0);
+    }
+    return index;
+}
+
+/* Drop cancelled keys from the top. */
+static void skip_cancelled(queue *q) {
+    while (q->size && q->pool[q->heap[0].seq_index & (MAX_EVENTS - 1)].state == CANCELLED)
+        release(q, remove_top(q));
+}
+
 int queue_pop(queue *q, queue_event *ev) {
+    skip_cancelled(q);
     if (q->size == 0)
         return SS_EEMPTY;
-    *ev = q->pool[q->heap[0].index].event;
-    remove_at(q, 0);
+    uint32_t index = remove_top(q);
+    *ev = q->pool[index].event;
+    release(q, index);
+    q->live--;
+    /* The next pop reads the new top's record: start fetching it now. */
+    if (q->size)
+        __builtin_prefetch(&q->pool[q->heap[0].seq_index & (MAX_EVENTS - 1)]);
     return 0;
 }
 
-int queue_peek_time(const queue *q, uint64_t *time_ns) {
+int queue_peek_time(queue *q, uint64_t *time_ns) {
+    skip_cancelled(q);
     if (q->size == 0)
         return SS_EEMPTY;
     *time_ns = q->heap[0].time_ns;
@@ -178,13 +193,14 @@ int queue_peek_time(const queue *q, uint64_t *time_ns) {
 }
 
 int queue_cancel(queue *q, queue_handle handle) {
-    if (handle.index >= q->pool_cap)
+    if (handle.index >= q->cap)
         return SS_EINVAL;
     pool_record *r = &q->pool[handle.index];
-    if (r->generation != handle.generation || r->position == NOT_QUEUED)
+    if (r->generation != handle.generation || r->state != QUEUED)
         return SS_EINVAL;
-    remove_at(q, r->position);
+    r->state = CANCELLED;
+    q->live--;
     return 0;
 }
 
-size_t queue_size(const queue *q) { return q->size; }
+size_t queue_size(const queue *q) { return q->live; }

@@ -1,11 +1,12 @@
 /* queue.h -- the future-event list: events totally ordered by (time, sequence).
  *
- * A 4-ary min-heap of event handles over a pool of event records (no malloc per
- * event: the pool grows by doubling and records are recycled through a free list).
- * Every pushed event gets the next sequence number, so events at equal times pop in
- * push order, whatever the heap's shape. Events can be cancelled by handle; a handle
- * carries a generation, so a stale handle (its event already popped or cancelled) is
- * detected and ignored.
+ * A 4-ary min-heap of 16-byte keys over a pool of event records (no malloc per event:
+ * the pool grows by doubling and records are recycled through a free list). Every
+ * pushed event gets the next sequence number, so events at equal times pop in push
+ * order, whatever the heap's shape. Events can be cancelled by handle (lazily: the
+ * key is dropped when it reaches the top); a handle carries a generation, so a stale
+ * handle (its event already popped or cancelled) is detected and refused. At most
+ * 2^24 events may be pending at once.
  *
  * Ownership: queue_init/queue_free own the pool; payload bytes are copied in. */
 #ifndef SHARDSIM_SIM_QUEUE_H
@@ -48,8 +49,9 @@ int queue_push(queue *q, uint64_t time_ns, uint32_t type, const void *payload, s
 /* Pop the earliest event (least (time_ns, seq)) into *ev. Returns 0, or SS_EEMPTY. */
 int queue_pop(queue *q, queue_event *ev);
 
-/* The earliest event's time without removing it; returns SS_EEMPTY when empty. */
-int queue_peek_time(const queue *q, uint64_t *time_ns);
+/* The earliest event's time without removing it; returns SS_EEMPTY when empty. (Not
+ * const: it drops cancelled events from the top.) */
+int queue_peek_time(queue *q, uint64_t *time_ns);
 
 /* Cancel a pending event. Returns 0, or SS_EINVAL for a stale or unknown handle. */
 int queue_cancel(queue *q, queue_handle handle);

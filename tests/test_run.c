@@ -329,6 +329,24 @@ static void builtin_baseline_matches_the_shipped_file(void **state) {
     free(file);
 }
 
+/* The README documents every scenario key, with its unit and default. */
+static void readme_documents_every_key(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/README.md", getenv("SHARDSIM_SOURCE_DIR"));
+    char *readme = tu_read_file(path, NULL);
+    assert_non_null(readme);
+    const config_key *k;
+    for (size_t i = 0; (k = config_key_at(i)) != NULL; i++) {
+        char row[256];
+        snprintf(row, sizeof row, "| `%s` | %s | %s%s%s |", k->name, k->unit,
+                 k->default_text[0] ? "`" : "", k->default_text, k->default_text[0] ? "`" : "");
+        if (!strstr(readme, row))
+            fail_msg("README.md lacks the row: %s", row);
+    }
+    free(readme);
+}
+
 int main(void) {
     const char *base = getenv("SHARDSIM_TEST_TMP");
     snprintf(tmp_base, sizeof tmp_base, "%s/run", base ? base : "/tmp/shardsim-test");
@@ -343,6 +361,7 @@ int main(void) {
         cmocka_unit_test(runs_selects_and_set_overrides),
         cmocka_unit_test(bad_scenarios_are_rejected_cleanly),
         cmocka_unit_test(bad_flags_exit_2),
+        cmocka_unit_test(readme_documents_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

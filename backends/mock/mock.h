@@ -1,0 +1,61 @@
+/* mock.h -- an in-process model of a ZooKeeper service in simulated time, behind
+ * backends/coord.h, needing no ZooKeeper.
+ *
+ * What it models (ZooKeeper 3.8 semantics):
+ *   - the znode tree: versions, cversion, czxid/mzxid, ephemerals, sequential names from
+ *     the parent's cversion (never reused), one-shot data/exists/child watches, multi;
+ *   - sessions: the requested timeout is clamped to [min_ticks, max_ticks] ticks; the
+ *     client pings when idle for a third of the timeout; the service expires a session
+ *     in tick-sized buckets counted from the last ping it heard, so a killed client's
+ *     ephemerals go between about 2/3 T and T + tick after its death; a client cut off
+ *     from the service sees DISCONNECTED after its read deadline (2/3 T without an
+ *     answer) and EXPIRED only when it reconnects after the service expired it;
+ *   - per-session FIFO: requests apply and replies arrive in the order they were sent;
+ *   - latency: reads and writes take a configured time plus a per-byte term, half on
+ *     the way in, half on the way out; watch events reach clients before the reply of
+ *     the operation that triggered them.
+ * Not yet modelled: several servers (quorum, leader election, stale follower reads),
+ * latency distributions and profiles. See the README's status section.
+ *
+ * Faults: kill a client (it stops without closing), cut a client off for a while,
+ * expire a session now.
+ *
+ * Ownership: mock_create allocates the service; sessions are the caller's memory
+ * (mock_backend.session_size bytes) and must outlive their close. */
+#ifndef SHARDSIM_BACKENDS_MOCK_H
+#define SHARDSIM_BACKENDS_MOCK_H
+
+#include <stdint.h>
+
+#include "backends/coord.h"
+#include "core/env.h"
+
+typedef struct mock_config {
+    uint64_t tick_ns;          /* 2 s (ZooKeeper's tickTime) */
+    uint32_t min_ticks;        /* 2: minSessionTimeout = 2 ticks */
+    uint32_t max_ticks;        /* 20: maxSessionTimeout = 20 ticks */
+    uint64_t read_ns;          /* round trip of a read: 500 us */
+    uint64_t write_ns;         /* round trip of a write: 2 ms */
+    double per_byte_ns;        /* added per byte of data: 1 ns */
+} mock_config;
+
+void mock_config_defaults(mock_config *c);
+
+typedef struct mock_zk mock_zk;
+
+extern const coord_backend mock_backend;
+
+/* The service; its address is the `service` argument of mock_backend.open. */
+int mock_create(const env *e, const mock_config *cfg, mock_zk **out);
+void mock_free(mock_zk *zk);
+
+/* Faults. */
+void mock_kill_client(mock_zk *zk, coord_session *s);
+void mock_partition_client(mock_zk *zk, coord_session *s, uint64_t duration_ns);
+void mock_expire_session(mock_zk *zk, coord_session *s);
+
+/* Counters: operations applied, sessions expired. */
+uint64_t mock_ops_applied(const mock_zk *zk);
+uint64_t mock_sessions_expired(const mock_zk *zk);
+
+#endif

@@ -1,0 +1,412 @@
+/* test_mock.c -- the in-process ZooKeeper model against ZooKeeper's semantics: every
+ * operation and error code, sequential numbering across deletes, one-shot watches and
+ * their ordering, multi atomicity, and session expiry edge cases, in virtual time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backends/coord.h"
+#include "backends/mock/mock.h"
+#include "sim/env_sim.h"
+
+#define SEC 1000000000ULL
+#define MAX_LOG 64
+
+/* What a client saw: completions, watch events and state changes, in order. */
+typedef struct entry {
+    char kind; /* 'd' done, 'w' watch, 's' state */
+    int rc;    /* done: rc; watch: event; state: state */
+    uint64_t at_ns;
+    char path[128];
+    char data[64];
+    int32_t version;
+    int64_t czxid;
+    size_t children;
+    char first_child[64];
+    int op_rcs[4];
+} entry;
+
+typedef struct client {
+    coord_session *s;
+    env_sim *env;
+    entry log[MAX_LOG];
+    int n;
+} client;
+
+typedef struct world {
+    env_sim env;
+    mock_zk *zk;
+    client a, b;
+} world;
+
+static entry *next(client *c, char kind) {
+    assert_true(c->n < MAX_LOG);
+    entry *e = &c->log[c->n++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->at_ns = c->env->now_ns;
+    return e;
+}
+
+static void on_done(void *arg, int rc, const coord_result *r) {
+    client *c = arg;
+    entry *e = next(c, 'd');
+    e->rc = rc;
+    if (!r)
+        return;
+    if (r->path)
+        snprintf(e->path, sizeof e->path, "%s", r->path);
+    if (r->data)
+        snprintf(e->data, sizeof e->data, "%.*s", (int)r->data_len, (const char *)r->data);
+    e->version = r->stat.version;
+    e->czxid = r->stat.czxid;
+    e->children = r->child_count;
+    if (r->child_count)
+        snprintf(e->first_child, sizeof e->first_child, "%s", r->children[0]);
+    for (size_t i = 0; i < r->op_count && i < 4; i++)
+        e->op_rcs[i] = r->op_rcs[i];
+}
+
+static void on_watch(void *arg, int event, const char *path) {
+    client *c = arg;
+    entry *e = next(c, 'w');
+    e->rc = event;
+    snprintf(e->path, sizeof e->path, "%s", path);
+}
+
+static void on_state(void *arg, int state) {
+    client *c = arg;
+    next(c, 's')->rc = state;
+}
+
+static void open_client(world *w, client *c, uint64_t timeout_ns) {
+    memset(c, 0, sizeof *c);
+    c->env = &w->env;
+    c->s = malloc(mock_backend.session_size);
+    assert_non_null(c->s);
+    assert_int_equal(mock_backend.open(w->zk, c->s, timeout_ns, on_state, c), 0);
+}
+
+static int setup(void **state) {
+    world *w = calloc(1, sizeof *w);
+    if (!w || env_sim_init(&w->env) != 0 || mock_create(&w->env.env, NULL, &w->zk) != 0)
+        return -1;
+    open_client(w, &w->a, 4 * SEC);
+    open_client(w, &w->b, 4 * SEC);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC / 10);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state) {
+    world *w = *state;
+    /* close what is still open (stopping its timers), then let every reply land */
+    mock_backend.close(w->a.s, NULL, NULL);
+    mock_backend.close(w->b.s, NULL, NULL);
+    env_sim_run_until(&w->env, w->env.now_ns + 1000 * SEC);
+    mock_free(w->zk);
+    env_sim_free(&w->env);
+    free(w->a.s);
+    free(w->b.s);
+    free(w);
+    return 0;
+}
+
+/* Run until c has at least n more log entries (bounded). */
+static entry *wait_for(world *w, client *c, int n0) {
+    for (int i = 0; i < 1000 && c->n <= n0; i++)
+        env_sim_run_until(&w->env, w->env.now_ns + SEC / 100);
+    assert_true(c->n > n0);
+    return &c->log[n0];
+}
+
+static int do_create(world *w, client *c, const char *path, const char *data, int flags,
+                     char *actual) {
+    int n0 = c->n;
+    assert_int_equal(coord_create(&mock_backend, c->s, path, data, data ? strlen(data) : 0, flags,
+                                  on_done, c),
+                     0);
+    assert_int_equal(c->n, n0); /* never inside the call */
+    entry *e = wait_for(w, c, n0);
+    if (actual)
+        strcpy(actual, e->path);
+    return e->rc;
+}
+
+static int do_delete(world *w, client *c, const char *path, int32_t version) {
+    int n0 = c->n;
+    assert_int_equal(coord_remove(&mock_backend, c->s, path, version, on_done, c), 0);
+    return wait_for(w, c, n0)->rc;
+}
+
+static entry *do_set(world *w, client *c, const char *path, const char *data, int32_t version) {
+    int n0 = c->n;
+    assert_int_equal(coord_set(&mock_backend, c->s, path, data, strlen(data), version, on_done, c), 0);
+    return wait_for(w, c, n0);
+}
+
+static entry *do_get(world *w, client *c, const char *path, int watch) {
+    int n0 = c->n;
+    assert_int_equal(coord_get(&mock_backend, c->s, path, watch ? on_watch : NULL, c, on_done, c), 0);
+    return wait_for(w, c, n0);
+}
+
+static int do_exists(world *w, client *c, const char *path, int watch) {
+    int n0 = c->n;
+    assert_int_equal(
+        coord_exists(&mock_backend, c->s, path, watch ? on_watch : NULL, c, on_done, c), 0);
+    return wait_for(w, c, n0)->rc;
+}
+
+static void crud_and_error_codes(void **state) {
+    world *w = *state;
+    client *a = &w->a;
+    assert_int_equal(a->log[0].kind, 's');
+    assert_int_equal(a->log[0].rc, COORD_STATE_CONNECTED);
+    char path[128];
+    assert_int_equal(do_create(w, a, "/app", "v0", 0, path), COORD_OK);
+    assert_string_equal(path, "/app");
+    assert_int_equal(do_create(w, a, "/app", "x", 0, NULL), COORD_NODEEXISTS);
+    assert_int_equal(do_create(w, a, "/none/child", "x", 0, NULL), COORD_NONODE);
+    entry *e = do_get(w, a, "/app", 0);
+    assert_int_equal(e->rc, COORD_OK);
+    assert_string_equal(e->data, "v0");
+    assert_int_equal(e->version, 0);
+    assert_int_equal(do_set(w, a, "/app", "v1", 0)->rc, COORD_OK);
+    assert_int_equal(do_set(w, a, "/app", "v2", 0)->rc, COORD_BADVERSION);
+    assert_int_equal(do_set(w, a, "/app", "v2", -1)->version, 2);
+    assert_int_equal(do_set(w, a, "/nope", "x", -1)->rc, COORD_NONODE);
+    assert_int_equal(do_create(w, a, "/app/x", "", 0, NULL), COORD_OK);
+    assert_int_equal(do_create(w, a, "/app/a", "", 0, NULL), COORD_OK);
+    assert_int_equal(do_delete(w, a, "/app", -1), COORD_NOTEMPTY);
+    assert_int_equal(do_delete(w, a, "/app/x", 7), COORD_BADVERSION);
+    int n0 = a->n;
+    coord_children(&mock_backend, a->s, "/app", NULL, NULL, on_done, a);
+    e = wait_for(w, a, n0);
+    assert_int_equal(e->children, 2);
+    assert_string_equal(e->first_child, "a"); /* sorted */
+    assert_int_equal(do_delete(w, a, "/app/x", 0), COORD_OK);
+    assert_int_equal(do_delete(w, a, "/app/x", -1), COORD_NONODE);
+    assert_int_equal(do_exists(w, a, "/app/x", 0), COORD_NONODE);
+    assert_int_equal(do_exists(w, a, "/app/a", 0), COORD_OK);
+    /* the checked wrappers refuse bad arguments without calling the backend */
+    assert_int_equal(coord_create(&mock_backend, a->s, "app", "", 0, 0, on_done, a), COORD_BADARGUMENTS);
+    assert_int_equal(coord_create(&mock_backend, a->s, "/a//b", "", 0, 0, on_done, a), COORD_BADARGUMENTS);
+    assert_int_equal(coord_create(&mock_backend, a->s, "/a/", "", 0, 0, on_done, a), COORD_BADARGUMENTS);
+    assert_int_equal(coord_set(&mock_backend, a->s, "/a", "", COORD_MAX_DATA + 1, -1, on_done, a),
+                     COORD_BADARGUMENTS);
+    assert_string_equal(coord_error_name(COORD_NOCHILDRENFOREPHEMERALS), "NOCHILDRENFOREPHEMERALS");
+}
+
+static void ephemerals_and_sequentials(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(do_create(w, a, "/e", "", COORD_EPHEMERAL, NULL), COORD_OK);
+    assert_int_equal(do_create(w, a, "/e/child", "", 0, NULL), COORD_NOCHILDRENFOREPHEMERALS);
+    assert_int_equal(do_create(w, b, "/q", "", 0, NULL), COORD_OK);
+    char p[128];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(do_create(w, b, "/q/n-", "", COORD_SEQUENTIAL, p), COORD_OK);
+        char want[64];
+        snprintf(want, sizeof want, "/q/n-%010d", i);
+        assert_string_equal(p, want);
+    }
+    assert_int_equal(do_delete(w, b, "/q/n-0000000002", -1), COORD_OK);
+    assert_int_equal(do_create(w, b, "/q/n-", "", COORD_SEQUENTIAL | COORD_EPHEMERAL, p), COORD_OK);
+    assert_string_equal(p, "/q/n-0000000004"); /* never reused after a delete */
+    /* closing a's session removes its ephemeral, and b sees it go */
+    assert_int_equal(do_exists(w, b, "/e", 1), COORD_OK);
+    int n0 = a->n;
+    mock_backend.close(a->s, on_done, a);
+    wait_for(w, a, n0);
+    entry *e = wait_for(w, b, b->n - 1 + 0); /* latest */
+    (void)e;
+    for (int i = 0; i < 100 && b->log[b->n - 1].kind != 'w'; i++)
+        env_sim_run_until(&w->env, w->env.now_ns + SEC / 100);
+    assert_int_equal(b->log[b->n - 1].kind, 'w');
+    assert_int_equal(b->log[b->n - 1].rc, COORD_EVENT_DELETED);
+    assert_int_equal(do_exists(w, b, "/e", 0), COORD_NONODE);
+    /* after close, a's operations fail */
+    assert_int_equal(do_create(w, a, "/late", "", 0, NULL), COORD_SESSIONEXPIRED);
+}
+
+static void watches_fire_once_before_the_data(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(do_create(w, a, "/w", "0", 0, NULL), COORD_OK);
+    do_get(w, b, "/w", 1);
+    int nb = b->n;
+    entry *set = do_set(w, a, "/w", "1", -1);
+    uint64_t set_reply = set->at_ns;
+    for (int i = 0; i < 100 && b->n == nb; i++)
+        env_sim_run_until(&w->env, w->env.now_ns + SEC / 100);
+    assert_int_equal(b->n, nb + 1);
+    entry *ev = &b->log[nb];
+    assert_int_equal(ev->kind, 'w');
+    assert_int_equal(ev->rc, COORD_EVENT_DATA_CHANGED);
+    assert_string_equal(ev->path, "/w");
+    assert_true(ev->at_ns <= set_reply); /* b learns of the change no later than a's reply */
+    /* one-shot: a second change fires nothing */
+    do_set(w, a, "/w", "2", -1);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC);
+    assert_int_equal(b->n, nb + 1);
+    /* exists on a missing node watches its creation; children watches children */
+    assert_int_equal(do_exists(w, b, "/later", 1), COORD_NONODE);
+    int n0 = b->n;
+    coord_children(&mock_backend, b->s, "/w", on_watch, b, on_done, b);
+    wait_for(w, b, n0);
+    n0 = b->n;
+    assert_int_equal(do_create(w, a, "/later", "", 0, NULL), COORD_OK);
+    assert_int_equal(do_create(w, a, "/w/kid", "", 0, NULL), COORD_OK);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC);
+    assert_int_equal(b->n, n0 + 2);
+    assert_int_equal(b->log[n0].rc, COORD_EVENT_CREATED);
+    assert_int_equal(b->log[n0 + 1].rc, COORD_EVENT_CHILDREN_CHANGED);
+}
+
+static void multi_is_all_or_nothing(void **state) {
+    world *w = *state;
+    client *a = &w->a;
+    coord_op bad[] = {
+        {COORD_OP_CREATE, "/m1", "x", 1, 0, -1},
+        {COORD_OP_CREATE, "/m2", "y", 1, 0, -1},
+        {COORD_OP_CHECK, "/m1", NULL, 0, 0, 5},
+    };
+    int n0 = a->n;
+    assert_int_equal(coord_multi(&mock_backend, a->s, bad, 3, on_done, a), 0);
+    entry *e = wait_for(w, a, n0);
+    assert_int_equal(e->rc, COORD_BADVERSION);
+    assert_int_equal(e->op_rcs[0], COORD_RUNTIMEINCONSISTENCY);
+    assert_int_equal(e->op_rcs[2], COORD_BADVERSION);
+    assert_int_equal(do_exists(w, a, "/m1", 0), COORD_NONODE);
+    assert_int_equal(do_exists(w, a, "/m2", 0), COORD_NONODE);
+    coord_op good[] = {
+        {COORD_OP_CREATE, "/m1", "x", 1, 0, -1},
+        {COORD_OP_CREATE, "/m2", "y", 1, 0, -1},
+        {COORD_OP_CHECK, "/m1", NULL, 0, 0, 0},
+        {COORD_OP_SET, "/m2", "z", 1, 0, 0},
+    };
+    n0 = a->n;
+    assert_int_equal(coord_multi(&mock_backend, a->s, good, 4, on_done, a), 0);
+    assert_int_equal(wait_for(w, a, n0)->rc, COORD_OK);
+    entry *g1 = do_get(w, a, "/m1", 0);
+    int64_t z1 = g1->czxid;
+    entry *g2 = do_get(w, a, "/m2", 0);
+    assert_string_equal(g2->data, "z");
+    assert_int_equal(g2->czxid, z1); /* one transaction */
+}
+
+static void killed_client_expires_between_two_thirds_t_and_t_plus_tick(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(mock_backend.session_timeout_ns(a->s), 4 * SEC);
+    assert_int_equal(do_create(w, a, "/leader", "", COORD_EPHEMERAL, NULL), COORD_OK);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC); /* some idle time: pings */
+    assert_int_equal(do_exists(w, b, "/leader", 1), COORD_OK);
+    uint64_t death = w->env.now_ns;
+    mock_kill_client(w->zk, a->s);
+    int n0 = b->n;
+    for (int i = 0; i < 2000 && b->n == n0; i++)
+        env_sim_run_until(&w->env, w->env.now_ns + SEC / 100);
+    assert_int_equal(b->log[n0].rc, COORD_EVENT_DELETED);
+    uint64_t gone = b->log[n0].at_ns - death;
+    assert_true(gone >= 4 * SEC * 2 / 3 - SEC / 100);
+    assert_true(gone <= 4 * SEC + 2 * SEC + SEC / 100);
+    assert_int_equal(mock_sessions_expired(w->zk), 1);
+}
+
+static void partition_disconnects_then_expires(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    /* a short cut (< 2/3 T): a stays connected */
+    mock_partition_client(w->zk, a->s, SEC);
+    env_sim_run_until(&w->env, w->env.now_ns + 3 * SEC);
+    for (int i = 0; i < a->n; i++)
+        assert_false(a->log[i].kind == 's' && a->log[i].rc == COORD_STATE_DISCONNECTED);
+    /* a long cut: disconnected, operations lost, expired when it comes back */
+    assert_int_equal(do_create(w, a, "/lock", "", COORD_EPHEMERAL, NULL), COORD_OK);
+    int n0 = a->n;
+    mock_partition_client(w->zk, a->s, 20 * SEC);
+    assert_int_equal(do_create(w, a, "/cut", "", 0, NULL), COORD_CONNECTIONLOSS);
+    env_sim_run_until(&w->env, w->env.now_ns + 30 * SEC);
+    int disconnected = 0, expired = 0;
+    for (int i = n0; i < a->n; i++) {
+        disconnected |= a->log[i].kind == 's' && a->log[i].rc == COORD_STATE_DISCONNECTED;
+        if (a->log[i].kind == 's' && a->log[i].rc == COORD_STATE_EXPIRED) {
+            expired = 1;
+            assert_true(disconnected); /* suspended first, expired only on reconnection */
+        }
+    }
+    assert_true(disconnected && expired);
+    assert_int_equal(do_exists(w, b, "/lock", 0), COORD_NONODE);
+    assert_int_equal(do_create(w, a, "/after", "", 0, NULL), COORD_SESSIONEXPIRED);
+}
+
+static void expiry_edge_cases(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(do_create(w, b, "/x", "0", 0, NULL), COORD_OK);
+    /* a watch set by a session that then expires never fires */
+    do_get(w, a, "/x", 1);
+    int na = a->n;
+    /* expiry during an operation: the request is in flight when the session ends */
+    coord_set(&mock_backend, a->s, "/x", "1", 1, -1, on_done, a);
+    mock_expire_session(w->zk, a->s);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC / 10);
+    assert_int_equal(a->log[na].kind, 'd');
+    assert_int_equal(a->log[na].rc, COORD_SESSIONEXPIRED);
+    do_set(w, b, "/x", "2", -1);
+    env_sim_run_until(&w->env, w->env.now_ns + 5 * SEC);
+    for (int i = na; i < a->n; i++)
+        assert_int_not_equal(a->log[i].kind, 'w');
+    /* close with outstanding operations: they complete first, in order */
+    int nb = b->n;
+    coord_create(&mock_backend, b->s, "/o1", "", 0, 0, on_done, b);
+    coord_get(&mock_backend, b->s, "/x", NULL, NULL, on_done, b);
+    mock_backend.close(b->s, on_done, b);
+    coord_create(&mock_backend, b->s, "/o2", "", 0, 0, on_done, b);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC);
+    assert_int_equal(b->n, nb + 4);
+    assert_int_equal(b->log[nb].rc, COORD_OK);
+    assert_string_equal(b->log[nb].path, "/o1");
+    assert_string_equal(b->log[nb + 1].data, "2");
+    assert_int_equal(b->log[nb + 2].rc, COORD_OK);                /* the close */
+    assert_int_equal(b->log[nb + 3].rc, COORD_SESSIONEXPIRED);    /* after the close */
+    assert_true(b->log[nb].at_ns <= b->log[nb + 1].at_ns && b->log[nb + 1].at_ns <= b->log[nb + 2].at_ns);
+}
+
+static void timeouts_are_clamped(void **state) {
+    world *w = *state;
+    client c, d;
+    open_client(w, &c, SEC);
+    open_client(w, &d, 100 * SEC);
+    assert_int_equal(mock_backend.session_timeout_ns(c.s), 4 * SEC);  /* 2 ticks */
+    assert_int_equal(mock_backend.session_timeout_ns(d.s), 40 * SEC); /* 20 ticks */
+    assert_true(mock_backend.session_id(d.s) > mock_backend.session_id(c.s));
+    mock_backend.close(c.s, NULL, NULL);
+    mock_backend.close(d.s, NULL, NULL);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC);
+    free(c.s);
+    free(d.s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(crud_and_error_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(ephemerals_and_sequentials, setup, teardown),
+        cmocka_unit_test_setup_teardown(watches_fire_once_before_the_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(multi_is_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(killed_client_expires_between_two_thirds_t_and_t_plus_tick,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(partition_disconnects_then_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(expiry_edge_cases, setup, teardown),
+        cmocka_unit_test_setup_teardown(timeouts_are_clamped, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -572,7 +572,11 @@ static void ping(void *arg, uint64_t id, uint64_t generation) {
         s->client = CLIENT_DISCONNECTED;
         notify(s, COORD_STATE_DISCONNECTED);
     }
-    env_schedule(&zk->env, now + s->timeout_ns / 3, ping, zk, s->id, s->generation);
+    /* The client's read deadline is watched continuously, not only at ping times. */
+    uint64_t next = now + s->timeout_ns / 3, deadline = s->last_answer_ns + s->timeout_ns * 2 / 3;
+    if (s->client == CLIENT_CONNECTED && cut_off(s, now) && deadline > now && deadline < next)
+        next = deadline;
+    env_schedule(&zk->env, next, ping, zk, s->id, s->generation);
 }
 
 static void connected(void *arg, uint64_t id, uint64_t generation) {

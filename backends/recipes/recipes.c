@@ -1,0 +1,193 @@
+/* recipes.c -- leader latch, CAS counter and membership over coord.h; see recipes.h.
+ * Each recipe is a chain of asynchronous calls: every step's completion starts the
+ * next, so no step ever blocks and every callback arrives from the event loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/recipes/recipes.h"
+
+/* ---------- leader latch ---------- */
+
+static void latch_check(recipe_latch *l);
+
+static void set_leading(recipe_latch *l, int leading) {
+    if (l->leading == leading)
+        return;
+    l->leading = leading;
+    if (l->on_change)
+        l->on_change(l->arg, leading, l->epoch);
+}
+
+static void predecessor_changed(void *arg, int event, const char *path) {
+    (void)path;
+    recipe_latch *l = arg;
+    if (event == COORD_EVENT_DELETED && !l->stopped)
+        latch_check(l);
+}
+
+static void predecessor_exists(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    recipe_latch *l = arg;
+    if (rc == COORD_NONODE && !l->stopped) /* gone between our listing and the watch */
+        latch_check(l);
+}
+
+static void on_children(void *arg, int rc, const coord_result *res) {
+    recipe_latch *l = arg;
+    if (rc != COORD_OK || l->stopped)
+        return;
+    const char *mine = strrchr(l->node, '/') + 1;
+    const char *pred = NULL;
+    int lowest = 1;
+    for (size_t i = 0; i < res->child_count; i++) { /* children arrive sorted */
+        int cmp = strcmp(res->children[i], mine);
+        if (cmp < 0) {
+            lowest = 0;
+            pred = res->children[i];
+        }
+    }
+    if (lowest) {
+        set_leading(l, 1);
+        return;
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", l->dir, pred);
+    coord_exists(l->b, l->s, path, predecessor_changed, l, predecessor_exists, l);
+}
+
+static void latch_check(recipe_latch *l) {
+    coord_children(l->b, l->s, l->dir, NULL, NULL, on_children, l);
+}
+
+static void on_created(void *arg, int rc, const coord_result *res) {
+    recipe_latch *l = arg;
+    if (rc != COORD_OK || l->stopped)
+        return;
+    snprintf(l->node, sizeof l->node, "%s", res->path);
+    l->epoch = atoll(strrchr(res->path, '-') + 1);
+    latch_check(l);
+}
+
+int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s,
+                       const char *dir, int tolerate_suspended, recipe_leader_fn on_change,
+                       void *arg) {
+    memset(l, 0, sizeof *l);
+    l->b = b;
+    l->s = s;
+    snprintf(l->dir, sizeof l->dir, "%s", dir);
+    l->tolerate_suspended = tolerate_suspended;
+    l->on_change = on_change;
+    l->arg = arg;
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "%s/c-", dir);
+    return coord_create(b, s, prefix, NULL, 0, COORD_EPHEMERAL | COORD_SEQUENTIAL, on_created, l);
+}
+
+void recipe_latch_session_state(recipe_latch *l, int state) {
+    if (state == COORD_STATE_EXPIRED || (state == COORD_STATE_DISCONNECTED && !l->tolerate_suspended)) {
+        set_leading(l, 0);
+        if (state == COORD_STATE_EXPIRED)
+            l->stopped = 1;
+    }
+}
+
+int recipe_fenced_multi(const recipe_latch *l, const coord_op *ops, size_t count,
+                        coord_done_fn done, void *arg) {
+    coord_op all[16];
+    if (count > 15 || !l->node[0])
+        return COORD_BADARGUMENTS;
+    all[0] = (coord_op){COORD_OP_CHECK, l->node, NULL, 0, 0, -1};
+    memcpy(all + 1, ops, count * sizeof *ops);
+    return coord_multi(l->b, l->s, all, count + 1, done, arg);
+}
+
+/* ---------- counter ---------- */
+
+typedef struct counter_step {
+    const coord_backend *b;
+    coord_session *s;
+    char path[256];
+    recipe_counter_fn done;
+    void *arg;
+    int64_t next;
+    int tries;
+} counter_step;
+
+static void counter_read(counter_step *c);
+
+static void counter_written(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    counter_step *c = arg;
+    if ((rc == COORD_BADVERSION || rc == COORD_NODEEXISTS) && c->tries++ < 100) {
+        counter_read(c); /* somebody else won the race: read again */
+        return;
+    }
+    c->done(c->arg, rc, rc == COORD_OK ? c->next : 0);
+    free(c);
+}
+
+static void counter_got(void *arg, int rc, const coord_result *res) {
+    counter_step *c = arg;
+    char text[32];
+    if (rc == COORD_NONODE) {
+        c->next = 1;
+        snprintf(text, sizeof text, "%lld", (long long)c->next);
+        coord_create(c->b, c->s, c->path, text, strlen(text), 0, counter_written, c);
+        return;
+    }
+    if (rc != COORD_OK) {
+        c->done(c->arg, rc, 0);
+        free(c);
+        return;
+    }
+    snprintf(text, sizeof text, "%.*s", (int)(res->data_len < 31 ? res->data_len : 31),
+             (const char *)res->data);
+    c->next = atoll(text) + 1;
+    snprintf(text, sizeof text, "%lld", (long long)c->next);
+    coord_set(c->b, c->s, c->path, text, strlen(text), res->stat.version, counter_written, c);
+}
+
+static void counter_read(counter_step *c) { coord_get(c->b, c->s, c->path, NULL, NULL, counter_got, c); }
+
+int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
+                        recipe_counter_fn done, void *arg) {
+    counter_step *c = calloc(1, sizeof *c);
+    if (!c)
+        return COORD_BADARGUMENTS;
+    c->b = b;
+    c->s = s;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    c->done = done;
+    c->arg = arg;
+    int rc = coord_get(b, s, path, NULL, NULL, counter_got, c);
+    if (rc != 0)
+        free(c);
+    return rc;
+}
+
+/* ---------- membership ---------- */
+
+static void members_listed(void *arg, int rc, const coord_result *res);
+
+static void members_changed(void *arg, int event, const char *path) {
+    (void)event, (void)path;
+    recipe_watcher *w = arg;
+    coord_children(w->b, w->s, w->dir, members_changed, w, members_listed, w);
+}
+
+static void members_listed(void *arg, int rc, const coord_result *res) {
+    recipe_watcher *w = arg;
+    if (rc == COORD_OK)
+        w->on_members(w->arg, res->children, res->child_count);
+}
+
+int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_session *s,
+                         const char *dir, recipe_members_fn on_members, void *arg) {
+    w->b = b;
+    w->s = s;
+    snprintf(w->dir, sizeof w->dir, "%s", dir);
+    w->on_members = on_members;
+    w->arg = arg;
+    return coord_children(b, s, dir, members_changed, w, members_listed, w);
+}

@@ -1,0 +1,77 @@
+/* recipes.h -- coordination recipes over coord.h, so they run on any backend.
+ *
+ * Leader election (leader latch): each contender creates an ephemeral sequential node
+ * DIR/c-NNNNNNNNNN; the lowest number leads; every other contender watches only its
+ * predecessor (no herd effect) and re-checks when it goes. The leader's epoch is its
+ * node's sequence number, which only grows across elections. Leadership ends when the
+ * session is lost (DISCONNECTED) -- or, with tolerate_suspended, only when it EXPIRES,
+ * like Flink's tolerate-suspended-connections -- and the leader must stop acting.
+ * Fencing: recipe_fenced_multi runs a multi that first checks the latch's own election
+ * node, so a deposed leader whose session is gone cannot write.
+ *
+ * Counter: a 64-bit decimal counter in one znode, incremented by compare-and-set on
+ * the node's version (retried on BADVERSION), as Flink's checkpoint id counter.
+ *
+ * Membership: a member registers an ephemeral DIR/NAME; a watcher lists DIR's children
+ * and re-arms its child watch on every change.
+ *
+ * Ownership: the caller owns every recipe struct and its session and keeps them until
+ * the recipe's callbacks can no longer run (the session is closed). */
+#ifndef SHARDSIM_BACKENDS_RECIPES_H
+#define SHARDSIM_BACKENDS_RECIPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/coord.h"
+
+typedef void (*recipe_leader_fn)(void *arg, int leading, int64_t epoch);
+
+typedef struct recipe_latch {
+    const coord_backend *b;
+    coord_session *s;
+    char dir[256];
+    char node[300];     /* our election node's full path, "" before it exists */
+    int64_t epoch;      /* its sequence number */
+    int leading;
+    int tolerate_suspended;
+    int stopped;
+    recipe_leader_fn on_change;
+    void *arg;
+} recipe_latch;
+
+/* Join the election under dir (which must exist). on_change(arg, 1, epoch) when we
+ * become leader, (arg, 0, epoch) when we stop. Returns 0 or a coord error. */
+int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s,
+                       const char *dir, int tolerate_suspended, recipe_leader_fn on_change,
+                       void *arg);
+
+/* Tell the latch about its session's state (from the session's coord_state_fn). */
+void recipe_latch_session_state(recipe_latch *l, int state);
+
+/* A multi that commits only if our election node still exists: ops are run after a
+ * CHECK of it. At most 15 ops. Returns 0 or a coord error; done gets the multi's rc. */
+int recipe_fenced_multi(const recipe_latch *l, const coord_op *ops, size_t count,
+                        coord_done_fn done, void *arg);
+
+typedef void (*recipe_counter_fn)(void *arg, int rc, int64_t value);
+
+/* Increment the counter at path (created at 0 if missing) and report the new value. */
+int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
+                        recipe_counter_fn done, void *arg);
+
+typedef void (*recipe_members_fn)(void *arg, const char *const *members, size_t count);
+
+typedef struct recipe_watcher {
+    const coord_backend *b;
+    coord_session *s;
+    char dir[256];
+    recipe_members_fn on_members;
+    void *arg;
+} recipe_watcher;
+
+/* List dir's members now and after every change. */
+int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_session *s,
+                         const char *dir, recipe_members_fn on_members, void *arg);
+
+#endif

@@ -48,15 +48,20 @@ void state_clear(state_store *s) {
         s->head[g] = s->tail[g] = NONE;
 }
 
+/* A slot keeps the hash's high half as a tag, so a probe past other keys compares
+ * tags without touching their entries. */
+static uint64_t slot_of(uint64_t hash, uint32_t index) { return (hash & 0xFFFFFFFF00000000ULL) | (index + 1u); }
+
 static int rehash(state_store *s, uint32_t cap) {
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint64_t *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return SS_ENOMEM;
     for (uint32_t i = 0; i < s->count; i++) {
-        uint32_t h = (uint32_t)mix(s->entries[i].key) & (cap - 1);
+        uint64_t hash = mix(s->entries[i].key);
+        uint32_t h = (uint32_t)hash & (cap - 1);
         while (slots[h])
             h = (h + 1) & (cap - 1);
-        slots[h] = i + 1;
+        slots[h] = slot_of(hash, i);
     }
     free(s->slots);
     s->slots = slots;
@@ -64,13 +69,30 @@ static int rehash(state_store *s, uint32_t cap) {
     return 0;
 }
 
+int state_reserve(state_store *s, uint32_t n) {
+    if (n > s->cap) {
+        state_entry *e = realloc(s->entries, (size_t)n * sizeof *e);
+        if (!e)
+            return SS_ENOMEM;
+        s->entries = e;
+        s->cap = n;
+    }
+    uint32_t cap = s->slot_cap ? s->slot_cap : 1024;
+    while ((uint64_t)n * 4 > (uint64_t)cap * 3)
+        cap *= 2;
+    return cap > s->slot_cap ? rehash(s, cap) : 0;
+}
+
 const state_entry *state_find(const state_store *s, uint64_t key) {
     if (!s->slot_cap)
         return NULL;
-    for (uint32_t h = (uint32_t)mix(key) & (s->slot_cap - 1); s->slots[h];
-         h = (h + 1) & (s->slot_cap - 1))
-        if (s->entries[s->slots[h] - 1].key == key)
-            return &s->entries[s->slots[h] - 1];
+    uint64_t hash = mix(key), tag = hash & 0xFFFFFFFF00000000ULL;
+    for (uint32_t h = (uint32_t)hash & (s->slot_cap - 1); s->slots[h];
+         h = (h + 1) & (s->slot_cap - 1)) {
+        uint64_t slot = s->slots[h];
+        if ((slot & 0xFFFFFFFF00000000ULL) == tag && s->entries[(uint32_t)slot - 1].key == key)
+            return &s->entries[(uint32_t)slot - 1];
+    }
     return NULL;
 }
 
@@ -79,10 +101,13 @@ static state_entry *upsert(state_store *s, uint64_t key, uint32_t group) {
     if ((uint64_t)(s->count + 1) * 4 > (uint64_t)s->slot_cap * 3 &&
         rehash(s, s->slot_cap ? s->slot_cap * 2 : 1024) != 0)
         return NULL;
-    uint32_t h = (uint32_t)mix(key) & (s->slot_cap - 1);
-    for (; s->slots[h]; h = (h + 1) & (s->slot_cap - 1))
-        if (s->entries[s->slots[h] - 1].key == key)
-            return &s->entries[s->slots[h] - 1];
+    uint64_t hash = mix(key), tag = hash & 0xFFFFFFFF00000000ULL;
+    uint32_t h = (uint32_t)hash & (s->slot_cap - 1);
+    for (; s->slots[h]; h = (h + 1) & (s->slot_cap - 1)) {
+        uint64_t slot = s->slots[h];
+        if ((slot & 0xFFFFFFFF00000000ULL) == tag && s->entries[(uint32_t)slot - 1].key == key)
+            return &s->entries[(uint32_t)slot - 1];
+    }
     if (s->count == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 1024;
         state_entry *e = realloc(s->entries, cap * sizeof *e);
@@ -93,7 +118,7 @@ static state_entry *upsert(state_store *s, uint64_t key, uint32_t group) {
     }
     uint32_t i = s->count++;
     s->entries[i] = (state_entry){key, 0, 0, group, NONE};
-    s->slots[h] = i + 1;
+    s->slots[h] = slot_of(hash, i);
     if (s->tail[group] == NONE)
         s->head[group] = i;
     else

@@ -23,7 +23,7 @@ typedef struct state_entry {
 typedef struct state_store {
     state_entry *entries;
     uint32_t count, cap;
-    uint32_t *slots; /* entry index + 1, 0 = empty */
+    uint64_t *slots; /* (hash tag << 32) | (entry index + 1); 0 = empty */
     uint32_t slot_cap;
     uint32_t *head, *tail; /* per group */
     uint32_t groups;
@@ -32,6 +32,9 @@ typedef struct state_store {
 int state_init(state_store *s, uint32_t groups);
 void state_free(state_store *s);
 void state_clear(state_store *s);
+
+/* Make room for n entries at once (fewer rehashes). 0 or SS_ENOMEM. */
+int state_reserve(state_store *s, uint32_t n);
 
 /* Add one record's value to key's state, creating it in `group`. 0 or SS_ENOMEM. */
 int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value);

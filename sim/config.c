@@ -41,6 +41,8 @@ static int parse_service_dist(sim_config *c, const char *v, char *err, size_t n)
 static int parse_restart(sim_config *c, const char *v, char *err, size_t n);
 static int parse_profile(sim_config *c, const char *v, char *err, size_t n);
 static int parse_faults(sim_config *c, const char *v, char *err, size_t n);
+static int parse_coordination(sim_config *c, const char *v, char *err, size_t n);
+static int parse_detection(sim_config *c, const char *v, char *err, size_t n);
 
 #define AT(field) offsetof(sim_config, field)
 #define DOC(name, unit, def, help) {name, unit, def, help}
@@ -80,7 +82,14 @@ static const key_spec specs[] = {
     {DOC("heartbeat_timeout_s", "s", "50", "heartbeat timeout (Flink default)"), K_SECONDS, AT(heartbeat_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("restart_strategy", "", "fixed", "fixed (delay) or exponential (1s, x1.5, 60s max, jitter 0.1)"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
-    {DOC("faults", "", "", "schedule: 'T crash-worker W; T restart-worker W; T rescale N' (T in s)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("faults", "", "", "schedule: 'T crash-worker W; T restart-worker W; T rescale N; T crash-jm J; T partition-jm J D' (T, D in s)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("coordination", "", "none", "none (one job manager that never fails) or mock (HA through the ZooKeeper model)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
+    {DOC("job_managers", "", "2", "job managers contending for leadership (coordination = mock)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
+    {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
+    {DOC("zk_tick_s", "s", "2", "the coordination service's tick (ZooKeeper tickTime)"), K_SECONDS, AT(zk_tick_ns), 0, 0.001, 1e4, NULL},
+    {DOC("tolerate_suspended", "", "0", "1: a leader keeps leading while DISCONNECTED, until EXPIRED"), K_U32, AT(tolerate_suspended), 0, 0, 1, NULL},
+    {DOC("fencing", "", "1", "1: checkpoint commits check the leader's election node (0: off, to show split brain)"), K_U32, AT(fencing), 0, 0, 1, NULL},
+    {DOC("worker_detection", "", "heartbeat", "heartbeat, or session (workers' ephemeral nodes, coordination = mock)"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
     {DOC("window_s", "s", "1", "time-series window"), K_SECONDS, AT(window_ns), 0, 0.001, 1e5, NULL},
     {DOC("label", "", "", "free text carried into the results"), K_STRING, AT(label), sizeof(((sim_config *)0)->label), 0, 0, NULL},
     {DOC("debug_corrupt_checkpoint", "", "0", "test switch: corrupt the first checkpoint blob"), K_U32, AT(debug_corrupt_checkpoint), 0, 0, 1, NULL},
@@ -150,6 +159,17 @@ static int parse_service_dist(sim_config *c, const char *v, char *err, size_t n)
                       "expected constant, exponential or lognormal", err, n);
 }
 
+static int parse_coordination(sim_config *c, const char *v, char *err, size_t n) {
+    static const char *const names[] = {"none", "mock", NULL};
+    return parse_enum(&c->coordination, "coordination", v, names, "expected none or mock", err, n);
+}
+
+static int parse_detection(sim_config *c, const char *v, char *err, size_t n) {
+    static const char *const names[] = {"heartbeat", "session", NULL};
+    return parse_enum(&c->worker_detection, "worker_detection", v, names,
+                      "expected heartbeat or session", err, n);
+}
+
 static int parse_restart(sim_config *c, const char *v, char *err, size_t n) {
     static const char *const names[] = {"fixed", "exponential", NULL};
     return parse_enum(&c->restart_strategy, "restart_strategy", v, names,
@@ -204,17 +224,23 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
     char *save = NULL;
     for (char *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
         char action[32];
-        double t, target;
+        double t, target, duration = 0;
         char extra;
-        if (sscanf(tok, " %lf %31s %lf %c", &t, action, &target, &extra) != 3 || t < 0 ||
-            target < 0 || target != floor(target) || target > 1e6) {
-            error(err, n, "faults", "expected 'TIME_S ACTION N' entries separated by ';'", tok);
+        int got = sscanf(tok, " %lf %31s %lf %lf %c", &t, action, &target, &duration, &extra);
+        if ((got != 3 && got != 4) || t < 0 || target < 0 || target != floor(target) ||
+            target > 1e6 || duration < 0 || (got == 4) != (strcmp(action, "partition-jm") == 0)) {
+            error(err, n, "faults",
+                  "expected 'TIME_S ACTION N' entries separated by ';' (partition-jm: 'TIME_S "
+                  "partition-jm J DURATION_S')",
+                  tok);
             return SS_EINVAL;
         }
-        static const char *const actions[] = {"crash-worker", "restart-worker", "rescale", NULL};
+        static const char *const actions[] = {"crash-worker", "restart-worker", "rescale",
+                                              "crash-jm", "partition-jm", NULL};
         int action_kind = name_in(action, actions);
         if (action_kind < 0) {
-            error(err, n, "faults", "unknown action (crash-worker, restart-worker, rescale)",
+            error(err, n, "faults",
+                  "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm)",
                   action);
             return SS_EINVAL;
         }
@@ -223,7 +249,7 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
             return SS_EINVAL;
         }
         c->faults[c->fault_count++] = (sim_fault){(uint64_t)llround(t * 1e9), action_kind,
-                                                 (uint32_t)target};
+                                                 (uint32_t)target, (uint64_t)llround(duration * 1e9)};
     }
     return 0;
 }
@@ -263,7 +289,8 @@ int config_set(sim_config *c, const char *key, const char *value, char *err, siz
     }
     switch (s->kind) {
     case K_U32:
-        if (s->offset == AT(debug_corrupt_checkpoint) || s->offset == AT(debug_skip_replay))
+        if (s->offset == AT(debug_corrupt_checkpoint) || s->offset == AT(debug_skip_replay) ||
+            s->offset == AT(tolerate_suspended) || s->offset == AT(fencing))
             *(int *)(void *)field = (int)v;
         else
             *(uint32_t *)(void *)field = (uint32_t)v;
@@ -306,12 +333,24 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "parallelism %u is above max_parallelism %u", c->parallelism, groups);
         return SS_EINVAL;
     }
+    if (c->worker_detection == SIM_DETECT_SESSION && c->coordination != SIM_COORD_MOCK) {
+        snprintf(err, errlen, "worker_detection = session needs coordination = mock");
+        return SS_EINVAL;
+    }
     if (c->key_dist == SIM_KEYS_FILE && !c->key_file[0]) {
         snprintf(err, errlen, "key_dist = file needs key_file");
         return SS_EINVAL;
     }
     for (uint32_t i = 0; i < c->fault_count; i++) {
         const sim_fault *f = &c->faults[i];
+        if ((f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM) &&
+            (c->coordination != SIM_COORD_MOCK || f->target >= c->job_managers)) {
+            snprintf(err, errlen, "faults: job manager %u needs coordination = mock and "
+                                  "job_managers > %u", f->target, f->target);
+            return SS_EINVAL;
+        }
+        if (f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM)
+            continue;
         if (f->kind != SIM_FAULT_RESCALE && f->target >= c->workers) {
             snprintf(err, errlen, "faults: worker %u does not exist (workers = %u)", f->target,
                      c->workers);

@@ -24,7 +24,15 @@ const config_key *config_key_at(size_t i);
 enum { SIM_KEYS_UNIFORM, SIM_KEYS_ZIPF, SIM_KEYS_HOTSET, SIM_KEYS_FILE };
 enum { SIM_DIST_CONSTANT, SIM_DIST_EXPONENTIAL, SIM_DIST_LOGNORMAL };
 enum { SIM_RESTART_FIXED, SIM_RESTART_EXPONENTIAL };
-enum { SIM_FAULT_CRASH_WORKER, SIM_FAULT_RESTART_WORKER, SIM_FAULT_RESCALE };
+enum {
+    SIM_FAULT_CRASH_WORKER,
+    SIM_FAULT_RESTART_WORKER,
+    SIM_FAULT_RESCALE,
+    SIM_FAULT_CRASH_JM,
+    SIM_FAULT_PARTITION_JM
+};
+enum { SIM_COORD_NONE, SIM_COORD_MOCK };
+enum { SIM_DETECT_HEARTBEAT, SIM_DETECT_SESSION };
 
 #define SIM_MAX_FAULTS 32
 #define SIM_MAX_STEPS 32
@@ -32,7 +40,8 @@ enum { SIM_FAULT_CRASH_WORKER, SIM_FAULT_RESTART_WORKER, SIM_FAULT_RESCALE };
 typedef struct sim_fault {
     uint64_t at_ns;
     int kind;          /* SIM_FAULT_* */
-    uint32_t target;   /* worker, or the new parallelism for a rescale */
+    uint32_t target;   /* worker, job manager, or the new parallelism for a rescale */
+    uint64_t duration_ns; /* partition-jm: how long */
 } sim_fault;
 
 /* One run's configuration. Times are kept in ns, sizes in bytes, rates per second;
@@ -69,6 +78,10 @@ typedef struct sim_config {
     sim_fault faults[SIM_MAX_FAULTS];
     uint64_t window_ns;
     char label[64];
+    int coordination;         /* SIM_COORD_*: job-manager HA through a coordination service */
+    uint32_t job_managers;
+    uint64_t session_timeout_ns, zk_tick_ns;
+    int tolerate_suspended, fencing, worker_detection;
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
     int debug_skip_replay;        /* test switch: restart at the failure point, no replay */
 } sim_config;

@@ -19,7 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/coord.h"
+#include "backends/mock/mock.h"
+#include "backends/recipes/recipes.h"
 #include "core/dist.h"
+#include "core/env.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/partition.h"
@@ -43,6 +47,7 @@ enum {
     EV_DETECT,
     EV_RESTART,
     EV_RESTORED,
+    EV_ENV, /* a coordination timer: payload = env callback, argument, two words */
 };
 
 enum { JOB_RUNNING, JOB_DOWN, JOB_WAIT_SLOTS, JOB_STOPPING };
@@ -85,14 +90,28 @@ typedef struct jm {
     checkpoint pending;    /* id 0 = none in flight */
     uint32_t next_id;
     uint32_t completed_count;
-} jm;
+} jm_book;
+
+struct sim;
+
+/* A job manager when coordination = mock: its session and its place in the election. */
+typedef struct jm_node {
+    struct sim *owner;
+    uint32_t index;
+    coord_session *session;
+    recipe_latch latch;
+    int crashed;
+    uint32_t unsent_commit;   /* a checkpoint whose commit was lost in flight: retried */
+    uint64_t unsent_offset;
+    char old_node[300];       /* the election node of the session that lost it */
+} jm_node;
 
 /* Latency of records since the last completed checkpoint, split at each barrier so
  * that a rollback discards exactly the replayed records' samples. */
 typedef struct epoch {
     uint64_t from_offset;
     hist h;
-} epoch;
+} epoch_hist;
 
 typedef struct window {
     hist h;
@@ -113,7 +132,7 @@ typedef struct sim {
     uint8_t *alive;
     uint32_t *slots;
     state_store state;
-    jm jm;
+    jm_book jm;
     prng net_rng, service_rng, restart_rng;
     uint64_t *hb_phase;
     dist_zipf zipf;
@@ -134,7 +153,7 @@ typedef struct sim {
     /* results */
     sim_result *r;
     size_t failover_cap;
-    epoch epochs[MAX_EPOCHS];
+    epoch_hist epochs[MAX_EPOCHS];
     uint32_t epoch_count;
     window *windows;
     size_t window_count;
@@ -142,7 +161,24 @@ typedef struct sim {
     char *err;
     size_t errlen;
     int failed;
+    /* coordination (coordination = mock) */
+    env env;
+    mock_zk *zk;
+    coord_session *admin;
+    jm_node *jms;
+    int active;               /* index of the job manager the job follows, -1 = none */
+    int64_t committed_epoch;  /* highest leader epoch that committed a checkpoint */
+    uint64_t leader_lost_ns;  /* when the active leader was lost (crash, cut off) */
+    coord_session **worker_sessions;
+    recipe_watcher members;
+    uint8_t *member_seen;
+    uint64_t elections, commits, stale_commits;
+    coord_session **retired;
+    size_t retired_count, retired_cap;
+    int finished; /* every record emitted and done, no checkpoint in flight */
 } sim;
+
+static int leader_can_act(const sim *s);
 
 /* ---------- digests ---------- */
 
@@ -268,7 +304,7 @@ static window *window_at(sim *s, uint64_t t_ns) {
     return x;
 }
 
-static epoch *current_epoch(sim *s, uint64_t offset) {
+static epoch_hist *current_epoch(sim *s, uint64_t offset) {
     for (uint32_t i = s->epoch_count; i > 0; i--)
         if (s->epochs[i - 1].from_offset <= offset)
             return &s->epochs[i - 1];
@@ -279,10 +315,10 @@ static int open_epoch(sim *s, uint64_t from) {
     if (s->epoch_count == MAX_EPOCHS) { /* fold the oldest two */
         hist_merge(&s->epochs[0].h, &s->epochs[1].h);
         hist_free(&s->epochs[1].h);
-        memmove(&s->epochs[1], &s->epochs[2], (MAX_EPOCHS - 2) * sizeof(epoch));
+        memmove(&s->epochs[1], &s->epochs[2], (MAX_EPOCHS - 2) * sizeof(epoch_hist));
         s->epoch_count--;
     }
-    epoch *e = &s->epochs[s->epoch_count];
+    epoch_hist *e = &s->epochs[s->epoch_count];
     if (hist_init(&e->h) != 0)
         return SS_ENOMEM;
     e->from_offset = from;
@@ -295,7 +331,7 @@ static void commit_epochs(sim *s, uint64_t upto) {
     while (s->epoch_count > 1 && s->epochs[1].from_offset <= upto) {
         hist_merge(&s->r->latency, &s->epochs[0].h);
         hist_free(&s->epochs[0].h);
-        memmove(&s->epochs[0], &s->epochs[1], (s->epoch_count - 1) * sizeof(epoch));
+        memmove(&s->epochs[0], &s->epochs[1], (s->epoch_count - 1) * sizeof(epoch_hist));
         s->epoch_count--;
     }
 }
@@ -429,7 +465,7 @@ static int push(sim *s, uint64_t at, uint32_t type, uint64_t a, uint64_t b) {
 }
 
 static void trigger_checkpoint(sim *s, int stop, uint32_t rescale_to) {
-    if (s->job != JOB_RUNNING || s->jm.pending.id)
+    if (s->job != JOB_RUNNING || s->jm.pending.id || !leader_can_act(s))
         return;
     emit_until(s, s->now);
     checkpoint *c = &s->jm.pending;
@@ -485,11 +521,26 @@ static void take_snapshot(sim *s, uint32_t i) {
 }
 
 static void finish_rescale(sim *s);
+static void complete_checkpoint(sim *s);
 
+static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry);
+
+/* Every snapshot is written: with a coordination service the leader commits the
+ * pointer first, and the checkpoint completes when that commit succeeds. */
 static void checkpoint_done(sim *s, uint32_t id) {
     checkpoint *c = &s->jm.pending;
     if (c->id != id)
         return;
+    if (s->cfg->coordination == SIM_COORD_MOCK) {
+        if (s->active >= 0)
+            commit(s, &s->jms[s->active], id, c->offset, 0);
+        return;
+    }
+    complete_checkpoint(s);
+}
+
+static void complete_checkpoint(sim *s) {
+    checkpoint *c = &s->jm.pending;
     checkpoint_free(&s->jm.completed);
     s->jm.completed = *c;
     memset(c, 0, sizeof *c);
@@ -579,7 +630,10 @@ static void crash_worker(sim *s, uint32_t w) {
     stop_job(s);
     s->open_failover = f;
     s->consecutive_failures++;
-    push(s, detection_time(s, w, s->now), EV_DETECT, w, 0);
+    if (s->cfg->worker_detection == SIM_DETECT_SESSION)
+        mock_kill_client(s->zk, s->worker_sessions[w]); /* noticed when its node goes */
+    else
+        push(s, detection_time(s, w, s->now), EV_DETECT, w, 0);
 }
 
 /* Place every subtask (and source) on live workers. 0, or SS_ERANGE (too few slots). */
@@ -751,6 +805,10 @@ static void on_restored(sim *s, uint64_t from) {
         push(s, s->now + s->cfg->checkpoint_interval_ns, EV_CHECKPOINT, 0, 0);
 }
 
+static void crash_jm(sim *s, uint32_t i);
+static void worker_back(sim *s, uint32_t w);
+static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns);
+
 static void on_fault(sim *s, uint32_t index) {
     const sim_fault *f = &s->cfg->faults[index];
     switch (f->kind) {
@@ -759,15 +817,338 @@ static void on_fault(sim *s, uint32_t index) {
         break;
     case SIM_FAULT_RESTART_WORKER:
         s->alive[f->target] = 1;
+        worker_back(s, f->target);
         if (s->job == JOB_WAIT_SLOTS)
             on_restart(s);
         break;
+    case SIM_FAULT_CRASH_JM:
+        crash_jm(s, f->target);
+        break;
+    case SIM_FAULT_PARTITION_JM:
+        partition_jm(s, f->target, f->duration_ns);
+        break;
     default:
-        if (s->job == JOB_RUNNING && !s->jm.pending.id)
+        if (s->job == JOB_RUNNING && !s->jm.pending.id && leader_can_act(s))
             trigger_checkpoint(s, 1, f->target);
         else
             push(s, s->now + s->cfg->window_ns, EV_FAULT, index, 0); /* retry shortly */
     }
+}
+
+/* ---------- coordination: job-manager HA (coordination = mock) ----------
+ * J job managers contend for leadership through the ZooKeeper model; the job follows
+ * the latest leader. A checkpoint completes only once the leader has committed its
+ * pointer znode (jobs/job/checkpoints/<19-digit id>), fenced by a check of the
+ * leader's election node unless fencing is off. A leader cut off from the service
+ * keeps believing it leads until its session says otherwise; a commit it loses in
+ * flight is retried after it reconnects with a new session -- with fencing that retry
+ * is refused, without it a stale leader commits after a newer one (stale_commits). */
+
+#define HA_ROOT "/shardsim/c"
+#define HA_CHECKPOINTS HA_ROOT "/jobs/job/checkpoints"
+
+typedef struct env_payload {
+    env_timer_fn fn;
+    void *arg;
+    uint64_t a, b;
+} env_payload;
+
+_Static_assert(sizeof(env_payload) <= QUEUE_PAYLOAD_BYTES, "env timer fits an event");
+
+static uint64_t env_now_ns(void *ctx) { return ((sim *)ctx)->now; }
+
+static int env_push(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
+    sim *s = ctx;
+    env_payload p = {fn, arg, a, b};
+    return queue_push(s->q, at_ns < s->now ? s->now : at_ns, EV_ENV, &p, sizeof p, NULL);
+}
+
+static const env_vtable sim_env_vtable = {1, "sim", env_now_ns, env_push};
+
+/* Sessions that ended stay allocated until the end: the service may still hold
+ * timers naming them. */
+static coord_session *new_session(sim *s) {
+    (void)s;
+    return calloc(1, mock_backend.session_size);
+}
+
+typedef struct commit_ctx {
+    sim *s;
+    jm_node *jm;
+    uint32_t id;
+    uint64_t epoch_no, offset;
+    int64_t leader_epoch;
+    int retry;
+} commit_ctx;
+
+static void complete_checkpoint(sim *s);
+static void on_restart(sim *s);
+
+static void commit_done(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    commit_ctx *c = arg;
+    sim *s = c->s;
+    if (rc == COORD_OK) {
+        s->commits++;
+        if (c->leader_epoch < s->committed_epoch)
+            s->stale_commits++; /* a deposed leader committed after its successor */
+        else
+            s->committed_epoch = c->leader_epoch;
+        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id)
+            complete_checkpoint(s);
+    } else if ((rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED) && !c->retry) {
+        c->jm->unsent_commit = c->id; /* the naive job manager will try again */
+        c->jm->unsent_offset = c->offset;
+    }
+    free(c);
+}
+
+static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry) {
+    commit_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    *c = (commit_ctx){s, jm, id, s->epoch_no, offset, jm->latch.epoch, retry};
+    char path[128], data[96];
+    snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", id);
+    int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu", (long long)jm->latch.epoch,
+                     (unsigned long long)offset);
+    coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
+    int rc;
+    if (s->cfg->fencing && retry) { /* the check names the election node it led with */
+        coord_op fenced[2] = {{COORD_OP_CHECK, jm->old_node, NULL, 0, 0, -1}, op};
+        rc = coord_multi(&mock_backend, jm->session, fenced, 2, commit_done, c);
+    } else if (s->cfg->fencing) {
+        rc = recipe_fenced_multi(&jm->latch, &op, 1, commit_done, c);
+    } else {
+        rc = coord_multi(&mock_backend, jm->session, &op, 1, commit_done, c);
+    }
+    if (rc != 0)
+        free(c);
+}
+
+static void jm_state(void *arg, int state);
+static void jm_leader(void *arg, int leading, int64_t epoch);
+
+static void join_election(jm_node *jm) {
+    recipe_latch_start(&jm->latch, &mock_backend, jm->session, HA_ROOT "/leader",
+                       jm->owner->cfg->tolerate_suspended, jm_leader, jm);
+}
+
+static void jm_state(void *arg, int state) {
+    jm_node *jm = arg;
+    sim *s = jm->owner;
+    int was_leading = jm->latch.leading;
+    recipe_latch_session_state(&jm->latch, state);
+    if (was_leading && !jm->latch.leading && s->active == (int)jm->index) {
+        s->active = -1;
+        if (!s->leader_lost_ns)
+            s->leader_lost_ns = s->now;
+    }
+    if (state != COORD_STATE_EXPIRED || jm->crashed)
+        return;
+    /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
+    snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch.node);
+    if (s->retired_count == s->retired_cap) {
+        size_t cap = s->retired_cap ? s->retired_cap * 2 : 8;
+        coord_session **r = realloc(s->retired, cap * sizeof *r);
+        if (!r) {
+            fail(s, SS_ENOMEM, "out of memory");
+            return;
+        }
+        s->retired = r;
+        s->retired_cap = cap;
+    }
+    s->retired[s->retired_count++] = jm->session;
+    jm->session = new_session(s);
+    if (!jm->session || mock_backend.open(s->zk, jm->session, s->cfg->session_timeout_ns,
+                                          jm_state, jm) != 0) {
+        fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    if (jm->unsent_commit) {
+        commit(s, jm, jm->unsent_commit, jm->unsent_offset, 1);
+        jm->unsent_commit = 0;
+    }
+    join_election(jm);
+}
+
+static void jm_leader(void *arg, int leading, int64_t epoch) {
+    (void)epoch;
+    jm_node *jm = arg;
+    sim *s = jm->owner;
+    if (!leading) {
+        if (s->active == (int)jm->index) {
+            s->active = -1;
+            if (!s->leader_lost_ns)
+                s->leader_lost_ns = s->now;
+        }
+        return;
+    }
+    s->elections++;
+    int first = s->elections == 1;
+    s->active = (int)jm->index;
+    if (first)
+        return;
+    /* a new leader takes over the job: restart it from the last committed checkpoint */
+    if (s->job == JOB_RUNNING || s->job == JOB_STOPPING) {
+        sim_failover *f = new_failover(s, "leader-change", jm->index);
+        if (!f)
+            return;
+        f->fault_ns = s->leader_lost_ns ? s->leader_lost_ns : s->now;
+        f->detected_ns = s->now;
+        s->failed_offset = s->offset;
+        stop_job(s);
+        s->open_failover = f;
+        s->consecutive_failures++;
+        push(s, s->now + restart_delay(s), EV_RESTART, 0, 0);
+    }
+    s->leader_lost_ns = 0;
+}
+
+/* The members of the workers' directory changed: a worker whose ephemeral node went is
+ * declared failed now (worker_detection = session). */
+static void members_changed(void *arg, const char *const *names, size_t count) {
+    sim *s = arg;
+    uint8_t present[4096] = {0};
+    for (size_t i = 0; i < count; i++) {
+        unsigned w;
+        if (sscanf(names[i], "w%u", &w) == 1 && w < s->cfg->workers && w < sizeof present)
+            present[w] = 1;
+    }
+    for (uint32_t w = 0; w < s->cfg->workers && w < sizeof present; w++) {
+        if (s->member_seen[w] && !present[w]) {
+            sim_failover *f = s->open_failover;
+            if (f && !f->detected_ns && f->target == w && strcmp(f->kind, "crash-worker") == 0) {
+                f->detected_ns = s->now;
+                push(s, s->now + restart_delay(s), EV_RESTART, 0, 0);
+            }
+        }
+        s->member_seen[w] = present[w];
+    }
+}
+
+static void ignore_done(void *arg, int rc, const coord_result *res) { (void)arg, (void)rc, (void)res; }
+
+static void register_worker(sim *s, uint32_t w) {
+    char path[64];
+    snprintf(path, sizeof path, HA_ROOT "/workers/w%u", w);
+    coord_create(&mock_backend, s->worker_sessions[w], path, NULL, 0, COORD_EPHEMERAL, ignore_done,
+                 NULL);
+}
+
+/* A restarted worker opens a new session and registers again. */
+static void worker_back(sim *s, uint32_t w) {
+    if (s->cfg->worker_detection != SIM_DETECT_SESSION)
+        return;
+    if (s->retired_count == s->retired_cap) {
+        size_t cap = s->retired_cap ? s->retired_cap * 2 : 8;
+        coord_session **r = realloc(s->retired, cap * sizeof *r);
+        if (!r)
+            return;
+        s->retired = r;
+        s->retired_cap = cap;
+    }
+    s->retired[s->retired_count++] = s->worker_sessions[w];
+    s->worker_sessions[w] = new_session(s);
+    if (!s->worker_sessions[w] ||
+        mock_backend.open(s->zk, s->worker_sessions[w], s->cfg->session_timeout_ns, NULL, NULL))
+        return;
+    register_worker(s, w);
+}
+
+/* The admin's directories exist: job managers join the election, workers register. */
+static void ha_ready(void *arg, int rc, const coord_result *res) {
+    (void)rc, (void)res;
+    sim *s = arg;
+    for (uint32_t i = 0; i < s->cfg->job_managers; i++)
+        join_election(&s->jms[i]);
+    if (s->cfg->worker_detection == SIM_DETECT_SESSION) {
+        recipe_members_watch(&s->members, &mock_backend, s->admin, HA_ROOT "/workers",
+                             members_changed, s);
+        for (uint32_t w = 0; w < s->cfg->workers; w++)
+            register_worker(s, w);
+    }
+}
+
+static int ha_setup(sim *s) {
+    const sim_config *c = s->cfg;
+    s->active = -1;
+    if (c->coordination != SIM_COORD_MOCK)
+        return 0;
+    s->env = (env){&sim_env_vtable, s};
+    mock_config mc;
+    mock_config_defaults(&mc);
+    mc.tick_ns = c->zk_tick_ns;
+    if (mock_create(&s->env, &mc, &s->zk) != 0)
+        return SS_ENOMEM;
+    s->admin = new_session(s);
+    s->jms = calloc(c->job_managers, sizeof *s->jms);
+    s->worker_sessions = calloc(c->workers, sizeof *s->worker_sessions);
+    s->member_seen = calloc(c->workers, 1);
+    if (!s->admin || !s->jms || !s->worker_sessions || !s->member_seen)
+        return SS_ENOMEM;
+    mock_backend.open(s->zk, s->admin, 20 * c->zk_tick_ns, NULL, NULL);
+    for (uint32_t i = 0; i < c->job_managers; i++) {
+        jm_node *jm = &s->jms[i];
+        jm->owner = s;
+        jm->index = i;
+        jm->session = new_session(s);
+        if (!jm->session)
+            return SS_ENOMEM;
+        mock_backend.open(s->zk, jm->session, c->session_timeout_ns, jm_state, jm);
+    }
+    for (uint32_t w = 0; c->worker_detection == SIM_DETECT_SESSION && w < c->workers; w++) {
+        s->worker_sessions[w] = new_session(s);
+        if (!s->worker_sessions[w])
+            return SS_ENOMEM;
+        mock_backend.open(s->zk, s->worker_sessions[w], c->session_timeout_ns, NULL, NULL);
+    }
+    static const char *const dirs[] = {"/shardsim", HA_ROOT, HA_ROOT "/leader", HA_ROOT "/jobs",
+                                       HA_ROOT "/jobs/job", HA_CHECKPOINTS, HA_ROOT "/workers"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) /* one session: applied in order */
+        coord_create(&mock_backend, s->admin, dirs[i], NULL, 0, 0,
+                     i + 1 == sizeof dirs / sizeof dirs[0] ? ha_ready : ignore_done, s);
+    return 0;
+}
+
+/* Can the job's leader act (trigger and commit checkpoints)? */
+static int leader_can_act(const sim *s) {
+    if (s->cfg->coordination != SIM_COORD_MOCK)
+        return 1;
+    return s->active >= 0 && s->jms[s->active].latch.leading && !s->jms[s->active].crashed;
+}
+
+static void crash_jm(sim *s, uint32_t i) {
+    jm_node *jm = &s->jms[i];
+    jm->crashed = 1;
+    mock_kill_client(s->zk, jm->session);
+    if (s->active == (int)i) {
+        s->active = -1;
+        s->leader_lost_ns = s->now;
+    }
+}
+
+static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns) {
+    mock_partition_client(s->zk, s->jms[i].session, duration_ns);
+    if (s->active == (int)i && !s->leader_lost_ns)
+        s->leader_lost_ns = s->now; /* from here it can no longer reach the service */
+}
+
+static void ha_free(sim *s) {
+    mock_free(s->zk); /* first: nothing may run after the sessions go */
+    free(s->admin);
+    for (uint32_t i = 0; s->jms && i < s->cfg->job_managers; i++)
+        free(s->jms[i].session);
+    free(s->jms);
+    for (uint32_t w = 0; s->worker_sessions && w < s->cfg->workers; w++)
+        free(s->worker_sessions[w]);
+    free(s->worker_sessions);
+    free(s->member_seen);
+    for (size_t i = 0; i < s->retired_count; i++)
+        free(s->retired[i]);
+    free(s->retired);
 }
 
 /* ---------- the loop ---------- */
@@ -783,6 +1164,8 @@ static void handle(sim *s, const queue_event *ev) {
         emit_until(s, s->now + TICK_NS);
         if (s->offset < s->total || s->jm.pending.id)
             push(s, s->now + TICK_NS, EV_TICK, 0, 0);
+        else
+            s->finished = 1; /* the coordination service's timers would run forever */
         break;
     case EV_CHECKPOINT:
         if (!current || s->job != JOB_RUNNING)
@@ -815,6 +1198,12 @@ static void handle(sim *s, const queue_event *ev) {
         if (current)
             on_restored(s, a);
         break;
+    case EV_ENV: {
+        env_payload p;
+        memcpy(&p, ev->payload.bytes, sizeof p);
+        p.fn(p.arg, p.a, p.b);
+        break;
+    }
     }
 }
 
@@ -942,6 +1331,8 @@ static int setup(sim *s) {
     if (expect > s->total)
         expect = s->total;
     if (state_reserve(&s->state, (uint32_t)(expect < (1u << 26) ? expect : (1u << 26))) != 0)
+        return SS_ENOMEM;
+    if (ha_setup(s) != 0)
         return SS_ENOMEM;
     s->job = JOB_RUNNING;
     s->digest = 0xCBF29CE484222325ULL;
@@ -1072,6 +1463,13 @@ static void fill_result(sim *s) {
     metrics_balance_of(load + 2 * s->n, s->n, &r->bytes_balance);
     free(load);
     r->checkpoints_completed = s->jm.completed_count;
+    r->elections = s->elections;
+    r->commits = s->commits;
+    r->stale_commits = s->stale_commits;
+    if (s->zk) {
+        r->coord_ops = mock_ops_applied(s->zk);
+        r->sessions_expired = mock_sessions_expired(s->zk);
+    }
     r->checkpoint_bytes = 0;
     for (uint32_t i = 0; i < s->jm.completed.parallelism; i++)
         r->checkpoint_bytes += s->jm.completed.blob_len[i];
@@ -1122,6 +1520,7 @@ static void fill_result(sim *s) {
 }
 
 static void sim_free(sim *s) {
+    ha_free(s);
     queue_free(s->q);
     for (uint32_t i = 0; s->sub && i < s->n; i++)
         free(s->sub[i].ring);
@@ -1163,10 +1562,13 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
     int rc = setup(&s);
     queue_event ev;
     /* Every event is bounded: the stream is finite and each incarnation ends. */
-    while (rc == 0 && !s.failed && queue_pop(s.q, &ev) == 0) {
+    while (rc == 0 && !s.failed && !s.finished && queue_pop(s.q, &ev) == 0) {
         s.now = ev.time_ns;
         s.events++;
-        s.digest = fold(fold(fold(s.digest, ev.time_ns), ev.type), ev.payload.u64[0] ^ (ev.payload.u64[1] << 32));
+        /* a coordination timer's payload starts with pointers: fold only its two words */
+        uint64_t what = ev.type == EV_ENV ? ev.payload.u64[2] ^ (ev.payload.u64[3] << 32)
+                                          : ev.payload.u64[0] ^ (ev.payload.u64[1] << 32);
+        s.digest = fold(fold(fold(s.digest, ev.time_ns), ev.type), what);
         handle(&s, &ev);
     }
     if (rc == 0 && !s.failed) {

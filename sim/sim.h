@@ -67,6 +67,12 @@ typedef struct sim_result {
     size_t failover_count;
     uint32_t checkpoints_completed;
     uint64_t checkpoint_bytes;  /* size of the last completed checkpoint */
+    /* coordination (coordination = mock) */
+    uint64_t coord_ops;         /* operations the coordination service applied */
+    uint64_t elections;         /* times a job manager became leader */
+    uint64_t sessions_expired;
+    uint64_t commits;           /* checkpoint pointers committed in the service */
+    uint64_t stale_commits;     /* committed by a leader older than one already committed */
     int exactly_once_ok;        /* 1: every key's state equals the failure-free fold */
     char exactly_once_detail[256]; /* "ok" or the first keys that differ */
 } sim_result;

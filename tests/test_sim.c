@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -239,6 +240,81 @@ static void config_rejects_bad_input(void **state) {
             assert_int_equal(config_set(&c, k->name, k->default_text, err, sizeof err), 0);
 }
 
+/* Job-manager HA through the ZooKeeper model. */
+static void ha(sim_config *c, const char *timeout) {
+    small(c);
+    set(c, "duration_s", "40");
+    set(c, "coordination", "mock");
+    set(c, "job_managers", "2");
+    set(c, "session_timeout_s", timeout);
+}
+
+static uint64_t failover_ns(const sim_result *r) {
+    assert_int_equal(r->failover_count, 1);
+    return r->failovers[0].restored_ns - r->failovers[0].fault_ns;
+}
+
+static void leader_crash_fails_over_after_session_expiry(void **state) {
+    (void)state;
+    uint64_t took[2];
+    const char *timeouts[2] = {"4", "10"};
+    for (int i = 0; i < 2; i++) {
+        sim_config c;
+        ha(&c, timeouts[i]);
+        set(&c, "faults", "15 crash-jm 0");
+        sim_result r;
+        run_ok(&c, 2, &r);
+        assert_true(r.exactly_once_ok);
+        assert_int_equal(r.elections, 2);
+        assert_int_equal(r.sessions_expired, 1);
+        assert_string_equal(r.failovers[0].kind, "leader-change");
+        took[i] = failover_ns(&r);
+        /* the standby leads once the dead leader's session expires: 2/3 T .. T + tick */
+        uint64_t t = (uint64_t)strtoull(timeouts[i], NULL, 10) * 1000000000ULL;
+        uint64_t detect = r.failovers[0].detected_ns - r.failovers[0].fault_ns;
+        assert_true(detect >= t * 2 / 3 && detect <= t + 2000000000ULL + 10000000ULL);
+        assert_true(r.commits >= r.checkpoints_completed);
+        sim_result_free(&r);
+    }
+    assert_true(took[1] > took[0]); /* failover time grows with the session timeout */
+}
+
+static void worker_session_detection(void **state) {
+    (void)state;
+    sim_config c;
+    ha(&c, "4");
+    set(&c, "worker_detection", "session");
+    set(&c, "faults", "15 crash-worker 1; 30 restart-worker 1");
+    sim_result r;
+    run_ok(&c, 2, &r);
+    assert_true(r.exactly_once_ok);
+    uint64_t detect = r.failovers[0].detected_ns - r.failovers[0].fault_ns;
+    assert_true(detect >= 4000000000ULL * 2 / 3 && detect <= 6010000000ULL);
+    assert_int_equal(r.elections, 1);
+    sim_result_free(&r);
+}
+
+static void fencing_prevents_a_stale_commit(void **state) {
+    (void)state;
+    for (int fencing = 0; fencing < 2; fencing++) {
+        sim_config c;
+        ha(&c, "10");
+        set(&c, "duration_s", "50");
+        set(&c, "checkpoint_interval_s", "1");
+        set(&c, "fencing", fencing ? "1" : "0");
+        set(&c, "faults", "15 partition-jm 0 25");
+        sim_result r;
+        run_ok(&c, 2, &r);
+        assert_true(r.exactly_once_ok);
+        assert_int_equal(r.elections, 2);
+        if (fencing)
+            assert_int_equal(r.stale_commits, 0);
+        else
+            assert_true(r.stale_commits >= 1); /* the model shows the split brain */
+        sim_result_free(&r);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_same_run),
@@ -250,6 +326,9 @@ int main(void) {
         cmocka_unit_test(rescale_moves_state_and_keeps_every_record),
         cmocka_unit_test(backpressure_delays_but_loses_nothing),
         cmocka_unit_test(config_rejects_bad_input),
+        cmocka_unit_test(leader_crash_fails_over_after_session_expiry),
+        cmocka_unit_test(worker_session_detection),
+        cmocka_unit_test(fencing_prevents_a_stale_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -414,6 +414,88 @@ static int write_manifest(const run_options *o, const scenario *s, int argc, cha
     return rc;
 }
 
+/* Field `col` of a CSV line (no quoting: values never hold commas) into out. */
+static void csv_field(const char *line, int col, char *out, size_t size) {
+    for (int i = 0; i < col && line; i++) {
+        line = strchr(line, ',');
+        line = line ? line + 1 : NULL;
+    }
+    size_t n = line ? strcspn(line, ",\n") : 0;
+    snprintf(out, size, "%.*s", (int)n, line ? line : "");
+}
+
+static int csv_column(const char *header, const char *name) {
+    char field[128];
+    for (int col = 0; col < 256; col++) {
+        csv_field(header, col, field, sizeof field);
+        if (!field[0])
+            return -1;
+        if (strcmp(field, name) == 0)
+            return col;
+    }
+    return -1;
+}
+
+#define MAX_SERIES 16
+
+/* sweep_downtime.csv: mean failover downtime against the first swept parameter, one
+ * column per value of the second (if any). Built from runs.csv. */
+static int write_sweep_downtime(const scenario *s, const char *dir, int *series) {
+    char path[4096], line[8192], header[8192];
+    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    FILE *in = fopen(path, "r");
+    if (!in || !fgets(header, sizeof header, in)) {
+        if (in)
+            fclose(in);
+        return -1;
+    }
+    int cx = csv_column(header, s->param_names[0]), cd = csv_column(header, "downtime_s");
+    int cs = s->param_name_count > 1 ? csv_column(header, s->param_names[1]) : -1;
+    char xs[64][64], ss[MAX_SERIES][96];
+    double sum[64][MAX_SERIES] = {{0}};
+    int count[64][MAX_SERIES] = {{0}}, nx = 0, ns = cs < 0 ? 1 : 0;
+    if (cs < 0)
+        snprintf(ss[0], sizeof ss[0], "downtime");
+    while (cx >= 0 && cd >= 0 && fgets(line, sizeof line, in)) {
+        char x[64], sv[96], d[32];
+        csv_field(line, cx, x, sizeof x);
+        csv_field(line, cd, d, sizeof d);
+        int i = 0, k = 0;
+        while (i < nx && strcmp(xs[i], x) != 0)
+            i++;
+        if (i == nx && nx < 64)
+            snprintf(xs[nx++], sizeof xs[0], "%s", x);
+        if (cs >= 0) {
+            csv_field(line, cs, sv, sizeof sv);
+            while (k < ns && strcmp(ss[k], sv) != 0)
+                k++;
+            if (k == ns && ns < MAX_SERIES)
+                snprintf(ss[ns++], sizeof ss[0], "%s", sv);
+        }
+        if (i < 64 && k < MAX_SERIES) {
+            sum[i][k] += atof(d);
+            count[i][k]++;
+        }
+    }
+    fclose(in);
+    snprintf(path, sizeof path, "%s/sweep_downtime.csv", dir);
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return -1;
+    fprintf(out, "%s", s->param_names[0]);
+    for (int k = 0; k < ns; k++)
+        fprintf(out, ",%s", ss[k]);
+    fputc('\n', out);
+    for (int i = 0; i < nx; i++) {
+        fprintf(out, "%s", xs[i]);
+        for (int k = 0; k < ns; k++)
+            fprintf(out, ",%.6f", count[i][k] ? sum[i][k] / count[i][k] : 0.0);
+        fputc('\n', out);
+    }
+    *series = ns;
+    return fclose(out) == 0 ? 0 : -1;
+}
+
 static void plot_all(const scenario *s, const uint8_t *selected, const char *dir) {
     char run_dir[4096], vars[8192];
     size_t warned = 0;
@@ -431,6 +513,13 @@ static void plot_all(const scenario *s, const uint8_t *selected, const char *dir
                  s->param_names[0]);
         if (results_gnuplot("sweep.gp", vars) != 0 && !warned++)
             fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
+        int series = 0;
+        if (write_sweep_downtime(s, dir, &series) == 0) {
+            snprintf(vars, sizeof vars, "dir='%s'; name='%s'; param='%s'; series=%d", dir,
+                     s->name, s->param_names[0], series);
+            if (results_gnuplot("sweep_downtime.gp", vars) != 0 && !warned++)
+                fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
+        }
     }
 }
 

@@ -82,11 +82,12 @@ static const key_spec specs[] = {
     {DOC("heartbeat_timeout_s", "s", "50", "heartbeat timeout (Flink default)"), K_SECONDS, AT(heartbeat_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("restart_strategy", "", "fixed", "fixed (delay) or exponential (1s, x1.5, 60s max, jitter 0.1)"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
-    {DOC("faults", "", "", "schedule: 'T crash-worker W; T restart-worker W; T rescale N; T crash-jm J; T partition-jm J D' (T, D in s)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
     {DOC("coordination", "", "none", "none (one job manager that never fails) or mock (HA through the ZooKeeper model)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
     {DOC("job_managers", "", "2", "job managers contending for leadership (coordination = mock)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
     {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("zk_tick_s", "s", "2", "the coordination service's tick (ZooKeeper tickTime)"), K_SECONDS, AT(zk_tick_ns), 0, 0.001, 1e4, NULL},
+    {DOC("zk_servers", "", "3", "coordination ensemble size; a quorum must be up"), K_U32, AT(zk_servers), 0, 1, 15, NULL},
     {DOC("tolerate_suspended", "", "0", "1: a leader keeps leading while DISCONNECTED, until EXPIRED"), K_U32, AT(tolerate_suspended), 0, 0, 1, NULL},
     {DOC("fencing", "", "1", "1: checkpoint commits check the leader's election node (0: off, to show split brain)"), K_U32, AT(fencing), 0, 0, 1, NULL},
     {DOC("worker_detection", "", "heartbeat", "heartbeat, or session (workers' ephemeral nodes, coordination = mock)"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
@@ -236,11 +237,14 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
             return SS_EINVAL;
         }
         static const char *const actions[] = {"crash-worker", "restart-worker", "rescale",
-                                              "crash-jm", "partition-jm", NULL};
+                                              "crash-jm",     "partition-jm",   "expire-session",
+                                              "crash-zk",     "restart-zk",     "lose-quorum",
+                                              NULL};
         int action_kind = name_in(action, actions);
         if (action_kind < 0) {
             error(err, n, "faults",
-                  "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm)",
+                  "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm, "
+                  "expire-session, crash-zk, restart-zk, lose-quorum)",
                   action);
             return SS_EINVAL;
         }
@@ -343,13 +347,26 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
     }
     for (uint32_t i = 0; i < c->fault_count; i++) {
         const sim_fault *f = &c->faults[i];
-        if ((f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM) &&
-            (c->coordination != SIM_COORD_MOCK || f->target >= c->job_managers)) {
-            snprintf(err, errlen, "faults: job manager %u needs coordination = mock and "
-                                  "job_managers > %u", f->target, f->target);
+        int jm_fault = f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM ||
+                       f->kind == SIM_FAULT_EXPIRE_SESSION;
+        int zk_fault = f->kind == SIM_FAULT_CRASH_ZK || f->kind == SIM_FAULT_RESTART_ZK ||
+                       f->kind == SIM_FAULT_LOSE_QUORUM;
+        if ((jm_fault || zk_fault) && c->coordination != SIM_COORD_MOCK) {
+            snprintf(err, errlen, "faults: coordination faults need coordination = mock");
             return SS_EINVAL;
         }
-        if (f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM)
+        if (jm_fault && f->target >= c->job_managers) {
+            snprintf(err, errlen, "faults: job manager %u does not exist (job_managers = %u)",
+                     f->target, c->job_managers);
+            return SS_EINVAL;
+        }
+        if ((f->kind == SIM_FAULT_CRASH_ZK || f->kind == SIM_FAULT_RESTART_ZK) &&
+            f->target >= c->zk_servers) {
+            snprintf(err, errlen, "faults: coordination server %u does not exist (zk_servers = %u)",
+                     f->target, c->zk_servers);
+            return SS_EINVAL;
+        }
+        if (jm_fault || zk_fault)
             continue;
         if (f->kind != SIM_FAULT_RESCALE && f->target >= c->workers) {
             snprintf(err, errlen, "faults: worker %u does not exist (workers = %u)", f->target,

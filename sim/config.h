@@ -29,7 +29,11 @@ enum {
     SIM_FAULT_RESTART_WORKER,
     SIM_FAULT_RESCALE,
     SIM_FAULT_CRASH_JM,
-    SIM_FAULT_PARTITION_JM
+    SIM_FAULT_PARTITION_JM,
+    SIM_FAULT_EXPIRE_SESSION,
+    SIM_FAULT_CRASH_ZK,
+    SIM_FAULT_RESTART_ZK,
+    SIM_FAULT_LOSE_QUORUM
 };
 enum { SIM_COORD_NONE, SIM_COORD_MOCK };
 enum { SIM_DETECT_HEARTBEAT, SIM_DETECT_SESSION };
@@ -81,6 +85,7 @@ typedef struct sim_config {
     int coordination;         /* SIM_COORD_*: job-manager HA through a coordination service */
     uint32_t job_managers;
     uint64_t session_timeout_ns, zk_tick_ns;
+    uint32_t zk_servers;
     int tolerate_suspended, fencing, worker_detection;
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
     int debug_skip_replay;        /* test switch: restart at the failure point, no replay */

@@ -806,6 +806,7 @@ static void on_restored(sim *s, uint64_t from) {
 }
 
 static void crash_jm(sim *s, uint32_t i);
+static void lose_quorum(sim *s, uint64_t duration_ns);
 static void worker_back(sim *s, uint32_t w);
 static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns);
 
@@ -826,6 +827,18 @@ static void on_fault(sim *s, uint32_t index) {
         break;
     case SIM_FAULT_PARTITION_JM:
         partition_jm(s, f->target, f->duration_ns);
+        break;
+    case SIM_FAULT_EXPIRE_SESSION:
+        mock_expire_session(s->zk, s->jms[f->target].session);
+        break;
+    case SIM_FAULT_CRASH_ZK:
+        mock_crash_server(s->zk, f->target);
+        break;
+    case SIM_FAULT_RESTART_ZK:
+        mock_restart_server(s->zk, f->target);
+        break;
+    case SIM_FAULT_LOSE_QUORUM:
+        lose_quorum(s, (uint64_t)f->target * 1000000000ULL);
         break;
     default:
         if (s->job == JOB_RUNNING && !s->jm.pending.id && leader_can_act(s))
@@ -896,9 +909,14 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
             s->committed_epoch = c->leader_epoch;
         if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id)
             complete_checkpoint(s);
-    } else if ((rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED) && !c->retry) {
-        c->jm->unsent_commit = c->id; /* the naive job manager will try again */
-        c->jm->unsent_offset = c->offset;
+    } else {
+        if ((rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED) && !c->retry) {
+            c->jm->unsent_commit = c->id; /* the naive job manager will try again */
+            c->jm->unsent_offset = c->offset;
+        }
+        /* the checkpoint failed: the next one may start */
+        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id)
+            checkpoint_free(&s->jm.pending);
     }
     free(c);
 }
@@ -1081,6 +1099,7 @@ static int ha_setup(sim *s) {
     mock_config mc;
     mock_config_defaults(&mc);
     mc.tick_ns = c->zk_tick_ns;
+    mc.servers = c->zk_servers;
     if (mock_create(&s->env, &mc, &s->zk) != 0)
         return SS_ENOMEM;
     s->admin = new_session(s);
@@ -1134,6 +1153,21 @@ static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns) {
     mock_partition_client(s->zk, s->jms[i].session, duration_ns);
     if (s->active == (int)i && !s->leader_lost_ns)
         s->leader_lost_ns = s->now; /* from here it can no longer reach the service */
+}
+
+static void quorum_back(void *arg, uint64_t servers, uint64_t b) {
+    (void)b;
+    sim *s = arg;
+    for (uint32_t k = 0; k < servers; k++)
+        mock_restart_server(s->zk, k);
+}
+
+/* A majority of the ensemble goes down for a while, then comes back. */
+static void lose_quorum(sim *s, uint64_t duration_ns) {
+    uint32_t majority = s->cfg->zk_servers / 2 + 1;
+    for (uint32_t k = 0; k < majority; k++)
+        mock_crash_server(s->zk, k);
+    env_schedule(&s->env, s->now + duration_ns, quorum_back, s, majority, 0);
 }
 
 static void ha_free(sim *s) {
@@ -1565,6 +1599,10 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
     while (rc == 0 && !s.failed && !s.finished && queue_pop(s.q, &ev) == 0) {
         s.now = ev.time_ns;
         s.events++;
+        if (s.now > 10 * cfg->duration_ns + 86400000000000ULL) { /* every loop has a bound */
+            fail(&s, SS_EINVAL, "the simulation did not finish within 10 x duration_s + 1 day");
+            break;
+        }
         /* a coordination timer's payload starts with pointers: fold only its two words */
         uint64_t what = ev.type == EV_ENV ? ev.payload.u64[2] ^ (ev.payload.u64[3] << 32)
                                           : ev.payload.u64[0] ^ (ev.payload.u64[1] << 32);

@@ -396,6 +396,62 @@ static void timeouts_are_clamped(void **state) {
     free(d.s);
 }
 
+/* An ensemble of three: a leader crash stalls writes for an election; losing quorum
+ * for longer than the session timeout expires nobody. */
+static int setup_ensemble(void **state) {
+    world *w = calloc(1, sizeof *w);
+    mock_config cfg;
+    mock_config_defaults(&cfg);
+    cfg.servers = 3;
+    if (!w || env_sim_init(&w->env) != 0 || mock_create(&w->env.env, &cfg, &w->zk) != 0)
+        return -1;
+    open_client(w, &w->a, 4 * SEC);
+    open_client(w, &w->b, 4 * SEC);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC / 10);
+    *state = w;
+    return 0;
+}
+
+static void leader_loss_stalls_for_an_election(void **state) {
+    world *w = *state;
+    client *a = &w->a;
+    assert_true(mock_available(w->zk));
+    mock_crash_server(w->zk, 1); /* a follower: nothing stalls */
+    assert_true(mock_available(w->zk));
+    assert_int_equal(do_create(w, a, "/x", "", 0, NULL), COORD_OK);
+    mock_crash_server(w->zk, 0); /* the leader, and with it the quorum */
+    assert_false(mock_available(w->zk));
+    mock_restart_server(w->zk, 1); /* quorum again: an election (1 s) */
+    assert_false(mock_available(w->zk));
+    uint64_t t0 = w->env.now_ns;
+    env_sim_run_until(&w->env, t0 + SEC + SEC / 100);
+    assert_true(mock_available(w->zk));
+    assert_int_equal(do_create(w, a, "/y", "", 0, NULL), COORD_OK);
+}
+
+static void no_quorum_expires_nobody(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(do_create(w, a, "/eph", "", COORD_EPHEMERAL, NULL), COORD_OK);
+    int n0 = a->n;
+    mock_crash_server(w->zk, 0);
+    mock_crash_server(w->zk, 2);
+    assert_int_equal(do_create(w, b, "/during", "", 0, NULL), COORD_CONNECTIONLOSS);
+    env_sim_run_until(&w->env, w->env.now_ns + 12 * SEC); /* 3 x the session timeout */
+    assert_int_equal(mock_sessions_expired(w->zk), 0);
+    mock_restart_server(w->zk, 2);
+    env_sim_run_until(&w->env, w->env.now_ns + 3 * SEC);
+    int disconnected = 0, reconnected = 0, expired = 0;
+    for (int i = n0; i < a->n; i++)
+        if (a->log[i].kind == 's') {
+            disconnected |= a->log[i].rc == COORD_STATE_DISCONNECTED;
+            reconnected |= disconnected && a->log[i].rc == COORD_STATE_CONNECTED;
+            expired |= a->log[i].rc == COORD_STATE_EXPIRED;
+        }
+    assert_true(disconnected && reconnected && !expired);
+    assert_int_equal(do_exists(w, b, "/eph", 0), COORD_OK); /* the session survived */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(crud_and_error_codes, setup, teardown),
@@ -407,6 +463,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(partition_disconnects_then_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(expiry_edge_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(timeouts_are_clamped, setup, teardown),
+        cmocka_unit_test_setup_teardown(leader_loss_stalls_for_an_election, setup_ensemble, teardown),
+        cmocka_unit_test_setup_teardown(no_quorum_expires_nobody, setup_ensemble, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

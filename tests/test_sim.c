@@ -315,6 +315,28 @@ static void fencing_prevents_a_stale_commit(void **state) {
     }
 }
 
+/* The ensemble losing quorum for three session timeouts expires no session. */
+static void quorum_loss_stalls_but_expires_nobody(void **state) {
+    (void)state;
+    sim_config c;
+    ha(&c, "4");
+    set(&c, "zk_servers", "3");
+    set(&c, "faults", "10 lose-quorum 12; 30 crash-zk 1");
+    sim_result r;
+    run_ok(&c, 2, &r);
+    assert_true(r.exactly_once_ok);
+    assert_int_equal(r.sessions_expired, 0);
+    assert_true(r.elections >= 2); /* the leader lost leadership while suspended, then regained it */
+    sim_result_free(&r);
+    /* a coordination fault without coordination is a config error */
+    sim_config d;
+    small(&d);
+    set(&d, "faults", "10 crash-zk 0");
+    char err[256];
+    assert_int_equal(config_check(&d, err, sizeof err), SS_EINVAL);
+    assert_non_null(strstr(err, "coordination"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_same_run),
@@ -329,6 +351,7 @@ int main(void) {
         cmocka_unit_test(leader_crash_fails_over_after_session_expiry),
         cmocka_unit_test(worker_session_detection),
         cmocka_unit_test(fencing_prevents_a_stale_commit),
+        cmocka_unit_test(quorum_loss_stalls_but_expires_nobody),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

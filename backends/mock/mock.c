@@ -91,6 +91,9 @@ struct mock_zk {
     size_t pending_count, pending_cap;
     int64_t zxid;
     uint64_t next_session;
+    uint8_t *server_up;
+    int leader;               /* the elected leader server, -1 = none */
+    int electing;
     coord_session **sessions; /* open sessions: timers find theirs by id */
     size_t session_count, session_cap;
     uint64_t ops_applied, sessions_expired;
@@ -127,6 +130,19 @@ static void unregister_session(mock_zk *zk, const coord_session *s) {
             return;
         }
 }
+
+/* ---------- the ensemble ---------- */
+
+static uint32_t servers_up(const mock_zk *zk) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < zk->cfg.servers; i++)
+        n += zk->server_up[i];
+    return n;
+}
+
+static int has_quorum(const mock_zk *zk) { return servers_up(zk) >= zk->cfg.servers / 2 + 1; }
+
+int mock_available(const mock_zk *zk) { return zk->leader >= 0 && has_quorum(zk); }
 
 /* ---------- the tree ---------- */
 
@@ -504,7 +520,7 @@ static void apply_read(mock_zk *zk, request *r) {
 /* ---------- sessions ---------- */
 
 static int cut_off(const coord_session *s, uint64_t now) {
-    return s->killed || now < s->cut_until_ns;
+    return s->killed || now < s->cut_until_ns || !mock_available(s->zk);
 }
 
 static void notify(coord_session *s, int state) {
@@ -538,8 +554,11 @@ static void expiry_check(void *arg, uint64_t id, uint64_t generation) {
     if (!s || generation != s->generation || !s->server_alive)
         return;
     uint64_t now = env_now(&zk->env);
-    if (expiry_at(zk, s) > now) {
-        arm_expiry(zk, s); /* heard from since: the next bucket */
+    if (expiry_at(zk, s) > now || !mock_available(zk)) {
+        if (!mock_available(zk)) /* no leader, no expiry: check again a tick later */
+            env_schedule(&zk->env, now + zk->cfg.tick_ns, expiry_check, zk, s->id, s->generation);
+        else
+            arm_expiry(zk, s); /* heard from since: the next bucket */
         return;
     }
     zk->sessions_expired++;
@@ -642,6 +661,12 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
     if (!s->server_alive) {
         r->rc = COORD_SESSIONEXPIRED;
         send_reply(zk, r, out);
+        return;
+    }
+    if (!mock_available(zk)) { /* the ensemble lost its leader meanwhile */
+        r->rc = COORD_CONNECTIONLOSS;
+        uint64_t deadline = s->last_answer_ns + s->timeout_ns * 2 / 3;
+        send_reply(zk, r, deadline > out ? deadline : out);
         return;
     }
     s->last_heard_ns = now;
@@ -865,6 +890,8 @@ void mock_config_defaults(mock_config *c) {
     c->read_ns = 500000;
     c->write_ns = 2000000;
     c->per_byte_ns = 1.0;
+    c->servers = 1;
+    c->election_ns = 1000000000ULL;
 }
 
 int mock_create(const env *e, const mock_config *cfg, mock_zk **out) {
@@ -876,6 +903,15 @@ int mock_create(const env *e, const mock_config *cfg, mock_zk **out) {
         zk->cfg = *cfg;
     else
         mock_config_defaults(&zk->cfg);
+    if (zk->cfg.servers == 0)
+        zk->cfg.servers = 1;
+    zk->server_up = malloc(zk->cfg.servers);
+    if (!zk->server_up) {
+        free(zk);
+        return SS_ENOMEM;
+    }
+    memset(zk->server_up, 1, zk->cfg.servers);
+    zk->leader = 0;
     if (add_node(zk, "/", NULL, 0, 0) != 0) {
         free(zk);
         return SS_ENOMEM;
@@ -895,7 +931,50 @@ void mock_free(mock_zk *zk) {
         free(zk->pending[i].path);
     free(zk->pending);
     free(zk->sessions);
+    free(zk->server_up);
     free(zk);
+}
+
+/* The election is over: the lowest live server leads, and every session gets a fresh
+ * timeout from now (ZooKeeper's new leader re-tracks sessions). */
+static void elected(void *arg, uint64_t a, uint64_t b) {
+    (void)a, (void)b;
+    mock_zk *zk = arg;
+    zk->electing = 0;
+    if (!has_quorum(zk))
+        return;
+    for (uint32_t i = 0; i < zk->cfg.servers; i++)
+        if (zk->server_up[i]) {
+            zk->leader = (int)i;
+            break;
+        }
+    uint64_t now = env_now(&zk->env);
+    for (size_t i = 0; i < zk->session_count; i++)
+        if (zk->sessions[i]->server_alive)
+            zk->sessions[i]->last_heard_ns = now;
+}
+
+static void maybe_elect(mock_zk *zk) {
+    if (zk->leader >= 0 || zk->electing || !has_quorum(zk))
+        return;
+    zk->electing = 1;
+    env_schedule(&zk->env, env_now(&zk->env) + zk->cfg.election_ns, elected, zk, 0, 0);
+}
+
+void mock_crash_server(mock_zk *zk, uint32_t server) {
+    if (server >= zk->cfg.servers || !zk->server_up[server])
+        return;
+    zk->server_up[server] = 0;
+    if (zk->leader == (int)server || !has_quorum(zk))
+        zk->leader = -1;
+    maybe_elect(zk);
+}
+
+void mock_restart_server(mock_zk *zk, uint32_t server) {
+    if (server >= zk->cfg.servers)
+        return;
+    zk->server_up[server] = 1;
+    maybe_elect(zk);
 }
 
 void mock_kill_client(mock_zk *zk, coord_session *s) {

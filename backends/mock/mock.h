@@ -14,8 +14,13 @@
  *   - latency: reads and writes take a configured time plus a per-byte term, half on
  *     the way in, half on the way out; watch events reach clients before the reply of
  *     the operation that triggered them.
- * Not yet modelled: several servers (quorum, leader election, stale follower reads),
- * latency distributions and profiles. See the README's status section.
+ *   - an ensemble of S servers: the service is available while a quorum (S/2 + 1) is up
+ *     and a leader is elected; losing the leader stalls everything for an election;
+ *     losing quorum stalls everything until it is back. While unavailable, clients are
+ *     cut off (DISCONNECTED after their read deadline, requests lost as CONNECTIONLOSS)
+ *     and no session expires; when it is back every session gets a fresh timeout.
+ * Not yet modelled: stale reads from lagging followers, latency distributions and
+ * profiles.
  *
  * Faults: kill a client (it stops without closing), cut a client off for a while,
  * expire a session now.
@@ -37,6 +42,8 @@ typedef struct mock_config {
     uint64_t read_ns;          /* round trip of a read: 500 us */
     uint64_t write_ns;         /* round trip of a write: 2 ms */
     double per_byte_ns;        /* added per byte of data: 1 ns */
+    uint32_t servers;          /* ensemble size S: 1 */
+    uint64_t election_ns;      /* leader election after the leader is lost: 1 s */
 } mock_config;
 
 void mock_config_defaults(mock_config *c);
@@ -50,6 +57,9 @@ int mock_create(const env *e, const mock_config *cfg, mock_zk **out);
 void mock_free(mock_zk *zk);
 
 /* Faults. */
+void mock_crash_server(mock_zk *zk, uint32_t server);
+void mock_restart_server(mock_zk *zk, uint32_t server);
+int mock_available(const mock_zk *zk); /* quorum up and a leader elected */
 void mock_kill_client(mock_zk *zk, coord_session *s);
 void mock_partition_client(mock_zk *zk, coord_session *s, uint64_t duration_ns);
 void mock_expire_session(mock_zk *zk, coord_session *s);

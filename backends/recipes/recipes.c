@@ -90,6 +90,9 @@ void recipe_latch_session_state(recipe_latch *l, int state) {
         if (state == COORD_STATE_EXPIRED)
             l->stopped = 1;
     }
+    /* back from a suspension with the same session: our node is still there */
+    if (state == COORD_STATE_CONNECTED && !l->stopped && l->node[0] && !l->leading)
+        latch_check(l);
 }
 
 int recipe_fenced_multi(const recipe_latch *l, const coord_op *ops, size_t count,

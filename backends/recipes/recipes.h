@@ -46,7 +46,8 @@ int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s
                        const char *dir, int tolerate_suspended, recipe_leader_fn on_change,
                        void *arg);
 
-/* Tell the latch about its session's state (from the session's coord_state_fn). */
+/* Tell the latch about its session's state (from the session's coord_state_fn). After
+ * a suspension it re-checks, and leads again if its node is still the lowest. */
 void recipe_latch_session_state(recipe_latch *l, int state);
 
 /* A multi that commits only if our election node still exists: ops are run after a

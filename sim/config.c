@@ -43,6 +43,7 @@ static int parse_profile(sim_config *c, const char *v, char *err, size_t n);
 static int parse_faults(sim_config *c, const char *v, char *err, size_t n);
 static int parse_coordination(sim_config *c, const char *v, char *err, size_t n);
 static int parse_detection(sim_config *c, const char *v, char *err, size_t n);
+static int parse_zk_dist(sim_config *c, const char *v, char *err, size_t n);
 
 #define AT(field) offsetof(sim_config, field)
 #define DOC(name, unit, def, help) {name, unit, def, help}
@@ -82,12 +83,16 @@ static const key_spec specs[] = {
     {DOC("heartbeat_timeout_s", "s", "50", "heartbeat timeout (Flink default)"), K_SECONDS, AT(heartbeat_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("restart_strategy", "", "fixed", "fixed (delay) or exponential (1s, x1.5, 60s max, jitter 0.1)"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
-    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
     {DOC("coordination", "", "none", "none (one job manager that never fails) or mock (HA through the ZooKeeper model)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
     {DOC("job_managers", "", "2", "job managers contending for leadership (coordination = mock)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
     {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("zk_tick_s", "s", "2", "the coordination service's tick (ZooKeeper tickTime)"), K_SECONDS, AT(zk_tick_ns), 0, 0.001, 1e4, NULL},
     {DOC("zk_servers", "", "3", "coordination ensemble size; a quorum must be up"), K_U32, AT(zk_servers), 0, 1, 15, NULL},
+    {DOC("zk_read_us", "us", "500", "mean round trip of a coordination read"), K_MICROS, AT(zk_read_ns), 0, 0, 1e9, NULL},
+    {DOC("zk_write_us", "us", "2000", "mean round trip of a coordination write (quorum commit)"), K_MICROS, AT(zk_write_ns), 0, 0, 1e9, NULL},
+    {DOC("zk_latency_dist", "", "lognormal", "constant, exponential or lognormal"), K_SPECIAL, 0, 0, 0, 0, parse_zk_dist},
+    {DOC("zk_latency_sigma", "", "0.5", "lognormal sigma of coordination latency"), K_DOUBLE, AT(zk_latency_sigma), 0, 0, 10, NULL},
     {DOC("tolerate_suspended", "", "0", "1: a leader keeps leading while DISCONNECTED, until EXPIRED"), K_U32, AT(tolerate_suspended), 0, 0, 1, NULL},
     {DOC("fencing", "", "1", "1: checkpoint commits check the leader's election node (0: off, to show split brain)"), K_U32, AT(fencing), 0, 0, 1, NULL},
     {DOC("worker_detection", "", "heartbeat", "heartbeat, or session (workers' ephemeral nodes, coordination = mock)"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
@@ -171,6 +176,11 @@ static int parse_detection(sim_config *c, const char *v, char *err, size_t n) {
                       "expected heartbeat or session", err, n);
 }
 
+static int parse_zk_dist(sim_config *c, const char *v, char *err, size_t n) {
+    return parse_enum(&c->zk_latency_dist, "zk_latency_dist", v, dist_names,
+                      "expected constant, exponential or lognormal", err, n);
+}
+
 static int parse_restart(sim_config *c, const char *v, char *err, size_t n) {
     static const char *const names[] = {"fixed", "exponential", NULL};
     return parse_enum(&c->restart_strategy, "restart_strategy", v, names,
@@ -229,22 +239,23 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
         char extra;
         int got = sscanf(tok, " %lf %31s %lf %lf %c", &t, action, &target, &duration, &extra);
         if ((got != 3 && got != 4) || t < 0 || target < 0 || target != floor(target) ||
-            target > 1e6 || duration < 0 || (got == 4) != (strcmp(action, "partition-jm") == 0)) {
+            target > 1e6 || duration < 0 ||
+            (got == 4) != (strcmp(action, "partition-jm") == 0 || strcmp(action, "slow-zk") == 0)) {
             error(err, n, "faults",
-                  "expected 'TIME_S ACTION N' entries separated by ';' (partition-jm: 'TIME_S "
-                  "partition-jm J DURATION_S')",
+                  "expected 'TIME_S ACTION N' entries separated by ';' (partition-jm and "
+                  "slow-zk take a duration too: 'TIME_S partition-jm J DURATION_S')",
                   tok);
             return SS_EINVAL;
         }
         static const char *const actions[] = {"crash-worker", "restart-worker", "rescale",
                                               "crash-jm",     "partition-jm",   "expire-session",
                                               "crash-zk",     "restart-zk",     "lose-quorum",
-                                              NULL};
+                                              "slow-zk",      "drop-connection", NULL};
         int action_kind = name_in(action, actions);
         if (action_kind < 0) {
             error(err, n, "faults",
                   "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm, "
-                  "expire-session, crash-zk, restart-zk, lose-quorum)",
+                  "expire-session, crash-zk, restart-zk, lose-quorum, slow-zk, drop-connection)",
                   action);
             return SS_EINVAL;
         }
@@ -348,9 +359,9 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
     for (uint32_t i = 0; i < c->fault_count; i++) {
         const sim_fault *f = &c->faults[i];
         int jm_fault = f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM ||
-                       f->kind == SIM_FAULT_EXPIRE_SESSION;
+                       f->kind == SIM_FAULT_EXPIRE_SESSION || f->kind == SIM_FAULT_DROP_CONNECTION;
         int zk_fault = f->kind == SIM_FAULT_CRASH_ZK || f->kind == SIM_FAULT_RESTART_ZK ||
-                       f->kind == SIM_FAULT_LOSE_QUORUM;
+                       f->kind == SIM_FAULT_LOSE_QUORUM || f->kind == SIM_FAULT_SLOW_ZK;
         if ((jm_fault || zk_fault) && c->coordination != SIM_COORD_MOCK) {
             snprintf(err, errlen, "faults: coordination faults need coordination = mock");
             return SS_EINVAL;

@@ -33,7 +33,9 @@ enum {
     SIM_FAULT_EXPIRE_SESSION,
     SIM_FAULT_CRASH_ZK,
     SIM_FAULT_RESTART_ZK,
-    SIM_FAULT_LOSE_QUORUM
+    SIM_FAULT_LOSE_QUORUM,
+    SIM_FAULT_SLOW_ZK,
+    SIM_FAULT_DROP_CONNECTION
 };
 enum { SIM_COORD_NONE, SIM_COORD_MOCK };
 enum { SIM_DETECT_HEARTBEAT, SIM_DETECT_SESSION };
@@ -86,6 +88,8 @@ typedef struct sim_config {
     uint32_t job_managers;
     uint64_t session_timeout_ns, zk_tick_ns;
     uint32_t zk_servers;
+    double zk_read_ns, zk_write_ns, zk_latency_sigma;
+    int zk_latency_dist;
     int tolerate_suspended, fencing, worker_detection;
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
     int debug_skip_replay;        /* test switch: restart at the failure point, no replay */

@@ -92,8 +92,24 @@ static int write_failovers(const char *dir, const sim_result *r) {
     return close_checked(f);
 }
 
+static int write_coordination(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "coordination.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("op,count,p50_ms,p99_ms,max_ms\n", f);
+    for (int i = 0; i < SIM_COORD_TYPES; i++) {
+        const sim_coord_stat *c = &r->coord[i];
+        if (c->op[0])
+            fprintf(f, "%s,%" PRIu64 ",%.6f,%.6f,%.6f\n", c->op, c->count, ns_to_ms(c->p50_ns),
+                    ns_to_ms(c->p99_ns), ns_to_ms(c->max_ns));
+    }
+    return close_checked(f);
+}
+
 int report_write_run(const char *dir, const sim_result *r) {
     int rc = write_timeseries(dir, r);
+    if (rc == 0)
+        rc = write_coordination(dir, r);
     if (rc == 0)
         rc = write_subtasks(dir, r);
     if (rc == 0)

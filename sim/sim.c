@@ -840,6 +840,12 @@ static void on_fault(sim *s, uint32_t index) {
     case SIM_FAULT_LOSE_QUORUM:
         lose_quorum(s, (uint64_t)f->target * 1000000000ULL);
         break;
+    case SIM_FAULT_SLOW_ZK:
+        mock_slow(s->zk, (double)f->target, f->duration_ns);
+        break;
+    case SIM_FAULT_DROP_CONNECTION:
+        mock_drop_connection(s->zk, s->jms[f->target].session);
+        break;
     default:
         if (s->job == JOB_RUNNING && !s->jm.pending.id && leader_can_act(s))
             trigger_checkpoint(s, 1, f->target);
@@ -1100,6 +1106,11 @@ static int ha_setup(sim *s) {
     mock_config_defaults(&mc);
     mc.tick_ns = c->zk_tick_ns;
     mc.servers = c->zk_servers;
+    mc.read_ns = (uint64_t)c->zk_read_ns;
+    mc.write_ns = (uint64_t)c->zk_write_ns;
+    mc.latency_dist = c->zk_latency_dist; /* same order: constant, exponential, lognormal */
+    mc.latency_sigma = c->zk_latency_sigma;
+    mc.seed = s->seed ^ ((uint64_t)s->run << 32);
     if (mock_create(&s->env, &mc, &s->zk) != 0)
         return SS_ENOMEM;
     s->admin = new_session(s);
@@ -1503,6 +1514,14 @@ static void fill_result(sim *s) {
     if (s->zk) {
         r->coord_ops = mock_ops_applied(s->zk);
         r->sessions_expired = mock_sessions_expired(s->zk);
+        for (int t = 0; t < MOCK_OP_TYPES && t < SIM_COORD_TYPES; t++) {
+            sim_coord_stat *c = &r->coord[t];
+            snprintf(c->op, sizeof c->op, "%s", mock_op_name(t));
+            c->count = mock_op_count(s->zk, t);
+            c->p50_ns = mock_op_latency_ns(s->zk, t, 0.5);
+            c->p99_ns = mock_op_latency_ns(s->zk, t, 0.99);
+            c->max_ns = mock_op_latency_ns(s->zk, t, 1.0);
+        }
     }
     r->checkpoint_bytes = 0;
     for (uint32_t i = 0; i < s->jm.completed.parallelism; i++)

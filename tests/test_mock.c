@@ -452,6 +452,57 @@ static void no_quorum_expires_nobody(void **state) {
     assert_int_equal(do_exists(w, b, "/eph", 0), COORD_OK); /* the session survived */
 }
 
+static void slow_operations_time_out_and_drops_reconnect(void **state) {
+    world *w = *state;
+    client *a = &w->a;
+    assert_int_equal(do_create(w, a, "/s", "", 0, NULL), COORD_OK);
+    mock_slow(w->zk, 3000.0, 10 * SEC); /* a 2 ms write now takes 6 s > 2/3 x 4 s */
+    assert_int_equal(do_create(w, a, "/slow", "", 0, NULL), COORD_OPERATIONTIMEOUT);
+    env_sim_run_until(&w->env, w->env.now_ns + 12 * SEC);
+    assert_int_equal(do_exists(w, a, "/slow", 0), COORD_OK); /* applied all the same */
+    int n0 = a->n;
+    mock_drop_connection(w->zk, a->s);
+    env_sim_run_until(&w->env, w->env.now_ns + 2 * SEC);
+    assert_int_equal(a->log[n0].rc, COORD_STATE_DISCONNECTED);
+    assert_int_equal(a->log[n0 + 1].rc, COORD_STATE_CONNECTED);
+    /* per-type statistics: every reply counted, latency measured */
+    assert_true(mock_op_count(w->zk, 0) >= 2); /* creates */
+    assert_true(mock_op_latency_ns(w->zk, 0, 1.0) >= 2 * 4 * SEC / 3 - SEC / 100);
+    assert_string_equal(mock_op_name(4), "exists");
+}
+
+static void latency_distributions_are_seeded(void **state) {
+    (void)state;
+    uint64_t p99[2];
+    for (int k = 0; k < 2; k++) {
+        env_sim e;
+        mock_zk *zk;
+        mock_config cfg;
+        mock_config_defaults(&cfg);
+        cfg.latency_dist = MOCK_LATENCY_LOGNORMAL;
+        assert_int_equal(env_sim_init(&e), 0);
+        assert_int_equal(mock_create(&e.env, &cfg, &zk), 0);
+        client c;
+        c.env = &e;
+        c.n = 0;
+        c.s = malloc(mock_backend.session_size);
+        mock_backend.open(zk, c.s, 10 * SEC, on_state, &c);
+        for (int i = 0; i < 40; i++) {
+            coord_exists(&mock_backend, c.s, "/", NULL, NULL, on_done, &c);
+            env_sim_run_until(&e, e.now_ns + SEC / 10);
+            c.n = 0;
+        }
+        p99[k] = mock_op_latency_ns(zk, 4, 0.99);
+        assert_true(p99[k] > mock_op_latency_ns(zk, 4, 0.1)); /* they vary */
+        mock_backend.close(c.s, NULL, NULL);
+        env_sim_run_until(&e, e.now_ns + 100 * SEC);
+        mock_free(zk);
+        env_sim_free(&e);
+        free(c.s);
+    }
+    assert_int_equal(p99[0], p99[1]); /* same seed, same draws */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(crud_and_error_codes, setup, teardown),
@@ -465,6 +516,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(timeouts_are_clamped, setup, teardown),
         cmocka_unit_test_setup_teardown(leader_loss_stalls_for_an_election, setup_ensemble, teardown),
         cmocka_unit_test_setup_teardown(no_quorum_expires_nobody, setup_ensemble, teardown),
+        cmocka_unit_test_setup_teardown(slow_operations_time_out_and_drops_reconnect, setup, teardown),
+        cmocka_unit_test(latency_distributions_are_seeded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

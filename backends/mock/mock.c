@@ -5,12 +5,15 @@
  * client gets the reply (after the outbound half). Watch events triggered by an
  * operation are scheduled when it applies, before its reply is. Session liveness is
  * a ping timer on the client side and a bucketed expiry check on the service side. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/mock/mock.h"
+#include "core/dist.h"
 #include "core/error.h"
+#include "core/prng.h"
 
 enum { CLIENT_CONNECTING, CLIENT_CONNECTED, CLIENT_DISCONNECTED, CLIENT_EXPIRED, CLIENT_CLOSED };
 enum { WATCH_DATA = 1, WATCH_EXISTS, WATCH_CHILD };
@@ -61,6 +64,7 @@ typedef struct request {
     void *arg;
     coord_op *ops;
     size_t op_count;
+    uint64_t sent_ns;
     /* the reply */
     int rc;
     coord_result res;
@@ -94,6 +98,10 @@ struct mock_zk {
     uint8_t *server_up;
     int leader;               /* the elected leader server, -1 = none */
     int electing;
+    prng rng;                 /* latency draws */
+    double slow_factor;
+    uint64_t slow_until_ns;
+    hist latency[MOCK_OP_TYPES];
     coord_session **sessions; /* open sessions: timers find theirs by id */
     size_t session_count, session_cap;
     uint64_t ops_applied, sessions_expired;
@@ -630,22 +638,38 @@ static void reply(void *arg, uint64_t a, uint64_t b) {
     (void)a, (void)b;
     request *r = arg;
     r->res.path = r->out_path;
+    mock_zk *zk = r->s->zk;
+    hist_record(&zk->latency[r->type - 1], env_now(&zk->env) - r->sent_ns);
     if (r->done)
         r->done(r->arg, r->rc, &r->res);
     free_request(r);
 }
 
-static uint64_t latency(const mock_zk *zk, const request *r) {
+static uint64_t latency(mock_zk *zk, const request *r) {
     int write = r->type == REQ_CREATE || r->type == REQ_DELETE || r->type == REQ_SET ||
                 r->type == REQ_MULTI || r->type == REQ_CLOSE;
     size_t bytes = r->len;
     for (size_t i = 0; i < r->op_count; i++)
         bytes += r->ops[i].data_len;
-    return (write ? zk->cfg.write_ns : zk->cfg.read_ns) + (uint64_t)(zk->cfg.per_byte_ns * (double)bytes);
+    double mean = (double)(write ? zk->cfg.write_ns : zk->cfg.read_ns) + zk->cfg.per_byte_ns * (double)bytes;
+    double sigma = zk->cfg.latency_sigma;
+    double d = mean;
+    if (zk->cfg.latency_dist == MOCK_LATENCY_EXPONENTIAL)
+        d = dist_exponential(&zk->rng, mean);
+    else if (zk->cfg.latency_dist == MOCK_LATENCY_LOGNORMAL && mean > 0)
+        d = dist_lognormal(&zk->rng, log(mean) - sigma * sigma / 2, sigma);
+    if (env_now(&zk->env) < zk->slow_until_ns)
+        d *= zk->slow_factor;
+    return (uint64_t)d;
 }
 
 static void send_reply(mock_zk *zk, request *r, uint64_t at) {
     coord_session *s = r->s;
+    uint64_t deadline = r->sent_ns + s->timeout_ns * 2 / 3;
+    if (at > deadline && r->type != REQ_CLOSE && r->rc != COORD_CONNECTIONLOSS) {
+        r->rc = COORD_OPERATIONTIMEOUT; /* the client stopped waiting; it may have applied */
+        at = deadline;
+    }
     if (at < s->last_reply_ns)
         at = s->last_reply_ns;
     s->last_reply_ns = at;
@@ -715,6 +739,7 @@ static int submit(coord_session *s, request *r) {
     mock_zk *zk = s->zk;
     uint64_t now = env_now(&zk->env);
     r->s = s;
+    r->sent_ns = now;
     if (s->client == CLIENT_EXPIRED || s->client == CLIENT_CLOSED || !s->server_alive ||
         s->killed) {
         r->rc = s->client == CLIENT_CLOSED || s->client == CLIENT_EXPIRED || !s->server_alive
@@ -892,6 +917,9 @@ void mock_config_defaults(mock_config *c) {
     c->per_byte_ns = 1.0;
     c->servers = 1;
     c->election_ns = 1000000000ULL;
+    c->latency_dist = MOCK_LATENCY_CONSTANT;
+    c->latency_sigma = 0.5;
+    c->seed = 1;
 }
 
 int mock_create(const env *e, const mock_config *cfg, mock_zk **out) {
@@ -912,6 +940,13 @@ int mock_create(const env *e, const mock_config *cfg, mock_zk **out) {
     }
     memset(zk->server_up, 1, zk->cfg.servers);
     zk->leader = 0;
+    zk->slow_factor = 1.0;
+    prng_stream(&zk->rng, zk->cfg.seed, 0, 0x2C00);
+    for (int i = 0; i < MOCK_OP_TYPES; i++)
+        if (hist_init(&zk->latency[i]) != 0) {
+            mock_free(zk);
+            return SS_ENOMEM;
+        }
     if (add_node(zk, "/", NULL, 0, 0) != 0) {
         free(zk);
         return SS_ENOMEM;
@@ -932,6 +967,8 @@ void mock_free(mock_zk *zk) {
     free(zk->pending);
     free(zk->sessions);
     free(zk->server_up);
+    for (int i = 0; i < MOCK_OP_TYPES; i++)
+        hist_free(&zk->latency[i]);
     free(zk);
 }
 
@@ -992,4 +1029,31 @@ void mock_expire_session(mock_zk *zk, coord_session *s) {
 }
 
 uint64_t mock_ops_applied(const mock_zk *zk) { return zk->ops_applied; }
+
+const char *mock_op_name(int type) {
+    static const char *const names[MOCK_OP_TYPES] = {"create", "delete", "set",   "get",
+                                                     "exists", "children", "multi", "close"};
+    return type >= 0 && type < MOCK_OP_TYPES ? names[type] : "?";
+}
+
+uint64_t mock_op_count(const mock_zk *zk, int type) {
+    return type >= 0 && type < MOCK_OP_TYPES ? zk->latency[type].count : 0;
+}
+
+uint64_t mock_op_latency_ns(const mock_zk *zk, int type, double quantile) {
+    return type >= 0 && type < MOCK_OP_TYPES ? hist_quantile(&zk->latency[type], quantile) : 0;
+}
+
+void mock_drop_connection(mock_zk *zk, coord_session *s) {
+    (void)zk;
+    if (s->client != CLIENT_CONNECTED)
+        return;
+    s->client = CLIENT_DISCONNECTED;
+    notify(s, COORD_STATE_DISCONNECTED);
+}
+
+void mock_slow(mock_zk *zk, double factor, uint64_t duration_ns) {
+    zk->slow_factor = factor;
+    zk->slow_until_ns = env_now(&zk->env) + duration_ns;
+}
 uint64_t mock_sessions_expired(const mock_zk *zk) { return zk->sessions_expired; }

@@ -34,6 +34,7 @@
 
 #include "backends/coord.h"
 #include "core/env.h"
+#include "core/histogram.h"
 
 typedef struct mock_config {
     uint64_t tick_ns;          /* 2 s (ZooKeeper's tickTime) */
@@ -44,7 +45,16 @@ typedef struct mock_config {
     double per_byte_ns;        /* added per byte of data: 1 ns */
     uint32_t servers;          /* ensemble size S: 1 */
     uint64_t election_ns;      /* leader election after the leader is lost: 1 s */
+    int latency_dist;          /* MOCK_LATENCY_*: how read_ns/write_ns vary: constant */
+    double latency_sigma;      /* lognormal sigma: 0.5 */
+    uint64_t seed;             /* of the latency stream */
 } mock_config;
+
+enum { MOCK_LATENCY_CONSTANT, MOCK_LATENCY_EXPONENTIAL, MOCK_LATENCY_LOGNORMAL };
+
+/* Operation types for the statistics, and their names ("create", ..., "close"). */
+enum { MOCK_OP_TYPES = 8 };
+const char *mock_op_name(int type); /* 0 .. MOCK_OP_TYPES - 1 */
 
 void mock_config_defaults(mock_config *c);
 
@@ -61,11 +71,20 @@ void mock_crash_server(mock_zk *zk, uint32_t server);
 void mock_restart_server(mock_zk *zk, uint32_t server);
 int mock_available(const mock_zk *zk); /* quorum up and a leader elected */
 void mock_kill_client(mock_zk *zk, coord_session *s);
+/* The client's connection breaks: DISCONNECTED now, connected again at its next ping. */
+void mock_drop_connection(mock_zk *zk, coord_session *s);
+/* Every operation takes factor times longer for duration_ns. A reply later than the
+ * client's read deadline (2/3 of its timeout after sending) reaches it as
+ * OPERATIONTIMEOUT -- the operation may still have been applied. */
+void mock_slow(mock_zk *zk, double factor, uint64_t duration_ns);
 void mock_partition_client(mock_zk *zk, coord_session *s, uint64_t duration_ns);
 void mock_expire_session(mock_zk *zk, coord_session *s);
 
-/* Counters: operations applied, sessions expired. */
+/* Counters: operations applied, sessions expired; per type, replies and their latency
+ * (from the request to the reply reaching the client). */
 uint64_t mock_ops_applied(const mock_zk *zk);
+uint64_t mock_op_count(const mock_zk *zk, int type);
+uint64_t mock_op_latency_ns(const mock_zk *zk, int type, double quantile);
 uint64_t mock_sessions_expired(const mock_zk *zk);
 
 #endif

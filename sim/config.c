@@ -83,7 +83,7 @@ static const key_spec specs[] = {
     {DOC("heartbeat_timeout_s", "s", "50", "heartbeat timeout (Flink default)"), K_SECONDS, AT(heartbeat_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("restart_strategy", "", "fixed", "fixed (delay) or exponential (1s, x1.5, 60s max, jitter 0.1)"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
-    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
     {DOC("coordination", "", "none", "none (one job manager that never fails) or mock (HA through the ZooKeeper model)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
     {DOC("job_managers", "", "2", "job managers contending for leadership (coordination = mock)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
     {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
@@ -240,7 +240,8 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
         int got = sscanf(tok, " %lf %31s %lf %lf %c", &t, action, &target, &duration, &extra);
         if ((got != 3 && got != 4) || t < 0 || target < 0 || target != floor(target) ||
             target > 1e6 || duration < 0 ||
-            (got == 4) != (strcmp(action, "partition-jm") == 0 || strcmp(action, "slow-zk") == 0)) {
+            (got == 4) != (strcmp(action, "partition-jm") == 0 || strcmp(action, "slow-zk") == 0 ||
+                           strcmp(action, "partition-leader") == 0)) {
             error(err, n, "faults",
                   "expected 'TIME_S ACTION N' entries separated by ';' (partition-jm and "
                   "slow-zk take a duration too: 'TIME_S partition-jm J DURATION_S')",
@@ -250,12 +251,14 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
         static const char *const actions[] = {"crash-worker", "restart-worker", "rescale",
                                               "crash-jm",     "partition-jm",   "expire-session",
                                               "crash-zk",     "restart-zk",     "lose-quorum",
-                                              "slow-zk",      "drop-connection", NULL};
+                                              "slow-zk",      "drop-connection", "crash-leader",
+                                              "partition-leader", NULL};
         int action_kind = name_in(action, actions);
         if (action_kind < 0) {
             error(err, n, "faults",
                   "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm, "
-                  "expire-session, crash-zk, restart-zk, lose-quorum, slow-zk, drop-connection)",
+                  "expire-session, crash-zk, restart-zk, lose-quorum, slow-zk, drop-connection, "
+                  "crash-leader, partition-leader)",
                   action);
             return SS_EINVAL;
         }
@@ -361,7 +364,8 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
         int jm_fault = f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM ||
                        f->kind == SIM_FAULT_EXPIRE_SESSION || f->kind == SIM_FAULT_DROP_CONNECTION;
         int zk_fault = f->kind == SIM_FAULT_CRASH_ZK || f->kind == SIM_FAULT_RESTART_ZK ||
-                       f->kind == SIM_FAULT_LOSE_QUORUM || f->kind == SIM_FAULT_SLOW_ZK;
+                       f->kind == SIM_FAULT_LOSE_QUORUM || f->kind == SIM_FAULT_SLOW_ZK ||
+                       f->kind == SIM_FAULT_CRASH_LEADER || f->kind == SIM_FAULT_PARTITION_LEADER;
         if ((jm_fault || zk_fault) && c->coordination != SIM_COORD_MOCK) {
             snprintf(err, errlen, "faults: coordination faults need coordination = mock");
             return SS_EINVAL;

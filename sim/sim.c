@@ -846,6 +846,14 @@ static void on_fault(sim *s, uint32_t index) {
     case SIM_FAULT_DROP_CONNECTION:
         mock_drop_connection(s->zk, s->jms[f->target].session);
         break;
+    case SIM_FAULT_CRASH_LEADER: /* whichever job manager leads now */
+        if (s->active >= 0)
+            crash_jm(s, (uint32_t)s->active);
+        break;
+    case SIM_FAULT_PARTITION_LEADER:
+        if (s->active >= 0)
+            partition_jm(s, (uint32_t)s->active, f->duration_ns);
+        break;
     default:
         if (s->job == JOB_RUNNING && !s->jm.pending.id && leader_can_act(s))
             trigger_checkpoint(s, 1, f->target);
@@ -934,10 +942,15 @@ static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry)
         return;
     }
     *c = (commit_ctx){s, jm, id, s->epoch_no, offset, jm->latch.epoch, retry};
-    char path[128], data[96];
+    char path[128], data[128];
     snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", id);
-    int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu", (long long)jm->latch.epoch,
-                     (unsigned long long)offset);
+    /* the pointer carries the CRC32C of the checkpoint's blobs, in subtask order */
+    uint32_t crc = 0;
+    const checkpoint *ck = &s->jm.pending;
+    for (uint32_t i = 0; !retry && ck->id == id && i < ck->parallelism; i++)
+        crc = hash_crc32c_update(crc, ck->blobs[i], ck->blob_len[i]);
+    int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu crc32c=%08x",
+                     (long long)jm->latch.epoch, (unsigned long long)offset, crc);
     coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
     int rc;
     if (s->cfg->fencing && retry) { /* the check names the election node it led with */
@@ -1135,11 +1148,19 @@ static int ha_setup(sim *s) {
             return SS_ENOMEM;
         mock_backend.open(s->zk, s->worker_sessions[w], c->session_timeout_ns, NULL, NULL);
     }
-    static const char *const dirs[] = {"/shardsim", HA_ROOT, HA_ROOT "/leader", HA_ROOT "/jobs",
-                                       HA_ROOT "/jobs/job", HA_CHECKPOINTS, HA_ROOT "/workers"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) /* one session: applied in order */
-        coord_create(&mock_backend, s->admin, dirs[i], NULL, 0, 0,
-                     i + 1 == sizeof dirs / sizeof dirs[0] ? ha_ready : ignore_done, s);
+    /* Flink's layout: leader/, jobgraphs/<job>, jobs/<job>/checkpoints/<id> */
+    static const char *const dirs[] = {"/shardsim",       HA_ROOT,
+                                       HA_ROOT "/leader", HA_ROOT "/jobgraphs",
+                                       HA_ROOT "/jobs",   HA_ROOT "/jobs/job",
+                                       HA_CHECKPOINTS,    HA_ROOT "/workers"};
+    char graph[160];
+    int glen = snprintf(graph, sizeof graph, "source(%u) -> keyed(%u, %s) -> sink", c->sources,
+                        c->parallelism, c->partitioner);
+    coord_create(&mock_backend, s->admin, "/shardsim", NULL, 0, 0, ignore_done, s);
+    for (size_t i = 1; i < sizeof dirs / sizeof dirs[0]; i++) /* one session: applied in order */
+        coord_create(&mock_backend, s->admin, dirs[i], NULL, 0, 0, ignore_done, s);
+    coord_create(&mock_backend, s->admin, HA_ROOT "/jobgraphs/job", graph, (size_t)glen, 0,
+                 ha_ready, s);
     return 0;
 }
 

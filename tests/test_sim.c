@@ -261,7 +261,7 @@ static void leader_crash_fails_over_after_session_expiry(void **state) {
     for (int i = 0; i < 2; i++) {
         sim_config c;
         ha(&c, timeouts[i]);
-        set(&c, "faults", "15 crash-jm 0");
+        set(&c, "faults", "15 crash-leader 0");
         sim_result r;
         run_ok(&c, 2, &r);
         assert_true(r.exactly_once_ok);
@@ -302,7 +302,7 @@ static void fencing_prevents_a_stale_commit(void **state) {
         set(&c, "duration_s", "50");
         set(&c, "checkpoint_interval_s", "1");
         set(&c, "fencing", fencing ? "1" : "0");
-        set(&c, "faults", "15 partition-jm 0 25");
+        set(&c, "faults", "15 partition-leader 0 25");
         sim_result r;
         run_ok(&c, 2, &r);
         assert_true(r.exactly_once_ok);

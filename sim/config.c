@@ -44,6 +44,7 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n);
 static int parse_coordination(sim_config *c, const char *v, char *err, size_t n);
 static int parse_detection(sim_config *c, const char *v, char *err, size_t n);
 static int parse_zk_dist(sim_config *c, const char *v, char *err, size_t n);
+static int parse_assignment(sim_config *c, const char *v, char *err, size_t n);
 
 #define AT(field) offsetof(sim_config, field)
 #define DOC(name, unit, def, help) {name, unit, def, help}
@@ -95,6 +96,7 @@ static const key_spec specs[] = {
     {DOC("zk_latency_sigma", "", "0.5", "lognormal sigma of coordination latency"), K_DOUBLE, AT(zk_latency_sigma), 0, 0, 10, NULL},
     {DOC("tolerate_suspended", "", "0", "1: a leader keeps leading while DISCONNECTED, until EXPIRED"), K_U32, AT(tolerate_suspended), 0, 0, 1, NULL},
     {DOC("fencing", "", "1", "1: checkpoint commits check the leader's election node (0: off, to show split brain)"), K_U32, AT(fencing), 0, 0, 1, NULL},
+    {DOC("assignment", "", "direct", "direct, or coordinated: the leader writes subtask -> worker into the service and workers start when they see it"), K_SPECIAL, 0, 0, 0, 0, parse_assignment},
     {DOC("worker_detection", "", "heartbeat", "heartbeat, or session (workers' ephemeral nodes, coordination = mock)"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
     {DOC("window_s", "s", "1", "time-series window"), K_SECONDS, AT(window_ns), 0, 0.001, 1e5, NULL},
     {DOC("label", "", "", "free text carried into the results"), K_STRING, AT(label), sizeof(((sim_config *)0)->label), 0, 0, NULL},
@@ -174,6 +176,12 @@ static int parse_detection(sim_config *c, const char *v, char *err, size_t n) {
     static const char *const names[] = {"heartbeat", "session", NULL};
     return parse_enum(&c->worker_detection, "worker_detection", v, names,
                       "expected heartbeat or session", err, n);
+}
+
+static int parse_assignment(sim_config *c, const char *v, char *err, size_t n) {
+    static const char *const names[] = {"direct", "coordinated", NULL};
+    return parse_enum(&c->coordinated_assignment, "assignment", v, names,
+                      "expected direct or coordinated", err, n);
 }
 
 static int parse_zk_dist(sim_config *c, const char *v, char *err, size_t n) {
@@ -349,6 +357,10 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
                                          : part_default_groups(c->partitioner, c->parallelism);
     if (c->parallelism > groups) {
         snprintf(err, errlen, "parallelism %u is above max_parallelism %u", c->parallelism, groups);
+        return SS_EINVAL;
+    }
+    if (c->coordinated_assignment && c->coordination != SIM_COORD_MOCK) {
+        snprintf(err, errlen, "assignment = coordinated needs coordination = mock");
         return SS_EINVAL;
     }
     if (c->worker_detection == SIM_DETECT_SESSION && c->coordination != SIM_COORD_MOCK) {

@@ -93,6 +93,7 @@ typedef struct sim_config {
     double zk_read_ns, zk_write_ns, zk_latency_sigma;
     int zk_latency_dist;
     int tolerate_suspended, fencing, worker_detection;
+    int coordinated_assignment; /* the leader publishes placements; workers start on seeing them */
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
     int debug_skip_replay;        /* test switch: restart at the failure point, no replay */
 } sim_config;

@@ -176,6 +176,9 @@ typedef struct sim {
     coord_session **retired;
     size_t retired_count, retired_cap;
     int finished; /* every record emitted and done, no checkpoint in flight */
+    /* assignment = coordinated: a restart waits until the workers see its placement */
+    recipe_assignment_watcher assignment;
+    uint64_t assign_generation, awaiting_generation, awaiting_epoch, resume_at_ns, resume_from;
 } sim;
 
 static int leader_can_act(const sim *s);
@@ -522,6 +525,9 @@ static void take_snapshot(sim *s, uint32_t i) {
 
 static void finish_rescale(sim *s);
 static void complete_checkpoint(sim *s);
+static void resume(sim *s, uint64_t at, uint64_t from);
+static void assignment_seen(void *arg, uint64_t generation, const uint32_t *workers,
+                            uint32_t count);
 
 static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry);
 
@@ -747,8 +753,22 @@ static void finish_rescale(sim *s) {
     f->bytes_restored = moved;
     s->open_failover = f;
     s->failed_offset = from;
-    push(s, s->now + (uint64_t)((double)max_in * 1e9 / s->cfg->restore_bytes_per_s), EV_RESTORED,
-         from, 0);
+    resume(s, s->now + (uint64_t)((double)max_in * 1e9 / s->cfg->restore_bytes_per_s), from);
+}
+
+static void publish_assignment(sim *s);
+
+/* Resume processing at `at` from offset `from`; with a coordinated assignment, only once
+ * the workers have seen the new placement in the service. */
+static void resume(sim *s, uint64_t at, uint64_t from) {
+    if (!s->cfg->coordinated_assignment || !s->zk) {
+        push(s, at, EV_RESTORED, from, 0);
+        return;
+    }
+    s->resume_at_ns = at;
+    s->resume_from = from;
+    s->awaiting_epoch = s->epoch_no;
+    publish_assignment(s);
 }
 
 /* The restart strategy's delay has passed: place, restore, then resume. */
@@ -777,8 +797,7 @@ static void on_restart(sim *s) {
         f->checkpoint_id = s->jm.completed.id;
     }
     s->job = JOB_DOWN;
-    push(s, s->now + (uint64_t)((double)max_bytes * 1e9 / s->cfg->restore_bytes_per_s),
-         EV_RESTORED, from, 0);
+    resume(s, s->now + (uint64_t)((double)max_bytes * 1e9 / s->cfg->restore_bytes_per_s), from);
 }
 
 static void on_restored(sim *s, uint64_t from) {
@@ -1101,6 +1120,12 @@ static void ha_ready(void *arg, int rc, const coord_result *res) {
     sim *s = arg;
     for (uint32_t i = 0; i < s->cfg->job_managers; i++)
         join_election(&s->jms[i]);
+    if (s->cfg->coordinated_assignment) {
+        recipe_assignment_watch(&s->assignment, &mock_backend, s->admin, HA_ROOT "/assignment",
+                                assignment_seen, s);
+        publish_assignment(s); /* the first placement; the job is already running on it */
+        s->awaiting_generation = 0;
+    }
     if (s->cfg->worker_detection == SIM_DETECT_SESSION) {
         recipe_members_watch(&s->members, &mock_backend, s->admin, HA_ROOT "/workers",
                              members_changed, s);
@@ -1200,6 +1225,32 @@ static void lose_quorum(sim *s, uint64_t duration_ns) {
     for (uint32_t k = 0; k < majority; k++)
         mock_crash_server(s->zk, k);
     env_schedule(&s->env, s->now + duration_ns, quorum_back, s, majority, 0);
+}
+
+static void assignment_seen(void *arg, uint64_t generation, const uint32_t *workers,
+                            uint32_t count) {
+    (void)workers, (void)count;
+    sim *s = arg;
+    if (generation != s->awaiting_generation || s->awaiting_epoch != s->epoch_no)
+        return; /* not the placement a restart waits for, or a newer failure came */
+    s->awaiting_generation = 0;
+    push(s, s->resume_at_ns > s->now ? s->resume_at_ns : s->now, EV_RESTORED, s->resume_from, 0);
+}
+
+/* The leader (or, with none, the admin) writes the placement; workers watch it. */
+static void publish_assignment(sim *s) {
+    uint32_t *workers = malloc(s->n * sizeof *workers);
+    if (!workers) {
+        fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    for (uint32_t i = 0; i < s->n; i++)
+        workers[i] = s->sub[i].worker;
+    s->awaiting_generation = ++s->assign_generation;
+    coord_session *writer = s->active >= 0 ? s->jms[s->active].session : s->admin;
+    recipe_assignment_write(&mock_backend, writer, HA_ROOT "/assignment", s->assign_generation,
+                            workers, s->n, ignore_done, NULL);
+    free(workers);
 }
 
 static void ha_free(sim *s) {

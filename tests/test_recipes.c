@@ -206,6 +206,42 @@ static void membership_follows_sessions(void **state) {
     assert_string_equal(nodes[2].members[0], "w1");
 }
 
+static uint64_t seen_generation;
+static uint32_t seen_workers[8], seen_count;
+static int seen_calls;
+
+static void on_assignment(void *arg, uint64_t generation, const uint32_t *workers, uint32_t count) {
+    (void)arg;
+    seen_calls++;
+    seen_generation = generation;
+    seen_count = count;
+    for (uint32_t i = 0; i < count && i < 8; i++)
+        seen_workers[i] = workers[i];
+}
+
+static void assignments_reach_watchers(void **state) {
+    (void)state;
+    seen_calls = 0;
+    recipe_assignment_watcher w;
+    assert_int_equal(recipe_assignment_watch(&w, &mock_backend, nodes[1].s, "/assign",
+                                             on_assignment, NULL), 0);
+    run(SEC / 10);
+    assert_int_equal(seen_calls, 0); /* nothing written yet */
+    const uint32_t first[3] = {2, 0, 1}, second[4] = {1, 1, 3, 0};
+    recipe_assignment_write(&mock_backend, nodes[0].s, "/assign", 7, first, 3, on_done, &nodes[0]);
+    run(SEC / 10);
+    assert_int_equal(seen_calls, 1);
+    assert_int_equal(seen_generation, 7);
+    assert_int_equal(seen_count, 3);
+    assert_int_equal(seen_workers[0], 2);
+    recipe_assignment_write(&mock_backend, nodes[0].s, "/assign", 8, second, 4, on_done, &nodes[0]);
+    run(SEC / 10);
+    assert_int_equal(seen_calls, 2); /* the watch was re-armed */
+    assert_int_equal(seen_generation, 8);
+    assert_int_equal(seen_count, 4);
+    assert_int_equal(seen_workers[2], 3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lowest_leads_and_only_the_successor_wakes, setup, teardown),
@@ -213,6 +249,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(fenced_writes_need_the_election_node, setup, teardown),
         cmocka_unit_test_setup_teardown(counter_is_exact_under_contention, setup, teardown),
         cmocka_unit_test_setup_teardown(membership_follows_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(assignments_reach_watchers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,6 +337,26 @@ static void quorum_loss_stalls_but_expires_nobody(void **state) {
     assert_non_null(strstr(err, "coordination"));
 }
 
+/* With a coordinated assignment a restart also waits for the workers to see the new
+ * placement in the service: a little later, the same records. */
+static void coordinated_assignment_adds_the_publication(void **state) {
+    (void)state;
+    uint64_t took[2];
+    for (int k = 0; k < 2; k++) {
+        sim_config c;
+        ha(&c, "4");
+        set(&c, "assignment", k ? "coordinated" : "direct");
+        set(&c, "faults", "15 crash-leader 0");
+        sim_result r;
+        run_ok(&c, 2, &r);
+        assert_true(r.exactly_once_ok);
+        took[k] = failover_ns(&r);
+        sim_result_free(&r);
+    }
+    assert_true(took[1] > took[0]);
+    assert_true(took[1] - took[0] < 100000000ULL); /* a write and a watch: milliseconds */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_same_run),
@@ -352,6 +372,7 @@ int main(void) {
         cmocka_unit_test(worker_session_detection),
         cmocka_unit_test(fencing_prevents_a_stale_commit),
         cmocka_unit_test(quorum_loss_stalls_but_expires_nobody),
+        cmocka_unit_test(coordinated_assignment_adds_the_publication),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -194,3 +194,105 @@ int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_sessio
     w->arg = arg;
     return coord_children(b, s, dir, members_changed, w, members_listed, w);
 }
+
+/* ---------- assignment store ---------- */
+
+typedef struct assign_write {
+    const coord_backend *b;
+    coord_session *s;
+    char path[256];
+    char *data;
+    size_t len;
+    coord_done_fn done;
+    void *arg;
+} assign_write;
+
+static void assign_written(void *arg, int rc, const coord_result *res) {
+    assign_write *w = arg;
+    if (rc == COORD_NONODE) { /* first assignment: create the node */
+        coord_create(w->b, w->s, w->path, w->data, w->len, 0, assign_written, w);
+        return;
+    }
+    if (w->done)
+        w->done(w->arg, rc, res);
+    free(w->data);
+    free(w);
+}
+
+int recipe_assignment_write(const coord_backend *b, coord_session *s, const char *path,
+                            uint64_t generation, const uint32_t *workers, uint32_t count,
+                            coord_done_fn done, void *arg) {
+    assign_write *w = calloc(1, sizeof *w);
+    size_t cap = 32 + (size_t)count * 11;
+    char *data = malloc(cap);
+    if (!w || !data) {
+        free(w);
+        free(data);
+        return COORD_BADARGUMENTS;
+    }
+    size_t len = (size_t)snprintf(data, cap, "%llu:", (unsigned long long)generation);
+    for (uint32_t i = 0; i < count; i++)
+        len += (size_t)snprintf(data + len, cap - len, "%s%u", i ? "," : "", workers[i]);
+    *w = (assign_write){b, s, "", data, len, done, arg};
+    snprintf(w->path, sizeof w->path, "%s", path);
+    int rc = coord_set(b, s, path, data, len, -1, assign_written, w);
+    if (rc != 0) {
+        free(data);
+        free(w);
+    }
+    return rc;
+}
+
+static void assignment_got(void *arg, int rc, const coord_result *res);
+
+/* exists() on a missing node only leaves the watch; its own answer is not needed */
+static void assignment_exists(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    recipe_assignment_watcher *w = arg;
+    if (rc == COORD_OK) /* created meanwhile: read it (the watch is already set) */
+        coord_get(w->b, w->s, w->path, NULL, NULL, assignment_got, w);
+}
+
+static void assignment_changed(void *arg, int event, const char *path) {
+    (void)event, (void)path;
+    recipe_assignment_watcher *w = arg;
+    coord_get(w->b, w->s, w->path, assignment_changed, w, assignment_got, w);
+}
+
+static void assignment_got(void *arg, int rc, const coord_result *res) {
+    recipe_assignment_watcher *w = arg;
+    if (rc == COORD_NONODE) { /* not written yet: wait for its creation */
+        coord_exists(w->b, w->s, w->path, assignment_changed, w, assignment_exists, w);
+        return;
+    }
+    if (rc != COORD_OK)
+        return;
+    char *text = malloc(res->data_len + 1);
+    uint32_t *workers = malloc((res->data_len / 2 + 1) * sizeof *workers);
+    if (text && workers) {
+        memcpy(text, res->data, res->data_len);
+        text[res->data_len] = '\0';
+        char *p = strchr(text, ':');
+        uint64_t generation = strtoull(text, NULL, 10);
+        uint32_t n = 0;
+        while (p && *++p) {
+            workers[n++] = (uint32_t)strtoul(p, &p, 10);
+            if (*p != ',')
+                break;
+        }
+        w->on_assignment(w->arg, generation, workers, n);
+    }
+    free(text);
+    free(workers);
+}
+
+int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b,
+                            coord_session *s, const char *path, recipe_assignment_fn fn,
+                            void *arg) {
+    w->b = b;
+    w->s = s;
+    snprintf(w->path, sizeof w->path, "%s", path);
+    w->on_assignment = fn;
+    w->arg = arg;
+    return coord_get(b, s, path, assignment_changed, w, assignment_got, w);
+}

@@ -75,4 +75,27 @@ typedef struct recipe_watcher {
 int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_session *s,
                          const char *dir, recipe_members_fn on_members, void *arg);
 
+/* Assignment store (the design text's ZooKeeper-based scheduling): the leader writes
+ * which worker runs each subtask, with a generation, into one znode ("GEN:w0,w1,...");
+ * workers watch it and start or stop their subtasks when it changes. */
+typedef void (*recipe_assignment_fn)(void *arg, uint64_t generation, const uint32_t *workers,
+                                     uint32_t count);
+
+int recipe_assignment_write(const coord_backend *b, coord_session *s, const char *path,
+                            uint64_t generation, const uint32_t *workers, uint32_t count,
+                            coord_done_fn done, void *arg);
+
+typedef struct recipe_assignment_watcher {
+    const coord_backend *b;
+    coord_session *s;
+    char path[256];
+    recipe_assignment_fn on_assignment;
+    void *arg;
+} recipe_assignment_watcher;
+
+/* Read the assignment now (if it exists) and after every change. */
+int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b,
+                            coord_session *s, const char *path, recipe_assignment_fn fn,
+                            void *arg);
+
 #endif

@@ -91,3 +91,10 @@ int coord_multi(const coord_backend *b, coord_session *s, const coord_op *ops, s
             return COORD_BADARGUMENTS;
     return b->multi(s, ops, count, done, arg);
 }
+
+int coord_sync(const coord_backend *b, coord_session *s, const char *path, coord_done_fn done,
+               void *arg) {
+    if (!coord_path_valid(path) || !done)
+        return COORD_BADARGUMENTS;
+    return b->sync(s, path, done, arg);
+}

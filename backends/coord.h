@@ -121,6 +121,10 @@ typedef struct coord_backend {
                  void *arg);
     uint64_t (*session_id)(const coord_session *s);
     uint64_t (*session_timeout_ns)(const coord_session *s); /* as negotiated */
+    /* Bring the session's server up to date with the leader, so that reads sent after
+     * it see every write committed before it (ZooKeeper's sync; reads alone are only
+     * sequentially consistent). */
+    int (*sync)(coord_session *s, const char *path, coord_done_fn done, void *arg);
 } coord_backend;
 
 /* Checked wrappers: validate the path (absolute, no trailing or double slash, not
@@ -140,6 +144,8 @@ int coord_children(const coord_backend *b, coord_session *s, const char *path,
                    coord_watch_fn watch, void *watch_arg, coord_done_fn done, void *arg);
 int coord_multi(const coord_backend *b, coord_session *s, const coord_op *ops, size_t count,
                 coord_done_fn done, void *arg);
+int coord_sync(const coord_backend *b, coord_session *s, const char *path, coord_done_fn done,
+               void *arg);
 
 /* 1 if path is a valid znode path. */
 int coord_path_valid(const char *path);

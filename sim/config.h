@@ -92,6 +92,9 @@ typedef struct sim_config {
     uint32_t zk_servers;
     double zk_read_ns, zk_write_ns, zk_latency_sigma;
     int zk_latency_dist;
+    double zk_follower_lag_ns; /* followers apply commits this much later */
+    uint32_t zk_sync;          /* a new leader syncs before reading the pointers */
+    char zk_profile[256];      /* latency profile file ("" = none) */
     int tolerate_suspended, fencing, worker_detection;
     int coordinated_assignment; /* the leader publishes placements; workers start on seeing them */
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */

@@ -126,7 +126,8 @@ void report_runs_header(FILE *out, char *const *param_names, size_t param_count)
     fputs(",seed,trace_digest,source_digest,events,records,records_processed,throughput_rps,"
           "p50_ms,p90_ms,p99_ms,p999_ms,max_ms,keys_max_mean,records_max_mean,bytes_max_mean,"
           "records_cov,records_jain,checkpoints,failures,downtime_s,records_replayed,"
-          "coord_ops,elections,sessions_expired,commits,stale_commits,exactly_once\n",
+          "coord_ops,elections,sessions_expired,commits,stale_commits,pointers_skipped,"
+          "exactly_once\n",
           out);
 }
 
@@ -146,7 +147,7 @@ void report_runs_row(FILE *out, uint32_t run, uint32_t repeat, char *const *para
     fprintf(out,
             ",%" PRIu64 ",%016" PRIx64 ",%016" PRIx64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
             ",%.1f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%zu,%.6f,%" PRIu64
-            ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s\n",
+            ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s\n",
             seed, r->trace_digest, r->source_digest, r->events, r->records_emitted,
             r->records_processed, r->throughput_rps, ns_to_ms(hist_quantile(h, 0.50)),
             ns_to_ms(hist_quantile(h, 0.90)), ns_to_ms(hist_quantile(h, 0.99)),
@@ -155,7 +156,7 @@ void report_runs_row(FILE *out, uint32_t run, uint32_t repeat, char *const *para
             r->bytes_balance.max_over_mean, r->records_balance.cov, r->records_balance.jain,
             r->checkpoints_completed, r->failover_count, ns_to_s(total_downtime_ns(r)),
             r->records_replayed, r->coord_ops, r->elections, r->sessions_expired, r->commits,
-            r->stale_commits, r->exactly_once_ok ? "ok" : "FAILED");
+            r->stale_commits, r->pointers_skipped, r->exactly_once_ok ? "ok" : "FAILED");
 }
 
 void report_summary_line(FILE *out, uint32_t run, char *const *param_names,

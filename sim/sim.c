@@ -167,7 +167,7 @@ typedef struct sim {
     coord_session *admin;
     jm_node *jms;
     int active;               /* index of the job manager the job follows, -1 = none */
-    int64_t committed_epoch;  /* highest leader epoch that committed a checkpoint */
+    int64_t newest_epoch;     /* the highest leader epoch elected so far */
     uint64_t leader_lost_ns;  /* when the active leader was lost (crash, cut off) */
     coord_session **worker_sessions;
     recipe_watcher members;
@@ -176,6 +176,21 @@ typedef struct sim {
     coord_session **retired;
     size_t retired_count, retired_cap;
     int finished; /* every record emitted and done, no checkpoint in flight */
+    /* checkpoint ids from the checkpoint_id_counter znode */
+    int id_requested;       /* an id is on its way */
+    int id_stop;            /* ... for a savepoint of a rescale to id_rescale_to */
+    uint32_t id_rescale_to, rescale_fault;
+    uint64_t id_epoch_no;   /* ... asked for by this incarnation */
+    /* a restart reads the latest checkpoint pointer from the service */
+    uint32_t restore_generation; /* bumps abandon the reads in flight */
+    int restoring;          /* reads in flight */
+    int restart_waiting;    /* no leader to read them yet */
+    int restore_jm;         /* the job manager reading */
+    char **pointer_names;   /* checkpoints/ children, ascending */
+    size_t pointer_count, pointer_next;
+    uint64_t pointers_skipped; /* pointers naming state that is not there */
+    void **contexts;        /* commit contexts, freed at the end */
+    size_t context_count, context_cap;
     /* assignment = coordinated: a restart waits until the workers see its placement */
     recipe_assignment_watcher assignment;
     uint64_t assign_generation, awaiting_generation, awaiting_epoch, resume_at_ns, resume_from;
@@ -467,12 +482,25 @@ static int push(sim *s, uint64_t at, uint32_t type, uint64_t a, uint64_t b) {
     return rc;
 }
 
-static void trigger_checkpoint(sim *s, int stop, uint32_t rescale_to) {
-    if (s->job != JOB_RUNNING || s->jm.pending.id || !leader_can_act(s))
-        return;
+static void start_checkpoint(sim *s, uint32_t id, int stop, uint32_t rescale_to);
+static int request_checkpoint_id(sim *s, int stop, uint32_t rescale_to);
+
+/* Trigger a checkpoint (stop: a savepoint that stops the job for a rescale). Its id
+ * comes from the job manager's counter, or with a coordination service from the
+ * checkpoint_id_counter znode, as Flink's does. 1 if triggered or asked for. */
+static int trigger_checkpoint(sim *s, int stop, uint32_t rescale_to) {
+    if (s->job != JOB_RUNNING || s->jm.pending.id || s->id_requested || !leader_can_act(s))
+        return 0;
+    if (s->cfg->coordination == SIM_COORD_MOCK)
+        return request_checkpoint_id(s, stop, rescale_to);
+    start_checkpoint(s, ++s->jm.next_id, stop, rescale_to);
+    return 1;
+}
+
+static void start_checkpoint(sim *s, uint32_t id, int stop, uint32_t rescale_to) {
     emit_until(s, s->now);
     checkpoint *c = &s->jm.pending;
-    c->id = ++s->jm.next_id;
+    c->id = id;
     c->offset = s->offset;
     c->parallelism = s->n;
     c->remaining = s->n;
@@ -665,14 +693,13 @@ static int replace(sim *s, uint32_t n, uint32_t *moved) {
     return rc;
 }
 
-/* Restore the state of the completed checkpoint; returns the bytes read per subtask
+/* Restore the state of checkpoint c (NULL: none, empty state); returns the bytes read per subtask
  * at most (restore runs in parallel), or sets an error. */
-static uint64_t restore_state(sim *s, uint64_t *total_bytes) {
+static uint64_t restore_state(sim *s, const checkpoint *c, uint64_t *total_bytes) {
     state_clear(&s->state);
-    checkpoint *c = &s->jm.completed;
     uint64_t max_bytes = 0;
     *total_bytes = 0;
-    for (uint32_t i = 0; c->id && i < c->parallelism; i++) {
+    for (uint32_t i = 0; c && c->id && i < c->parallelism; i++) {
         if (state_restore(&s->state, c->blobs[i], c->blob_len[i]) != 0) {
             char msg[128];
             snprintf(msg, sizeof msg, "checkpoint %u: CRC32C mismatch in subtask %u's state blob",
@@ -771,6 +798,9 @@ static void resume(sim *s, uint64_t at, uint64_t from) {
     publish_assignment(s);
 }
 
+static void read_latest_checkpoint(sim *s);
+static void restore_from(sim *s, const checkpoint *c);
+
 /* The restart strategy's delay has passed: place, restore, then resume. */
 static void on_restart(sim *s) {
     sim_failover *f = s->open_failover;
@@ -786,17 +816,26 @@ static void on_restart(sim *s) {
     }
     if (f && !f->restarted_ns)
         f->restarted_ns = s->now;
-    uint64_t total = 0, max_bytes = restore_state(s, &total);
+    s->job = JOB_DOWN;
+    if (s->cfg->coordination == SIM_COORD_MOCK)
+        read_latest_checkpoint(s); /* the leader finds it in the service */
+    else
+        restore_from(s, &s->jm.completed);
+}
+
+/* Restore checkpoint c (NULL or id 0: none, start over) and resume from its offset. */
+static void restore_from(sim *s, const checkpoint *c) {
+    sim_failover *f = s->open_failover;
+    uint64_t total = 0, max_bytes = restore_state(s, c, &total);
     if (s->failed)
         return;
-    uint64_t from = s->jm.completed.id ? s->jm.completed.offset : 0;
+    uint64_t from = c && c->id ? c->offset : 0;
     if (s->cfg->debug_skip_replay)
         from = s->failed_offset;
     if (f) {
         f->bytes_restored = total;
-        f->checkpoint_id = s->jm.completed.id;
+        f->checkpoint_id = c ? c->id : 0;
     }
-    s->job = JOB_DOWN;
     resume(s, s->now + (uint64_t)((double)max_bytes * 1e9 / s->cfg->restore_bytes_per_s), from);
 }
 
@@ -873,25 +912,31 @@ static void on_fault(sim *s, uint32_t index) {
         if (s->active >= 0)
             partition_jm(s, (uint32_t)s->active, f->duration_ns);
         break;
-    default:
-        if (s->job == JOB_RUNNING && !s->jm.pending.id && leader_can_act(s))
-            trigger_checkpoint(s, 1, f->target);
-        else
-            push(s, s->now + s->cfg->window_ns, EV_FAULT, index, 0); /* retry shortly */
+    default: /* rescale: a stop-with-savepoint, retried shortly if one cannot start now */
+        s->rescale_fault = index;
+        if (!trigger_checkpoint(s, 1, f->target))
+            push(s, s->now + s->cfg->window_ns, EV_FAULT, index, 0);
     }
 }
 
 /* ---------- coordination: job-manager HA (coordination = mock) ----------
  * J job managers contend for leadership through the ZooKeeper model; the job follows
- * the latest leader. A checkpoint completes only once the leader has committed its
- * pointer znode (jobs/job/checkpoints/<19-digit id>), fenced by a check of the
- * leader's election node unless fencing is off. A leader cut off from the service
- * keeps believing it leads until its session says otherwise; a commit it loses in
- * flight is retried after it reconnects with a new session -- with fencing that retry
- * is refused, without it a stale leader commits after a newer one (stale_commits). */
+ * the latest leader. The leader takes each checkpoint id from the checkpoint_id_counter
+ * znode (compare-and-set), and a checkpoint completes only once the leader has
+ * committed its pointer znode (jobs/job/checkpoints/<19-digit id>: epoch, offset and
+ * the CRC32C of its blobs), fenced by a check of the leader's election node unless
+ * fencing is off; the pointer of the checkpoint it subsumes is then deleted. A restart
+ * is the leader's: it syncs, reads the job graph and the pointers, newest first, and
+ * restores the first whose id, offset and CRC match state that exists (none: start
+ * over). A leader cut off from the service keeps believing it leads until its session
+ * says otherwise; a commit it loses in flight is retried after it reconnects with a new
+ * session -- with fencing that retry is refused, without it a deposed leader commits
+ * after its successor won (stale_commits), and its pointer, naming state that is gone,
+ * must be skipped by the next restore (pointers_skipped). */
 
 #define HA_ROOT "/shardsim/c"
 #define HA_CHECKPOINTS HA_ROOT "/jobs/job/checkpoints"
+#define HA_COUNTER HA_ROOT "/jobs/job/checkpoint_id_counter"
 
 typedef struct env_payload {
     env_timer_fn fn;
@@ -929,6 +974,7 @@ typedef struct commit_ctx {
 
 static void complete_checkpoint(sim *s);
 static void on_restart(sim *s);
+static void ignore_done(void *arg, int rc, const coord_result *res);
 
 static void commit_done(void *arg, int rc, const coord_result *res) {
     (void)res;
@@ -936,12 +982,17 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
     sim *s = c->s;
     if (rc == COORD_OK) {
         s->commits++;
-        if (c->leader_epoch < s->committed_epoch)
-            s->stale_commits++; /* a deposed leader committed after its successor */
-        else
-            s->committed_epoch = c->leader_epoch;
-        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id)
+        if (c->leader_epoch < s->newest_epoch)
+            s->stale_commits++; /* a deposed leader committed after its successor won */
+        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id) {
+            uint32_t subsumed = s->jm.completed.id;
             complete_checkpoint(s);
+            if (subsumed) { /* one retained checkpoint: the older pointer goes */
+                char path[128];
+                snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", subsumed);
+                coord_remove(&mock_backend, c->jm->session, path, -1, ignore_done, NULL);
+            }
+        }
     } else {
         if ((rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED) && !c->retry) {
             c->jm->unsent_commit = c->id; /* the naive job manager will try again */
@@ -951,7 +1002,31 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
         if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id)
             checkpoint_free(&s->jm.pending);
     }
-    free(c);
+}
+
+/* The CRC32C of a checkpoint's blobs, in subtask order: what its pointer carries. */
+static uint32_t checkpoint_crc(const checkpoint *ck) {
+    uint32_t crc = 0;
+    for (uint32_t i = 0; i < ck->parallelism; i++)
+        crc = hash_crc32c_update(crc, ck->blobs[i], ck->blob_len[i]);
+    return crc;
+}
+
+/* Callback contexts live until the end of the run: a reply may never come. */
+static int keep_context(sim *s, void *c) {
+    if (s->context_count == s->context_cap) {
+        size_t cap = s->context_cap ? s->context_cap * 2 : 16;
+        void **p = realloc(s->contexts, cap * sizeof *p);
+        if (!p) {
+            free(c);
+            fail(s, SS_ENOMEM, "out of memory");
+            return SS_ENOMEM;
+        }
+        s->contexts = p;
+        s->context_cap = cap;
+    }
+    s->contexts[s->context_count++] = c;
+    return 0;
 }
 
 static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry) {
@@ -961,13 +1036,12 @@ static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry)
         return;
     }
     *c = (commit_ctx){s, jm, id, s->epoch_no, offset, jm->latch.epoch, retry};
+    if (keep_context(s, c) != 0)
+        return;
     char path[128], data[128];
     snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", id);
-    /* the pointer carries the CRC32C of the checkpoint's blobs, in subtask order */
-    uint32_t crc = 0;
-    const checkpoint *ck = &s->jm.pending;
-    for (uint32_t i = 0; !retry && ck->id == id && i < ck->parallelism; i++)
-        crc = hash_crc32c_update(crc, ck->blobs[i], ck->blob_len[i]);
+    /* the pointer carries the CRC32C of the checkpoint's blobs (a retry has lost them) */
+    uint32_t crc = !retry && s->jm.pending.id == id ? checkpoint_crc(&s->jm.pending) : 0;
     int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu crc32c=%08x",
                      (long long)jm->latch.epoch, (unsigned long long)offset, crc);
     coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
@@ -980,8 +1054,201 @@ static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry)
     } else {
         rc = coord_multi(&mock_backend, jm->session, &op, 1, commit_done, c);
     }
+    (void)rc; /* a refused call leaves the checkpoint pending until the job restarts */
+}
+
+/* ---- checkpoint ids: the leader increments checkpoint_id_counter (compare-and-set) */
+
+static void checkpoint_id_done(void *arg, int rc, int64_t value) {
+    sim *s = arg;
+    s->id_requested = 0;
+    if (rc == COORD_OK && value > 0 && value <= UINT32_MAX && s->id_epoch_no == s->epoch_no &&
+        s->job == JOB_RUNNING && !s->jm.pending.id && leader_can_act(s))
+        start_checkpoint(s, (uint32_t)value, s->id_stop, s->id_rescale_to);
+    else if (s->id_stop) /* the rescale waits for the next chance */
+        push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
+}
+
+static int request_checkpoint_id(sim *s, int stop, uint32_t rescale_to) {
+    if (recipe_counter_next(&mock_backend, s->jms[s->active].session, HA_COUNTER,
+                            checkpoint_id_done, s) != 0)
+        return 0;
+    s->id_requested = 1;
+    s->id_stop = stop;
+    s->id_rescale_to = rescale_to;
+    s->id_epoch_no = s->epoch_no;
+    return 1;
+}
+
+/* ---- restore: the leader reads the job graph and the checkpoint pointers (after a
+ * sync, unless zk_sync = 0), newest first, and restores the first whose id, offset
+ * and CRC32C match state that exists; none: the job starts over. */
+
+static void free_pointer_names(sim *s) {
+    for (size_t i = 0; i < s->pointer_count; i++)
+        free(s->pointer_names[i]);
+    free(s->pointer_names);
+    s->pointer_names = NULL;
+    s->pointer_count = s->pointer_next = 0;
+}
+
+/* What a read in flight carries: which restart it serves. */
+typedef struct restore_ctx {
+    sim *s;
+    uint32_t generation;
+} restore_ctx;
+
+/* A context for the next read (kept until the end of the run); NULL if out of memory. */
+static restore_ctx *restore_arg(sim *s) {
+    restore_ctx *c = malloc(sizeof *c);
+    if (!c) {
+        fail(s, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *c = (restore_ctx){s, s->restore_generation};
+    return keep_context(s, c) == 0 ? c : NULL;
+}
+
+/* Is this read still wanted (no newer failure, restart or leader since)? */
+static int restore_wanted(const restore_ctx *c) {
+    const sim *s = c->s;
+    return c->generation == s->restore_generation && s->restoring && s->job == JOB_DOWN &&
+           s->active == s->restore_jm;
+}
+
+/* A read failed: the restart is tried again after the restart strategy's delay. */
+static void restore_retry(sim *s) {
+    s->restoring = 0;
+    free_pointer_names(s);
+    push(s, s->now + restart_delay(s), EV_RESTART, 0, 0);
+}
+
+static void restore_found(sim *s, const checkpoint *c) {
+    s->restoring = 0;
+    free_pointer_names(s);
+    restore_from(s, c);
+}
+
+static void pointer_read(void *arg, int rc, const coord_result *res);
+
+static void next_pointer(sim *s) {
+    if (s->pointer_next == 0) {
+        restore_found(s, NULL);
+        return;
+    }
+    char path[160];
+    snprintf(path, sizeof path, HA_CHECKPOINTS "/%s", s->pointer_names[--s->pointer_next]);
+    restore_ctx *c = restore_arg(s);
+    if (c && coord_get(&mock_backend, s->jms[s->restore_jm].session, path, NULL, NULL,
+                       pointer_read, c) != 0)
+        restore_retry(s);
+}
+
+static void pointer_read(void *arg, int rc, const coord_result *res) {
+    sim *s = ((restore_ctx *)arg)->s;
+    if (!restore_wanted(arg))
+        return;
+    if (rc == COORD_NONODE) { /* subsumed meanwhile */
+        next_pointer(s);
+        return;
+    }
+    if (rc != COORD_OK) {
+        restore_retry(s);
+        return;
+    }
+    char text[128];
+    unsigned long long id = strtoull(s->pointer_names[s->pointer_next], NULL, 10), offset = 0;
+    long long epoch = 0;
+    unsigned crc = 0;
+    snprintf(text, sizeof text, "%.*s", (int)(res->data_len < 127 ? res->data_len : 127),
+             (const char *)res->data);
+    const checkpoint *c = &s->jm.completed;
+    if (sscanf(text, "epoch=%lld offset=%llu crc32c=%x", &epoch, &offset, &crc) == 3 && c->id &&
+        c->id == id && c->offset == offset && checkpoint_crc(c) == crc) {
+        restore_found(s, c);
+        return;
+    }
+    s->pointers_skipped++; /* its state is gone or differs: an older one may do */
+    next_pointer(s);
+}
+
+static void pointers_listed(void *arg, int rc, const coord_result *res) {
+    sim *s = ((restore_ctx *)arg)->s;
+    if (!restore_wanted(arg))
+        return;
+    if (rc != COORD_OK) {
+        restore_retry(s);
+        return;
+    }
+    free_pointer_names(s);
+    s->pointer_names = calloc(res->child_count + 1, sizeof *s->pointer_names);
+    if (!s->pointer_names) {
+        fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < res->child_count; i++) { /* 19-digit names: sorted = by id */
+        s->pointer_names[i] = strdup(res->children[i]);
+        if (!s->pointer_names[i]) {
+            fail(s, SS_ENOMEM, "out of memory");
+            return;
+        }
+        s->pointer_count = i + 1;
+    }
+    s->pointer_next = s->pointer_count;
+    next_pointer(s);
+}
+
+enum { READ_SYNC, READ_GRAPH, READ_POINTERS };
+
+static void restore_read(sim *s, int what);
+
+static void synced(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    sim *s = ((restore_ctx *)arg)->s;
+    if (restore_wanted(arg) && rc == COORD_OK)
+        restore_read(s, READ_GRAPH);
+    else if (restore_wanted(arg))
+        restore_retry(s);
+}
+
+static void graph_read(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    sim *s = ((restore_ctx *)arg)->s;
+    if (restore_wanted(arg) && rc == COORD_OK)
+        restore_read(s, READ_POINTERS);
+    else if (restore_wanted(arg))
+        restore_retry(s);
+}
+
+/* Send the restore's next read: sync, the job graph, the pointers' names. */
+static void restore_read(sim *s, int what) {
+    restore_ctx *c = restore_arg(s);
+    if (!c)
+        return;
+    coord_session *session = s->jms[s->restore_jm].session;
+    int rc;
+    if (what == READ_SYNC)
+        rc = coord_sync(&mock_backend, session, HA_CHECKPOINTS, synced, c);
+    else if (what == READ_GRAPH)
+        rc = coord_get(&mock_backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, graph_read,
+                       c);
+    else
+        rc = coord_children(&mock_backend, session, HA_CHECKPOINTS, NULL, NULL, pointers_listed,
+                            c);
     if (rc != 0)
-        free(c);
+        restore_retry(s);
+}
+
+static void read_latest_checkpoint(sim *s) {
+    if (s->active < 0 || !leader_can_act(s)) {
+        s->restart_waiting = 1; /* the next leader restarts the job */
+        return;
+    }
+    s->restart_waiting = 0;
+    s->restoring = 1;
+    s->restore_generation++;
+    s->restore_jm = s->active;
+    restore_read(s, s->cfg->zk_sync ? READ_SYNC : READ_GRAPH);
 }
 
 static void jm_state(void *arg, int state);
@@ -1031,9 +1298,10 @@ static void jm_state(void *arg, int state) {
 }
 
 static void jm_leader(void *arg, int leading, int64_t epoch) {
-    (void)epoch;
     jm_node *jm = arg;
     sim *s = jm->owner;
+    if (leading && epoch > s->newest_epoch)
+        s->newest_epoch = epoch;
     if (!leading) {
         if (s->active == (int)jm->index) {
             s->active = -1;
@@ -1059,6 +1327,11 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
         s->open_failover = f;
         s->consecutive_failures++;
         push(s, s->now + restart_delay(s), EV_RESTART, 0, 0);
+    } else if (s->job == JOB_DOWN && (s->restart_waiting || s->restoring)) {
+        s->restoring = 0; /* the old leader's reads are abandoned: this one reads again */
+        s->restore_generation++;
+        s->restart_waiting = 0;
+        push(s, s->now, EV_RESTART, 0, 0);
     }
     s->leader_lost_ns = 0;
 }
@@ -1149,6 +1422,11 @@ static int ha_setup(sim *s) {
     mc.latency_dist = c->zk_latency_dist; /* same order: constant, exponential, lognormal */
     mc.latency_sigma = c->zk_latency_sigma;
     mc.seed = s->seed ^ ((uint64_t)s->run << 32);
+    mc.follower_lag_ns = (uint64_t)c->zk_follower_lag_ns;
+    if (c->zk_profile[0] && mock_profile_load(c->zk_profile, &mc, s->err, s->errlen) != 0) {
+        s->failed = SS_EINVAL;
+        return SS_EINVAL;
+    }
     if (mock_create(&s->env, &mc, &s->zk) != 0)
         return SS_ENOMEM;
     s->admin = new_session(s);
@@ -1255,6 +1533,10 @@ static void publish_assignment(sim *s) {
 
 static void ha_free(sim *s) {
     mock_free(s->zk); /* first: nothing may run after the sessions go */
+    for (size_t i = 0; i < s->context_count; i++)
+        free(s->contexts[i]);
+    free(s->contexts);
+    free_pointer_names(s);
     free(s->admin);
     for (uint32_t i = 0; s->jms && i < s->cfg->job_managers; i++)
         free(s->jms[i].session);
@@ -1279,7 +1561,7 @@ static void handle(sim *s, const queue_event *ev) {
             return;
         flush_all(s, s->now);
         emit_until(s, s->now + TICK_NS);
-        if (s->offset < s->total || s->jm.pending.id)
+        if (s->offset < s->total || s->jm.pending.id || s->id_requested)
             push(s, s->now + TICK_NS, EV_TICK, 0, 0);
         else
             s->finished = 1; /* the coordination service's timers would run forever */
@@ -1583,6 +1865,7 @@ static void fill_result(sim *s) {
     r->elections = s->elections;
     r->commits = s->commits;
     r->stale_commits = s->stale_commits;
+    r->pointers_skipped = s->pointers_skipped;
     if (s->zk) {
         r->coord_ops = mock_ops_applied(s->zk);
         r->sessions_expired = mock_sessions_expired(s->zk);

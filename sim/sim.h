@@ -49,7 +49,7 @@ typedef struct sim_subtask_load {
 } sim_subtask_load;
 
 /* Coordination operations of one type: how many replies, and their latency. */
-#define SIM_COORD_TYPES 8
+#define SIM_COORD_TYPES 9
 typedef struct sim_coord_stat {
     char op[12];                /* "create", "get", ... ("" = none: coordination off) */
     uint64_t count, p50_ns, p99_ns, max_ns;
@@ -80,6 +80,7 @@ typedef struct sim_result {
     uint64_t sessions_expired;
     uint64_t commits;           /* checkpoint pointers committed in the service */
     uint64_t stale_commits;     /* committed by a leader older than one already committed */
+    uint64_t pointers_skipped;  /* checkpoint pointers a restore found no matching state for */
     sim_coord_stat coord[SIM_COORD_TYPES];
     int exactly_once_ok;        /* 1: every key's state equals the failure-free fold */
     char exactly_once_detail[256]; /* "ok" or the first keys that differ */

@@ -1,6 +1,7 @@
 /* test_mock.c -- the in-process ZooKeeper model against ZooKeeper's semantics: every
  * operation and error code, sequential numbering across deletes, one-shot watches and
  * their ordering, multi atomicity, and session expiry edge cases, in virtual time. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -452,6 +453,130 @@ static void no_quorum_expires_nobody(void **state) {
     assert_int_equal(do_exists(w, b, "/eph", 0), COORD_OK); /* the session survived */
 }
 
+/* Three servers whose followers apply commits 1 s after the leader: client a sits on
+ * the leader (server 0), b on a follower (server 1). */
+static int setup_lagging(void **state) {
+    world *w = calloc(1, sizeof *w);
+    mock_config cfg;
+    mock_config_defaults(&cfg);
+    cfg.servers = 3;
+    cfg.follower_lag_ns = SEC;
+    if (!w || env_sim_init(&w->env) != 0 || mock_create(&w->env.env, &cfg, &w->zk) != 0)
+        return -1;
+    open_client(w, &w->a, 10 * SEC);
+    open_client(w, &w->b, 10 * SEC);
+    env_sim_run_until(&w->env, w->env.now_ns + SEC / 10);
+    *state = w;
+    return 0;
+}
+
+static int do_sync(world *w, client *c, const char *path) {
+    int n0 = c->n;
+    assert_int_equal(coord_sync(&mock_backend, c->s, path, on_done, c), 0);
+    return wait_for(w, c, n0)->rc;
+}
+
+static void follower_reads_lag_until_sync(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(do_create(w, a, "/x", "v0", 0, NULL), COORD_OK);
+    assert_int_equal(do_get(w, b, "/x", 0)->rc, COORD_NONODE); /* b's server is behind */
+    assert_int_equal(do_sync(w, b, "/x"), COORD_OK);
+    entry *e = do_get(w, b, "/x", 0);
+    assert_int_equal(e->rc, COORD_OK);
+    assert_string_equal(e->data, "v0");
+    /* a new value: b reads the old one, and its watch fires when its server applies */
+    uint64_t t0 = w->env.now_ns;
+    assert_int_equal(do_set(w, a, "/x", "v1", -1)->rc, COORD_OK);
+    assert_string_equal(do_get(w, b, "/x", 1)->data, "v0");
+    int n0 = b->n;
+    e = wait_for(w, b, n0);
+    assert_int_equal(e->kind, 'w');
+    assert_int_equal(e->rc, COORD_EVENT_DATA_CHANGED);
+    assert_true(e->at_ns >= t0 + SEC);
+    assert_string_equal(do_get(w, b, "/x", 0)->data, "v1");
+    /* b's own write: answered once its server has it, and b reads it back at once */
+    t0 = w->env.now_ns;
+    e = do_set(w, b, "/x", "v2", -1);
+    assert_int_equal(e->rc, COORD_OK);
+    assert_true(e->at_ns >= t0 + SEC);
+    assert_string_equal(do_get(w, b, "/x", 0)->data, "v2");
+    /* pipelined: a write then a read sent together still read the write */
+    n0 = b->n;
+    coord_set(&mock_backend, b->s, "/x", "v3", 2, -1, on_done, b);
+    coord_get(&mock_backend, b->s, "/x", NULL, NULL, on_done, b);
+    wait_for(w, b, n0);
+    wait_for(w, b, n0 + 1);
+    assert_string_equal(b->log[n0 + 1].data, "v3");
+    /* the leader's client sees everything at once */
+    assert_string_equal(do_get(w, a, "/x", 0)->data, "v3");
+}
+
+static void clients_of_a_crashed_server_move(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(do_create(w, b, "/eb", "", COORD_EPHEMERAL, NULL), COORD_OK);
+    uint64_t id = mock_backend.session_id(b->s);
+    int n0 = b->n;
+    uint64_t t0 = w->env.now_ns;
+    mock_crash_server(w->zk, 1); /* b's server */
+    assert_int_equal(b->log[n0].kind, 's');
+    assert_int_equal(b->log[n0].rc, COORD_STATE_DISCONNECTED); /* at once */
+    entry *e = wait_for(w, b, n0 + 1);
+    assert_int_equal(e->rc, COORD_STATE_CONNECTED);
+    assert_true(e->at_ns < t0 + SEC / 5);
+    assert_int_equal(mock_backend.session_id(b->s), id);
+    env_sim_run_until(&w->env, w->env.now_ns + 30 * SEC);
+    assert_int_equal(do_exists(w, a, "/eb", 0), COORD_OK); /* the session lived on */
+    assert_int_equal(mock_sessions_expired(w->zk), 0);
+    assert_int_equal(do_create(w, b, "/eb2", "", 0, NULL), COORD_OK);
+    /* its new server (2) lags too, but never behind what b has seen */
+    assert_int_equal(do_exists(w, b, "/eb2", 0), COORD_OK);
+    mock_restart_server(w->zk, 1);
+    assert_int_equal(do_sync(w, b, "/eb2"), COORD_OK);
+}
+
+/* Latency profiles: what save writes, load reads back; bad files name their line. */
+static void profiles_round_trip_and_reject_bad_lines(void **state) {
+    (void)state;
+    const char *path = "test_mock_profile.ini";
+    mock_config c, d;
+    mock_config_defaults(&c);
+    c.follower_lag_ns = 250000;
+    c.op_median_ns[0] = 1900000; /* create */
+    c.op_sigma[0] = 0.4;
+    c.op_median_ns[3] = 300000;  /* get */
+    c.op_sigma[3] = 0.0;
+    assert_int_equal(mock_profile_save(path, &c, "test"), 0);
+    mock_config_defaults(&d);
+    char err[256];
+    assert_int_equal(mock_profile_load(path, &d, err, sizeof err), 0);
+    assert_int_equal(d.follower_lag_ns, 250000);
+    assert_true(fabs(d.op_median_ns[0] - 1900000) < 1);
+    assert_true(fabs(d.op_sigma[0] - 0.4) < 1e-6);
+    assert_true(fabs(d.op_median_ns[3] - 300000) < 1);
+    assert_true(d.op_median_ns[1] == 0); /* delete: not in the profile */
+    const char *bad[][2] = {{"[create]\nmedian_us = 1\np99_us = x\n", ":3: p99_us: expected a number"},
+                            {"[profile]\nfollower_lag_us = 1\n[nope]\nmedian_us = 1\n", ":4: unknown section [nope]"},
+                            {"[get]\nmedian_us = 10\np99_us = 5\n", "[get] needs median_us and p99_us >= median_us"},
+                            {"[get]\nwhat\n", ":2: not an INI line"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad[i][0], f);
+        fclose(f);
+        mock_config e;
+        mock_config_defaults(&e);
+        assert_int_equal(mock_profile_load(path, &e, err, sizeof err), -1);
+        if (!strstr(err, bad[i][1]))
+            fail_msg("got '%s', want '%s'", err, bad[i][1]);
+        assert_true(e.op_median_ns[3] == 0); /* left alone */
+    }
+    remove(path);
+    assert_int_equal(mock_profile_load("/nonexistent/p.ini", &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot open"));
+}
+
 static void slow_operations_time_out_and_drops_reconnect(void **state) {
     world *w = *state;
     client *a = &w->a;
@@ -518,6 +643,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(no_quorum_expires_nobody, setup_ensemble, teardown),
         cmocka_unit_test_setup_teardown(slow_operations_time_out_and_drops_reconnect, setup, teardown),
         cmocka_unit_test(latency_distributions_are_seeded),
+        cmocka_unit_test(profiles_round_trip_and_reject_bad_lines),
+        cmocka_unit_test_setup_teardown(follower_reads_lag_until_sync, setup_lagging, teardown),
+        cmocka_unit_test_setup_teardown(clients_of_a_crashed_server_move, setup_lagging, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,6 +268,8 @@ static void leader_crash_fails_over_after_session_expiry(void **state) {
         assert_int_equal(r.elections, 2);
         assert_int_equal(r.sessions_expired, 1);
         assert_string_equal(r.failovers[0].kind, "leader-change");
+        assert_true(r.failovers[0].checkpoint_id > 0); /* the pointer the new leader read */
+        assert_true(r.failovers[0].bytes_restored > 0);
         took[i] = failover_ns(&r);
         /* the standby leads once the dead leader's session expires: 2/3 T .. T + tick */
         uint64_t t = (uint64_t)strtoull(timeouts[i], NULL, 10) * 1000000000ULL;
@@ -302,7 +304,8 @@ static void fencing_prevents_a_stale_commit(void **state) {
         set(&c, "duration_s", "50");
         set(&c, "checkpoint_interval_s", "1");
         set(&c, "fencing", fencing ? "1" : "0");
-        set(&c, "faults", "15 partition-leader 0 25");
+        set(&c, "snapshot_mbps", "0.02"); /* a commit is in flight when the cut comes */
+        set(&c, "faults", "15.5 partition-leader 0 25");
         sim_result r;
         run_ok(&c, 2, &r);
         assert_true(r.exactly_once_ok);
@@ -313,6 +316,60 @@ static void fencing_prevents_a_stale_commit(void **state) {
             assert_true(r.stale_commits >= 1); /* the model shows the split brain */
         sim_result_free(&r);
     }
+}
+
+/* Without fencing, the deposed leader's retried commit lands after its successor won
+ * but before the successor reads the pointers: the successor finds a pointer whose CRC
+ * matches no state, skips it and restores the one before. With fencing it never lands. */
+static void stale_pointer_is_skipped_by_its_crc(void **state) {
+    (void)state;
+    for (int fencing = 0; fencing < 2; fencing++) {
+        sim_config c;
+        ha(&c, "10");
+        set(&c, "duration_s", "50");
+        set(&c, "snapshot_mbps", "0.02");
+        set(&c, "fencing", fencing ? "1" : "0");
+        set(&c, "faults", "15.5 partition-leader 0 10.5");
+        sim_result r;
+        run_ok(&c, 2, &r);
+        assert_true(r.exactly_once_ok);
+        assert_int_equal(r.stale_commits, fencing ? 0 : 1);
+        assert_int_equal(r.pointers_skipped, fencing ? 0 : 1);
+        assert_int_equal(r.failover_count, 1);
+        assert_true(r.failovers[0].checkpoint_id > 0); /* restored from a pointer */
+        sim_result_free(&r);
+    }
+}
+
+/* A latency profile replaces the read/write means; a bad one stops the run with its
+ * FILE:LINE. */
+static void latency_profile_is_used(void **state) {
+    (void)state;
+    const char *path = "test_sim_profile.ini";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[profile]\nfollower_lag_us = 100\n[create]\nmedian_us = 40000\np99_us = 40001\n", f);
+    fclose(f);
+    sim_config c;
+    ha(&c, "4");
+    set(&c, "zk_profile", path);
+    sim_result r;
+    run_ok(&c, 2, &r);
+    int create = -1;
+    for (int i = 0; i < SIM_COORD_TYPES; i++)
+        if (strcmp(r.coord[i].op, "create") == 0)
+            create = i;
+    assert_true(create >= 0);
+    assert_true(r.coord[create].p50_ns > 39000000 && r.coord[create].p50_ns < 41000000);
+    sim_result_free(&r);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[create]\nmedian_us = 4\nbogus = 1\n", f);
+    fclose(f);
+    char err[256];
+    assert_int_not_equal(sim_run(&c, 2, 0, &r, err, sizeof err), 0);
+    assert_non_null(strstr(err, "test_sim_profile.ini:3:"));
+    remove(path);
 }
 
 /* The ensemble losing quorum for three session timeouts expires no session. */
@@ -371,6 +428,8 @@ int main(void) {
         cmocka_unit_test(leader_crash_fails_over_after_session_expiry),
         cmocka_unit_test(worker_session_detection),
         cmocka_unit_test(fencing_prevents_a_stale_commit),
+        cmocka_unit_test(stale_pointer_is_skipped_by_its_crc),
+        cmocka_unit_test(latency_profile_is_used),
         cmocka_unit_test(quorum_loss_stalls_but_expires_nobody),
         cmocka_unit_test(coordinated_assignment_adds_the_publication),
     };

@@ -19,8 +19,15 @@
  *     losing quorum stalls everything until it is back. While unavailable, clients are
  *     cut off (DISCONNECTED after their read deadline, requests lost as CONNECTIONLOSS)
  *     and no session expires; when it is back every session gets a fresh timeout.
- * Not yet modelled: stale reads from lagging followers, latency distributions and
- * profiles.
+ *   - followers (follower_lag_ns > 0, servers > 1): clients spread over the servers;
+ *     writes commit at the leader, and each follower applies them follower_lag_ns
+ *     later; a client's reads and watches are its server's, so they can be behind
+ *     (sequentially consistent, not linearizable) -- but never behind the client's
+ *     own writes; sync brings its server up to date;
+ *   - a crashed server's clients see DISCONNECTED at once and connect to the next
+ *     live server after reconnect_ns, keeping their session.
+ *   - latency per operation type from a profile file (mock_profile_load), else the
+ *     read/write means with a constant, exponential or lognormal spread.
  *
  * Faults: kill a client (it stops without closing), cut a client off for a while,
  * expire a session now.
@@ -36,6 +43,10 @@
 #include "core/env.h"
 #include "core/histogram.h"
 
+/* Operation types for the statistics, and their names ("create", ..., "sync"). */
+enum { MOCK_OP_TYPES = 9 };
+const char *mock_op_name(int type); /* 0 .. MOCK_OP_TYPES - 1 */
+
 typedef struct mock_config {
     uint64_t tick_ns;          /* 2 s (ZooKeeper's tickTime) */
     uint32_t min_ticks;        /* 2: minSessionTimeout = 2 ticks */
@@ -48,15 +59,25 @@ typedef struct mock_config {
     int latency_dist;          /* MOCK_LATENCY_*: how read_ns/write_ns vary: constant */
     double latency_sigma;      /* lognormal sigma: 0.5 */
     uint64_t seed;             /* of the latency stream */
+    uint64_t follower_lag_ns;  /* a follower applies a commit this much later: 0 */
+    uint64_t reconnect_ns;     /* a client of a crashed server reconnects after: 50 ms */
+    /* per operation type (mock_op_name): a lognormal round trip with this median and
+     * sigma, instead of the read/write means; 0 = not set (from a profile file) */
+    double op_median_ns[MOCK_OP_TYPES];
+    double op_sigma[MOCK_OP_TYPES];
 } mock_config;
 
 enum { MOCK_LATENCY_CONSTANT, MOCK_LATENCY_EXPONENTIAL, MOCK_LATENCY_LOGNORMAL };
 
-/* Operation types for the statistics, and their names ("create", ..., "close"). */
-enum { MOCK_OP_TYPES = 8 };
-const char *mock_op_name(int type); /* 0 .. MOCK_OP_TYPES - 1 */
 
 void mock_config_defaults(mock_config *c);
+
+/* Latency profiles (backends/mock/profile.c): an INI file giving, per operation type,
+ * median_us and p99_us of a round trip (and [profile] follower_lag_us). load sets
+ * those into cfg; on a bad file it returns SS_EINVAL with "FILE:LINE: what" in err and
+ * leaves cfg alone. save writes cfg's per-type latencies (temp file, then rename). */
+int mock_profile_load(const char *path, mock_config *cfg, char *err, size_t errlen);
+int mock_profile_save(const char *path, const mock_config *cfg, const char *source);
 
 typedef struct mock_zk mock_zk;
 

@@ -58,17 +58,37 @@ static int write_subtasks(const char *dir, const sim_result *r) {
     return close_checked(f);
 }
 
+/* A histogram's non-empty buckets as CSV rows, each led by `label` ("" = none). */
+static void write_buckets(FILE *f, const char *label, const hist *h) {
+    size_t index = 0;
+    uint64_t lo, hi, count, seen = 0;
+    while (hist_next_bucket(h, &index, &lo, &hi, &count)) {
+        seen += count;
+        fprintf(f, "%s%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f\n", label, lo, hi, count,
+                (double)seen / (double)h->count);
+    }
+}
+
 static int write_latency(const char *dir, const sim_result *r) {
     FILE *f = open_in(dir, "latency.csv");
     if (!f)
         return SS_EIO;
     fputs("lo_ns,hi_ns,count,cumulative_fraction\n", f);
-    size_t index = 0;
-    uint64_t lo, hi, count, seen = 0;
-    while (hist_next_bucket(&r->latency, &index, &lo, &hi, &count)) {
-        seen += count;
-        fprintf(f, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f\n", lo, hi, count,
-                (double)seen / (double)r->latency.count);
+    write_buckets(f, "", &r->latency);
+    return close_checked(f);
+}
+
+/* Coordination latency histograms, one block of buckets per operation type. */
+static int write_coordination_latency(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "coordination_latency.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("op,lo_ns,hi_ns,count,cumulative_fraction\n", f);
+    for (int i = 0; i < SIM_COORD_TYPES; i++) {
+        char label[24];
+        snprintf(label, sizeof label, "%s,", r->coord[i].op);
+        if (r->coord[i].op[0])
+            write_buckets(f, label, &r->coord[i].h);
     }
     return close_checked(f);
 }
@@ -110,6 +130,8 @@ int report_write_run(const char *dir, const sim_result *r) {
     int rc = write_timeseries(dir, r);
     if (rc == 0)
         rc = write_coordination(dir, r);
+    if (rc == 0 && r->coord[0].op[0])
+        rc = write_coordination_latency(dir, r);
     if (rc == 0)
         rc = write_subtasks(dir, r);
     if (rc == 0)

@@ -104,6 +104,8 @@ typedef struct jm_node {
     uint32_t unsent_commit;   /* a checkpoint whose commit was lost in flight: retried */
     uint64_t unsent_offset;
     char old_node[300];       /* the election node of the session that lost it */
+    recipe_watcher members;   /* as leader: the workers' directory */
+    coord_session *watching;  /* the session whose watch on it is armed */
 } jm_node;
 
 /* Latency of records since the last completed checkpoint, split at each barrier so
@@ -170,7 +172,6 @@ typedef struct sim {
     int64_t newest_epoch;     /* the highest leader epoch elected so far */
     uint64_t leader_lost_ns;  /* when the active leader was lost (crash, cut off) */
     coord_session **worker_sessions;
-    recipe_watcher members;
     uint8_t *member_seen;
     uint64_t elections, commits, stale_commits;
     coord_session **retired;
@@ -1253,6 +1254,7 @@ static void read_latest_checkpoint(sim *s) {
 
 static void jm_state(void *arg, int state);
 static void jm_leader(void *arg, int leading, int64_t epoch);
+static void leader_sees_members(void *arg, const char *const *names, size_t count);
 
 static void join_election(jm_node *jm) {
     recipe_latch_start(&jm->latch, &mock_backend, jm->session, HA_ROOT "/leader",
@@ -1313,6 +1315,11 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
     s->elections++;
     int first = s->elections == 1;
     s->active = (int)jm->index;
+    if (s->cfg->worker_detection == SIM_DETECT_SESSION && jm->watching != jm->session) {
+        jm->watching = jm->session; /* the leader watches the members (once per session) */
+        recipe_members_watch(&jm->members, &mock_backend, jm->session, HA_ROOT "/workers",
+                             leader_sees_members, jm);
+    }
     if (first)
         return;
     /* a new leader takes over the job: restart it from the last committed checkpoint */
@@ -1360,6 +1367,13 @@ static void members_changed(void *arg, const char *const *names, size_t count) {
 
 static void ignore_done(void *arg, int rc, const coord_result *res) { (void)arg, (void)rc, (void)res; }
 
+/* Only the current leader acts on what it sees. */
+static void leader_sees_members(void *arg, const char *const *names, size_t count) {
+    jm_node *jm = arg;
+    if (jm->owner->active == (int)jm->index && jm->latch.leading)
+        members_changed(jm->owner, names, count);
+}
+
 static void register_worker(sim *s, uint32_t w) {
     char path[64];
     snprintf(path, sizeof path, HA_ROOT "/workers/w%u", w);
@@ -1400,8 +1414,6 @@ static void ha_ready(void *arg, int rc, const coord_result *res) {
         s->awaiting_generation = 0;
     }
     if (s->cfg->worker_detection == SIM_DETECT_SESSION) {
-        recipe_members_watch(&s->members, &mock_backend, s->admin, HA_ROOT "/workers",
-                             members_changed, s);
         for (uint32_t w = 0; w < s->cfg->workers; w++)
             register_worker(s, w);
     }
@@ -1526,8 +1538,11 @@ static void publish_assignment(sim *s) {
         workers[i] = s->sub[i].worker;
     s->awaiting_generation = ++s->assign_generation;
     coord_session *writer = s->active >= 0 ? s->jms[s->active].session : s->admin;
-    recipe_assignment_write(&mock_backend, writer, HA_ROOT "/assignment", s->assign_generation,
-                            workers, s->n, ignore_done, NULL);
+    const recipe_latch *fence = s->active >= 0 && s->cfg->fencing && s->jms[s->active].latch.node[0]
+                                    ? &s->jms[s->active].latch
+                                    : NULL;
+    recipe_assignment_write(&mock_backend, writer, fence, HA_ROOT "/assignment",
+                            s->assign_generation, workers, s->n, ignore_done, NULL);
     free(workers);
 }
 
@@ -1876,6 +1891,8 @@ static void fill_result(sim *s) {
             c->p50_ns = mock_op_latency_ns(s->zk, t, 0.5);
             c->p99_ns = mock_op_latency_ns(s->zk, t, 0.99);
             c->max_ns = mock_op_latency_ns(s->zk, t, 1.0);
+            if (hist_init(&c->h) != 0 || hist_merge(&c->h, mock_op_histogram(s->zk, t)) != 0)
+                fail(s, SS_ENOMEM, "out of memory");
         }
     }
     r->checkpoint_bytes = 0;
@@ -2006,6 +2023,9 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
 
 void sim_result_free(sim_result *r) {
     hist_free(&r->latency);
+    for (int t = 0; t < SIM_COORD_TYPES; t++)
+        if (r->coord[t].op[0])
+            hist_free(&r->coord[t].h);
     free(r->subtasks);
     free(r->windows);
     free(r->failovers);

@@ -53,6 +53,7 @@ typedef struct sim_subtask_load {
 typedef struct sim_coord_stat {
     char op[12];                /* "create", "get", ... ("" = none: coordination off) */
     uint64_t count, p50_ns, p99_ns, max_ns;
+    hist h;                     /* latency from request to reply (initialised if op[0]) */
 } sim_coord_stat;
 
 typedef struct sim_result {

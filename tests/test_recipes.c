@@ -228,18 +228,56 @@ static void assignments_reach_watchers(void **state) {
     run(SEC / 10);
     assert_int_equal(seen_calls, 0); /* nothing written yet */
     const uint32_t first[3] = {2, 0, 1}, second[4] = {1, 1, 3, 0};
-    recipe_assignment_write(&mock_backend, nodes[0].s, "/assign", 7, first, 3, on_done, &nodes[0]);
+    recipe_assignment_write(&mock_backend, nodes[0].s, NULL, "/assign", 7, first, 3, on_done,
+                            &nodes[0]);
     run(SEC / 10);
     assert_int_equal(seen_calls, 1);
     assert_int_equal(seen_generation, 7);
     assert_int_equal(seen_count, 3);
     assert_int_equal(seen_workers[0], 2);
-    recipe_assignment_write(&mock_backend, nodes[0].s, "/assign", 8, second, 4, on_done, &nodes[0]);
+    /* a leader's write is fenced by its election node and carries its epoch */
+    recipe_latch_start(&nodes[0].latch, &mock_backend, nodes[0].s, "/election", 0, on_leader,
+                       &nodes[0]);
     run(SEC / 10);
+    assert_int_equal(nodes[0].became_leader, 1);
+    nodes[0].rc = 99;
+    recipe_assignment_write(&mock_backend, nodes[0].s, &nodes[0].latch, "/assign", 8, second, 4,
+                            on_done, &nodes[0]);
+    run(SEC / 10);
+    assert_int_equal(nodes[0].rc, COORD_OK);
     assert_int_equal(seen_calls, 2); /* the watch was re-armed */
     assert_int_equal(seen_generation, 8);
     assert_int_equal(seen_count, 4);
     assert_int_equal(seen_workers[2], 3);
+    /* deposed (its election node gone): the write is refused and nobody sees it */
+    coord_remove(&mock_backend, nodes[1].s, nodes[0].latch.node, -1, on_done, &nodes[1]);
+    run(SEC / 10);
+    recipe_assignment_write(&mock_backend, nodes[0].s, &nodes[0].latch, "/assign", 9, first, 3,
+                            on_done, &nodes[0]);
+    run(SEC / 10);
+    assert_int_equal(nodes[0].rc, COORD_NONODE);
+    assert_int_equal(seen_calls, 2);
+    assert_int_equal(seen_generation, 8);
+}
+
+/* The first fenced write creates the node inside the same fenced multi. */
+static void fenced_assignment_creates_the_node(void **state) {
+    (void)state;
+    seen_calls = 0;
+    recipe_latch_start(&nodes[0].latch, &mock_backend, nodes[0].s, "/election", 0, on_leader,
+                       &nodes[0]);
+    run(SEC / 10);
+    recipe_assignment_watcher w;
+    recipe_assignment_watch(&w, &mock_backend, nodes[1].s, "/assign2", on_assignment, NULL);
+    run(SEC / 10);
+    const uint32_t one[1] = {5};
+    nodes[0].rc = 99;
+    recipe_assignment_write(&mock_backend, nodes[0].s, &nodes[0].latch, "/assign2", 1, one, 1,
+                            on_done, &nodes[0]);
+    run(SEC / 10);
+    assert_int_equal(nodes[0].rc, COORD_OK);
+    assert_int_equal(seen_calls, 1);
+    assert_int_equal(seen_workers[0], 5);
 }
 
 int main(void) {
@@ -250,6 +288,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(counter_is_exact_under_contention, setup, teardown),
         cmocka_unit_test_setup_teardown(membership_follows_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(assignments_reach_watchers, setup, teardown),
+        cmocka_unit_test_setup_teardown(fenced_assignment_creates_the_node, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

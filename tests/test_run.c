@@ -210,6 +210,31 @@ static void failover_shows_a_gap_and_stays_exactly_once(void **state) {
     free(csv);
     snprintf(path, sizeof path, "%s/run-000", out);
     assert_png(path, "latency_time");
+    /* coordination: every type's histogram adds up to its count in coordination.csv */
+    snprintf(path, sizeof path, "%s/run-000/coordination.csv", out);
+    char *ops = tu_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/run-000/coordination_latency.csv", out);
+    char *buckets = tu_read_file(path, NULL);
+    assert_non_null(ops);
+    assert_non_null(buckets);
+    int types = 0;
+    for (char *line = strchr(ops, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        char op[32], count[32], b_op[32], b_count[32];
+        field(line, 0, op, sizeof op);
+        field(line, 1, count, sizeof count);
+        long sum = 0;
+        for (char *b = strchr(buckets, '\n') + 1; *b; b = strchr(b, '\n') + 1) {
+            field(b, 0, b_op, sizeof b_op);
+            field(b, 3, b_count, sizeof b_count);
+            if (strcmp(op, b_op) == 0)
+                sum += atol(b_count);
+        }
+        assert_int_equal(sum, atol(count));
+        types += atol(count) > 0;
+    }
+    assert_true(types >= 5); /* create, set, get, children, multi at least */
+    free(ops);
+    free(buckets);
 }
 
 static void same_seed_same_files_and_jobs_do_not_matter(void **state) {

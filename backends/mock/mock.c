@@ -1464,6 +1464,10 @@ uint64_t mock_op_count(const mock_zk *zk, int type) {
     return type >= 0 && type < MOCK_OP_TYPES ? zk->latency[type].count : 0;
 }
 
+const hist *mock_op_histogram(const mock_zk *zk, int type) {
+    return type >= 0 && type < MOCK_OP_TYPES ? &zk->latency[type] : NULL;
+}
+
 uint64_t mock_op_latency_ns(const mock_zk *zk, int type, double quantile) {
     return type >= 0 && type < MOCK_OP_TYPES ? hist_quantile(&zk->latency[type], quantile) : 0;
 }

@@ -106,6 +106,7 @@ void mock_expire_session(mock_zk *zk, coord_session *s);
 uint64_t mock_ops_applied(const mock_zk *zk);
 uint64_t mock_op_count(const mock_zk *zk, int type);
 uint64_t mock_op_latency_ns(const mock_zk *zk, int type, double quantile);
+const hist *mock_op_histogram(const mock_zk *zk, int type); /* NULL for a bad type */
 uint64_t mock_sessions_expired(const mock_zk *zk);
 
 #endif

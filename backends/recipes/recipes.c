@@ -201,17 +201,25 @@ typedef struct assign_write {
     const coord_backend *b;
     coord_session *s;
     char path[256];
+    char fence[300]; /* the leader's election node, "" = unfenced */
     char *data;
     size_t len;
+    int creating;
     coord_done_fn done;
     void *arg;
 } assign_write;
 
+static int assign_send(assign_write *w);
+
 static void assign_written(void *arg, int rc, const coord_result *res) {
     assign_write *w = arg;
-    if (rc == COORD_NONODE) { /* first assignment: create the node */
-        coord_create(w->b, w->s, w->path, w->data, w->len, 0, assign_written, w);
-        return;
+    /* the node is missing (not the fence): the first assignment creates it */
+    int missing = rc == COORD_NONODE && !w->creating &&
+                  (!w->fence[0] || (res && res->op_count == 2 && res->op_rcs[1] == COORD_NONODE));
+    if (missing) {
+        w->creating = 1;
+        if (assign_send(w) == 0)
+            return;
     }
     if (w->done)
         w->done(w->arg, rc, res);
@@ -219,23 +227,36 @@ static void assign_written(void *arg, int rc, const coord_result *res) {
     free(w);
 }
 
-int recipe_assignment_write(const coord_backend *b, coord_session *s, const char *path,
-                            uint64_t generation, const uint32_t *workers, uint32_t count,
-                            coord_done_fn done, void *arg) {
+static int assign_send(assign_write *w) {
+    if (!w->fence[0])
+        return w->creating ? coord_create(w->b, w->s, w->path, w->data, w->len, 0, assign_written, w)
+                           : coord_set(w->b, w->s, w->path, w->data, w->len, -1, assign_written, w);
+    coord_op ops[2] = {{COORD_OP_CHECK, w->fence, NULL, 0, 0, -1},
+                       {w->creating ? COORD_OP_CREATE : COORD_OP_SET, w->path, w->data, w->len, 0,
+                        -1}};
+    return coord_multi(w->b, w->s, ops, 2, assign_written, w);
+}
+
+int recipe_assignment_write(const coord_backend *b, coord_session *s, const recipe_latch *leader,
+                            const char *path, uint64_t generation, const uint32_t *workers,
+                            uint32_t count, coord_done_fn done, void *arg) {
     assign_write *w = calloc(1, sizeof *w);
-    size_t cap = 32 + (size_t)count * 11;
+    size_t cap = 64 + (size_t)count * 11;
     char *data = malloc(cap);
-    if (!w || !data) {
+    if (!w || !data || (leader && !leader->node[0])) {
         free(w);
         free(data);
         return COORD_BADARGUMENTS;
     }
-    size_t len = (size_t)snprintf(data, cap, "%llu:", (unsigned long long)generation);
+    size_t len = (size_t)snprintf(data, cap, "%llu@%lld:", (unsigned long long)generation,
+                                  leader ? (long long)leader->epoch : 0LL);
     for (uint32_t i = 0; i < count; i++)
         len += (size_t)snprintf(data + len, cap - len, "%s%u", i ? "," : "", workers[i]);
-    *w = (assign_write){b, s, "", data, len, done, arg};
+    *w = (assign_write){.b = b, .s = s, .data = data, .len = len, .done = done, .arg = arg};
     snprintf(w->path, sizeof w->path, "%s", path);
-    int rc = coord_set(b, s, path, data, len, -1, assign_written, w);
+    if (leader)
+        snprintf(w->fence, sizeof w->fence, "%s", leader->node);
+    int rc = assign_send(w);
     if (rc != 0) {
         free(data);
         free(w);

@@ -76,14 +76,17 @@ int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_sessio
                          const char *dir, recipe_members_fn on_members, void *arg);
 
 /* Assignment store (the design text's ZooKeeper-based scheduling): the leader writes
- * which worker runs each subtask, with a generation, into one znode ("GEN:w0,w1,...");
- * workers watch it and start or stop their subtasks when it changes. */
+ * which worker runs each subtask, with a generation and its epoch, into one znode
+ * ("GEN@EPOCH:w0,w1,..."); workers watch it and start or stop their subtasks when it
+ * changes. With a leader latch the write is fenced like recipe_fenced_multi (a multi
+ * checking the latch's election node: NONODE from a deposed leader); NULL: unfenced,
+ * epoch 0. */
 typedef void (*recipe_assignment_fn)(void *arg, uint64_t generation, const uint32_t *workers,
                                      uint32_t count);
 
-int recipe_assignment_write(const coord_backend *b, coord_session *s, const char *path,
-                            uint64_t generation, const uint32_t *workers, uint32_t count,
-                            coord_done_fn done, void *arg);
+int recipe_assignment_write(const coord_backend *b, coord_session *s, const recipe_latch *leader,
+                            const char *path, uint64_t generation, const uint32_t *workers,
+                            uint32_t count, coord_done_fn done, void *arg);
 
 typedef struct recipe_assignment_watcher {
     const coord_backend *b;

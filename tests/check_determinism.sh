@@ -13,8 +13,13 @@ trap 'rm -rf "$work"' EXIT
 i=0
 for bin in "$@"; do
     i=$((i + 1))
-    for sc in baseline skew failover rescale split-brain; do
-        "$bin" run "$src/bench/scenarios/$sc.ini" --seed 7 --quiet --no-plot --out "$work/$i/$sc"
+    # SCENARIO or SCENARIO:CONFIG
+    for sc in baseline skew failover failover:ensemble failover:quorum rescale split-brain; do
+        config=""
+        case $sc in *:*) config="-c ${sc#*:}" ;; esac
+        # shellcheck disable=SC2086 # $config is empty or two words
+        "$bin" run "$src/bench/scenarios/${sc%%:*}.ini" $config --seed 7 --quiet --no-plot \
+            --out "$work/$i/$sc"
         # Drop the two manifest fields that name the moment and the binary.
         sed -e '/"created_utc"/d' -e '/"command_line"/,/\]/d' "$work/$i/$sc/manifest.json" \
             > "$work/$i/$sc/manifest.stable"

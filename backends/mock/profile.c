@@ -90,9 +90,10 @@ int mock_profile_load(const char *path, mock_config *cfg, char *err, size_t errl
         return SS_EINVAL;
     }
     for (int t = 0; t < MOCK_OP_TYPES; t++) {
-        if (!r.median_us[t] && !r.p99_us[t])
+        int has_median = r.median_us[t] > 0, has_p99 = r.p99_us[t] > 0;
+        if (!has_median && !has_p99)
             continue;
-        if (!r.median_us[t] || !r.p99_us[t] || r.p99_us[t] < r.median_us[t]) {
+        if (!has_median || !has_p99 || r.p99_us[t] < r.median_us[t]) {
             snprintf(err, errlen, "%s: [%s] needs median_us and p99_us >= median_us", path,
                      mock_op_name(t));
             return SS_EINVAL;

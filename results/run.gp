@@ -64,8 +64,10 @@ do for [fmt in "png svg"] {
     failures = (exists("STATS_records") ? STATS_records : 0)
     set yrange [0.5:(failures > 0 ? failures : 1) + 0.5]
     if (failures > 0) {
+        # columns: 3 fault, 4 detected, 5 restarted, 6 restored, 7 caught up, 13 elected (-1: none)
         plot sprintf("%s/failovers.csv", dir) using 3:($0+1):($4-$3):(0) skip 1 with vectors nohead lw 8 lc rgb "#d62728" title "detection", \
-             "" using 4:($0+1):($5-$4):(0) skip 1 with vectors nohead lw 8 lc rgb "#ff7f0e" title "restart delay", \
+             "" using 4:($0+1):($13 > 0 ? $13-$4 : 0):(0) skip 1 with vectors nohead lw 8 lc rgb "#9467bd" title "election", \
+             "" using ($13 > 0 ? $13 : $4):($0+1):($5-($13 > 0 ? $13 : $4)):(0) skip 1 with vectors nohead lw 8 lc rgb "#ff7f0e" title "restart delay", \
              "" using 5:($0+1):($6-$5):(0) skip 1 with vectors nohead lw 8 lc rgb "#1f77b4" title "restore", \
              "" using 6:($0+1):($7-$6):(0) skip 1 with vectors nohead lw 8 lc rgb "#2ca02c" title "catch-up"
     } else {

@@ -171,6 +171,7 @@ typedef struct sim {
     int active;               /* index of the job manager the job follows, -1 = none */
     int64_t newest_epoch;     /* the highest leader epoch elected so far */
     uint64_t leader_lost_ns;  /* when the active leader was lost (crash, cut off) */
+    coord_session *lost_session; /* ... and its session (its expiry is the detection) */
     coord_session **worker_sessions;
     uint8_t *member_seen;
     uint64_t elections, commits, stale_commits;
@@ -1252,6 +1253,18 @@ static void read_latest_checkpoint(sim *s) {
     restore_read(s, s->cfg->zk_sync ? READ_SYNC : READ_GRAPH);
 }
 
+/* The job's leader jm is lost from now (stop: it no longer acts as leader). */
+static void leader_lost(sim *s, jm_node *jm, int stop) {
+    if (s->active != (int)jm->index)
+        return;
+    if (stop)
+        s->active = -1;
+    if (!s->leader_lost_ns) {
+        s->leader_lost_ns = s->now;
+        s->lost_session = jm->session;
+    }
+}
+
 static void jm_state(void *arg, int state);
 static void jm_leader(void *arg, int leading, int64_t epoch);
 static void leader_sees_members(void *arg, const char *const *names, size_t count);
@@ -1266,11 +1279,8 @@ static void jm_state(void *arg, int state) {
     sim *s = jm->owner;
     int was_leading = jm->latch.leading;
     recipe_latch_session_state(&jm->latch, state);
-    if (was_leading && !jm->latch.leading && s->active == (int)jm->index) {
-        s->active = -1;
-        if (!s->leader_lost_ns)
-            s->leader_lost_ns = s->now;
-    }
+    if (was_leading && !jm->latch.leading)
+        leader_lost(s, jm, 1);
     if (state != COORD_STATE_EXPIRED || jm->crashed)
         return;
     /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
@@ -1305,11 +1315,7 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
     if (leading && epoch > s->newest_epoch)
         s->newest_epoch = epoch;
     if (!leading) {
-        if (s->active == (int)jm->index) {
-            s->active = -1;
-            if (!s->leader_lost_ns)
-                s->leader_lost_ns = s->now;
-        }
+        leader_lost(s, jm, 1);
         return;
     }
     s->elections++;
@@ -1328,7 +1334,11 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
         if (!f)
             return;
         f->fault_ns = s->leader_lost_ns ? s->leader_lost_ns : s->now;
-        f->detected_ns = s->now;
+        /* detected when the service expired the old leader's session (a leader that only
+         * lost its connection noticed at once); elected now */
+        uint64_t ended = s->lost_session ? mock_session_ended_ns(s->lost_session) : 0;
+        f->detected_ns = ended >= f->fault_ns ? ended : f->fault_ns;
+        f->elected_ns = s->now;
         s->failed_offset = s->offset;
         stop_job(s);
         s->open_failover = f;
@@ -1341,6 +1351,7 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
         push(s, s->now, EV_RESTART, 0, 0);
     }
     s->leader_lost_ns = 0;
+    s->lost_session = NULL;
 }
 
 /* The members of the workers' directory changed: a worker whose ephemeral node went is
@@ -1490,16 +1501,12 @@ static void crash_jm(sim *s, uint32_t i) {
     jm_node *jm = &s->jms[i];
     jm->crashed = 1;
     mock_kill_client(s->zk, jm->session);
-    if (s->active == (int)i) {
-        s->active = -1;
-        s->leader_lost_ns = s->now;
-    }
+    leader_lost(s, jm, 1);
 }
 
 static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns) {
     mock_partition_client(s->zk, s->jms[i].session, duration_ns);
-    if (s->active == (int)i && !s->leader_lost_ns)
-        s->leader_lost_ns = s->now; /* from here it can no longer reach the service */
+    leader_lost(s, &s->jms[i], 0); /* it still thinks it leads, but reaches nobody */
 }
 
 static void quorum_back(void *arg, uint64_t servers, uint64_t b) {

@@ -24,7 +24,8 @@ typedef struct sim_failover {
     char kind[24];              /* "crash-worker", ... */
     uint32_t target;            /* worker id, ... */
     uint64_t fault_ns;          /* when the fault struck */
-    uint64_t detected_ns;       /* when the job manager noticed */
+    uint64_t detected_ns;       /* when the job manager (or the service) noticed */
+    uint64_t elected_ns;        /* leader changes: when the new leader won (0 = none) */
     uint64_t restarted_ns;      /* when the restart strategy let the job restart */
     uint64_t restored_ns;       /* when state was restored and processing resumed */
     uint64_t caught_up_ns;      /* when the replay backlog was drained */

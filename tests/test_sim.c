@@ -275,6 +275,9 @@ static void leader_crash_fails_over_after_session_expiry(void **state) {
         uint64_t t = (uint64_t)strtoull(timeouts[i], NULL, 10) * 1000000000ULL;
         uint64_t detect = r.failovers[0].detected_ns - r.failovers[0].fault_ns;
         assert_true(detect >= t * 2 / 3 && detect <= t + 2000000000ULL + 10000000ULL);
+        /* the standby wins within a few round trips of the session's expiry */
+        assert_true(r.failovers[0].elected_ns >= r.failovers[0].detected_ns);
+        assert_true(r.failovers[0].elected_ns - r.failovers[0].detected_ns < 50000000ULL);
         assert_true(r.commits >= r.checkpoints_completed);
         sim_result_free(&r);
     }

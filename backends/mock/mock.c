@@ -71,6 +71,7 @@ struct coord_session {
     uint32_t server;      /* the server it is connected to */
     uint64_t reconnect_at_ns; /* moving to another server until then */
     uint64_t visible_ns;  /* its last write is in its server's view from then */
+    uint64_t ended_ns;    /* when the service ended it (expiry, close); 0 = alive */
 };
 
 typedef struct request {
@@ -828,6 +829,7 @@ static void end_session(mock_zk *zk, coord_session *s) {
     if (!s->server_alive)
         return;
     s->server_alive = 0;
+    s->ended_ns = env_now(&zk->env);
     drop_watches_of(zk, s);
     drop_ephemerals(zk, s);
     log_txn(zk);
@@ -1452,6 +1454,8 @@ void mock_expire_session(mock_zk *zk, coord_session *s) {
 }
 
 uint64_t mock_ops_applied(const mock_zk *zk) { return zk->ops_applied; }
+
+uint64_t mock_session_ended_ns(const coord_session *s) { return s->ended_ns; }
 
 const char *mock_op_name(int type) {
     static const char *const names[MOCK_OP_TYPES] = {"create", "delete", "set",

@@ -100,6 +100,8 @@ void mock_drop_connection(mock_zk *zk, coord_session *s);
 void mock_slow(mock_zk *zk, double factor, uint64_t duration_ns);
 void mock_partition_client(mock_zk *zk, coord_session *s, uint64_t duration_ns);
 void mock_expire_session(mock_zk *zk, coord_session *s);
+/* When the service ended the session (expiry or close), 0 while it lives. */
+uint64_t mock_session_ended_ns(const coord_session *s);
 
 /* Counters: operations applied, sessions expired; per type, replies and their latency
  * (from the request to the reply reaching the client). */

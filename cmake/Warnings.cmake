@@ -15,15 +15,3 @@ if(SHARDSIM_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
-
-# shardsim_sources(VAR files...): VAR = the files that exist. Scaffolding while the
-# tree fills in; to be replaced by plain lists.
-function(shardsim_sources var)
-  set(found)
-  foreach(f ${ARGN})
-    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${f})
-      list(APPEND found ${f})
-    endif()
-  endforeach()
-  set(${var} ${found} PARENT_SCOPE)
-endfunction()

@@ -1,0 +1,717 @@
+/* ha.c -- job-manager high availability through a coordination service
+ * (coordination = mock): the job managers' sessions and election, checkpoint ids and
+ * pointers, restarts that read the latest pointer, worker membership, the assignment
+ * store, and the coordination faults. See sim_internal.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "sim/sim_internal.h"
+
+/* ---------- coordination: job-manager HA (coordination = mock) ----------
+ * J job managers contend for leadership through the ZooKeeper model; the job follows
+ * the latest leader. The leader takes each checkpoint id from the checkpoint_id_counter
+ * znode (compare-and-set), and a checkpoint completes only once the leader has
+ * committed its pointer znode (jobs/job/checkpoints/<19-digit id>: epoch, offset and
+ * the CRC32C of its blobs), fenced by a check of the leader's election node unless
+ * fencing is off; the pointer of the checkpoint it subsumes is then deleted. A restart
+ * is the leader's: it syncs, reads the job graph and the pointers, newest first, and
+ * restores the first whose id, offset and CRC match state that exists (none: start
+ * over). A leader cut off from the service keeps believing it leads until its session
+ * says otherwise; a commit it loses in flight is retried after it reconnects with a new
+ * session -- with fencing that retry is refused, without it a deposed leader commits
+ * after its successor won (stale_commits), and its pointer, naming state that is gone,
+ * must be skipped by the next restore (pointers_skipped). */
+
+#define HA_ROOT "/shardsim/c"
+#define HA_CHECKPOINTS HA_ROOT "/jobs/job/checkpoints"
+#define HA_COUNTER HA_ROOT "/jobs/job/checkpoint_id_counter"
+
+typedef struct env_payload {
+    env_timer_fn fn;
+    void *arg;
+    uint64_t a, b;
+} env_payload;
+
+_Static_assert(sizeof(env_payload) <= QUEUE_PAYLOAD_BYTES, "env timer fits an event");
+
+static uint64_t env_now_ns(void *ctx) {
+    return ((sim *)ctx)->now;
+}
+
+static int env_push(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
+    sim *s = ctx;
+    env_payload p = {fn, arg, a, b};
+    return queue_push(s->q, at_ns < s->now ? s->now : at_ns, EV_ENV, &p, sizeof p, NULL);
+}
+
+static const env_vtable sim_env_vtable = {1, "sim", env_now_ns, env_push};
+
+/* Sessions that ended stay allocated until the end: the service may still hold
+ * timers naming them. */
+static coord_session *new_session(sim *s) {
+    (void)s;
+    return calloc(1, mock_backend.session_size);
+}
+
+typedef struct commit_ctx {
+    sim *s;
+    jm_node *jm;
+    uint32_t id;
+    uint64_t epoch_no, offset;
+    int64_t leader_epoch;
+    int retry;
+} commit_ctx;
+
+static void ignore_done(void *arg, int rc, const coord_result *res);
+static void assignment_seen(void *arg, uint64_t generation, const uint32_t *workers,
+                            uint32_t count);
+
+static void commit_done(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    commit_ctx *c = arg;
+    sim *s = c->s;
+    if (rc == COORD_OK) {
+        s->commits++;
+        if (c->leader_epoch < s->newest_epoch)
+            s->stale_commits++; /* a deposed leader committed after its successor won */
+        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id) {
+            uint32_t subsumed = s->jm.completed.id;
+            sim_complete_checkpoint(s);
+            if (subsumed) { /* one retained checkpoint: the older pointer goes */
+                char path[128];
+                snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", subsumed);
+                coord_remove(&mock_backend, c->jm->session, path, -1, ignore_done, NULL);
+            }
+        }
+    } else {
+        if ((rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED) && !c->retry) {
+            c->jm->unsent_commit = c->id; /* the naive job manager will try again */
+            c->jm->unsent_offset = c->offset;
+        }
+        /* the checkpoint failed: the next one may start */
+        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id)
+            sim_checkpoint_free(&s->jm.pending);
+    }
+}
+
+/* The CRC32C of a checkpoint's blobs, in subtask order: what its pointer carries. */
+static uint32_t checkpoint_crc(const checkpoint *ck) {
+    uint32_t crc = 0;
+    for (uint32_t i = 0; i < ck->parallelism; i++)
+        crc = hash_crc32c_update(crc, ck->blobs[i], ck->blob_len[i]);
+    return crc;
+}
+
+/* Callback contexts live until the end of the run: a reply may never come. */
+static int keep_context(sim *s, void *c) {
+    if (s->context_count == s->context_cap) {
+        size_t cap = s->context_cap ? s->context_cap * 2 : 16;
+        void **p = realloc(s->contexts, cap * sizeof *p);
+        if (!p) {
+            free(c);
+            sim_fail(s, SS_ENOMEM, "out of memory");
+            return SS_ENOMEM;
+        }
+        s->contexts = p;
+        s->context_cap = cap;
+    }
+    s->contexts[s->context_count++] = c;
+    return 0;
+}
+
+static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry) {
+    commit_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    *c = (commit_ctx){s, jm, id, s->epoch_no, offset, jm->latch.epoch, retry};
+    if (keep_context(s, c) != 0)
+        return;
+    char path[128], data[128];
+    snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", id);
+    /* the pointer carries the CRC32C of the checkpoint's blobs (a retry has lost them) */
+    uint32_t crc = !retry && s->jm.pending.id == id ? checkpoint_crc(&s->jm.pending) : 0;
+    int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu crc32c=%08x",
+                     (long long)jm->latch.epoch, (unsigned long long)offset, crc);
+    coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
+    int rc;
+    if (s->cfg->fencing && retry) { /* the check names the election node it led with */
+        coord_op fenced[2] = {{COORD_OP_CHECK, jm->old_node, NULL, 0, 0, -1}, op};
+        rc = coord_multi(&mock_backend, jm->session, fenced, 2, commit_done, c);
+    } else if (s->cfg->fencing) {
+        rc = recipe_fenced_multi(&jm->latch, &op, 1, commit_done, c);
+    } else {
+        rc = coord_multi(&mock_backend, jm->session, &op, 1, commit_done, c);
+    }
+    (void)rc; /* a refused call leaves the checkpoint pending until the job restarts */
+}
+
+/* ---- checkpoint ids: the leader increments checkpoint_id_counter (compare-and-set) */
+
+static void checkpoint_id_done(void *arg, int rc, int64_t value) {
+    sim *s = arg;
+    s->id_requested = 0;
+    if (rc == COORD_OK && value > 0 && value <= UINT32_MAX && s->id_epoch_no == s->epoch_no &&
+        s->job == JOB_RUNNING && !s->jm.pending.id && ha_leader_can_act(s))
+        sim_start_checkpoint(s, (uint32_t)value, s->id_stop, s->id_rescale_to);
+    else if (s->id_stop) /* the rescale waits for the next chance */
+        sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
+}
+
+int ha_request_checkpoint_id(sim *s, int stop, uint32_t rescale_to) {
+    if (recipe_counter_next(&mock_backend, s->jms[s->active].session, HA_COUNTER,
+                            checkpoint_id_done, s) != 0)
+        return 0;
+    s->id_requested = 1;
+    s->id_stop = stop;
+    s->id_rescale_to = rescale_to;
+    s->id_epoch_no = s->epoch_no;
+    return 1;
+}
+
+/* ---- restore: the leader reads the job graph and the checkpoint pointers (after a
+ * sync, unless zk_sync = 0), newest first, and restores the first whose id, offset
+ * and CRC32C match state that exists; none: the job starts over. */
+
+static void free_pointer_names(sim *s) {
+    for (size_t i = 0; i < s->pointer_count; i++)
+        free(s->pointer_names[i]);
+    free(s->pointer_names);
+    s->pointer_names = NULL;
+    s->pointer_count = s->pointer_next = 0;
+}
+
+/* What a read in flight carries: which restart it serves. */
+typedef struct restore_ctx {
+    sim *s;
+    uint32_t generation;
+} restore_ctx;
+
+/* A context for the next read (kept until the end of the run); NULL if out of memory. */
+static restore_ctx *restore_arg(sim *s) {
+    restore_ctx *c = malloc(sizeof *c);
+    if (!c) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *c = (restore_ctx){s, s->restore_generation};
+    return keep_context(s, c) == 0 ? c : NULL;
+}
+
+/* Is this read still wanted (no newer failure, restart or leader since)? */
+static int restore_wanted(const restore_ctx *c) {
+    const sim *s = c->s;
+    return c->generation == s->restore_generation && s->restoring && s->job == JOB_DOWN &&
+           s->active == s->restore_jm;
+}
+
+/* A read failed: the restart is tried again after the restart strategy's delay. */
+static void restore_retry(sim *s) {
+    s->restoring = 0;
+    free_pointer_names(s);
+    sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+}
+
+static void restore_found(sim *s, const checkpoint *c) {
+    s->restoring = 0;
+    free_pointer_names(s);
+    sim_restore_from(s, c);
+}
+
+static void pointer_read(void *arg, int rc, const coord_result *res);
+
+static void next_pointer(sim *s) {
+    if (s->pointer_next == 0) {
+        restore_found(s, NULL);
+        return;
+    }
+    char path[160];
+    snprintf(path, sizeof path, HA_CHECKPOINTS "/%s", s->pointer_names[--s->pointer_next]);
+    restore_ctx *c = restore_arg(s);
+    if (c && coord_get(&mock_backend, s->jms[s->restore_jm].session, path, NULL, NULL, pointer_read,
+                       c) != 0)
+        restore_retry(s);
+}
+
+static void pointer_read(void *arg, int rc, const coord_result *res) {
+    sim *s = ((restore_ctx *)arg)->s;
+    if (!restore_wanted(arg))
+        return;
+    if (rc == COORD_NONODE) { /* subsumed meanwhile */
+        next_pointer(s);
+        return;
+    }
+    if (rc != COORD_OK) {
+        restore_retry(s);
+        return;
+    }
+    char text[128];
+    unsigned long long id = strtoull(s->pointer_names[s->pointer_next], NULL, 10), offset = 0;
+    long long epoch = 0;
+    unsigned crc = 0;
+    snprintf(text, sizeof text, "%.*s", (int)(res->data_len < 127 ? res->data_len : 127),
+             (const char *)res->data);
+    const checkpoint *c = &s->jm.completed;
+    if (sscanf(text, "epoch=%lld offset=%llu crc32c=%x", &epoch, &offset, &crc) == 3 && c->id &&
+        c->id == id && c->offset == offset && checkpoint_crc(c) == crc) {
+        restore_found(s, c);
+        return;
+    }
+    s->pointers_skipped++; /* its state is gone or differs: an older one may do */
+    next_pointer(s);
+}
+
+static void pointers_listed(void *arg, int rc, const coord_result *res) {
+    sim *s = ((restore_ctx *)arg)->s;
+    if (!restore_wanted(arg))
+        return;
+    if (rc != COORD_OK) {
+        restore_retry(s);
+        return;
+    }
+    free_pointer_names(s);
+    s->pointer_names = calloc(res->child_count + 1, sizeof *s->pointer_names);
+    if (!s->pointer_names) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < res->child_count; i++) { /* 19-digit names: sorted = by id */
+        s->pointer_names[i] = strdup(res->children[i]);
+        if (!s->pointer_names[i]) {
+            sim_fail(s, SS_ENOMEM, "out of memory");
+            return;
+        }
+        s->pointer_count = i + 1;
+    }
+    s->pointer_next = s->pointer_count;
+    next_pointer(s);
+}
+
+enum { READ_SYNC, READ_GRAPH, READ_POINTERS };
+
+static void restore_read(sim *s, int what);
+
+static void synced(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    sim *s = ((restore_ctx *)arg)->s;
+    if (restore_wanted(arg) && rc == COORD_OK)
+        restore_read(s, READ_GRAPH);
+    else if (restore_wanted(arg))
+        restore_retry(s);
+}
+
+static void graph_read(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    sim *s = ((restore_ctx *)arg)->s;
+    if (restore_wanted(arg) && rc == COORD_OK)
+        restore_read(s, READ_POINTERS);
+    else if (restore_wanted(arg))
+        restore_retry(s);
+}
+
+/* Send the restore's next read: sync, the job graph, the pointers' names. */
+static void restore_read(sim *s, int what) {
+    restore_ctx *c = restore_arg(s);
+    if (!c)
+        return;
+    coord_session *session = s->jms[s->restore_jm].session;
+    int rc;
+    if (what == READ_SYNC)
+        rc = coord_sync(&mock_backend, session, HA_CHECKPOINTS, synced, c);
+    else if (what == READ_GRAPH)
+        rc = coord_get(&mock_backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, graph_read, c);
+    else
+        rc = coord_children(&mock_backend, session, HA_CHECKPOINTS, NULL, NULL, pointers_listed, c);
+    if (rc != 0)
+        restore_retry(s);
+}
+
+void ha_read_latest_checkpoint(sim *s) {
+    if (s->active < 0 || !ha_leader_can_act(s)) {
+        s->restart_waiting = 1; /* the next leader restarts the job */
+        return;
+    }
+    s->restart_waiting = 0;
+    s->restoring = 1;
+    s->restore_generation++;
+    s->restore_jm = s->active;
+    restore_read(s, s->cfg->zk_sync ? READ_SYNC : READ_GRAPH);
+}
+
+/* The job's leader jm is lost from now (stop: it no longer acts as leader). */
+static void leader_lost(sim *s, jm_node *jm, int stop) {
+    if (s->active != (int)jm->index)
+        return;
+    if (stop)
+        s->active = -1;
+    if (!s->leader_lost_ns) {
+        s->leader_lost_ns = s->now;
+        s->lost_session = jm->session;
+    }
+}
+
+void ha_commit(sim *s, uint32_t id, uint64_t offset) {
+    if (s->active >= 0)
+        commit(s, &s->jms[s->active], id, offset, 0);
+}
+
+void ha_timer(sim *s, const queue_event *ev) {
+    (void)s;
+    env_payload p;
+    memcpy(&p, ev->payload.bytes, sizeof p);
+    p.fn(p.arg, p.a, p.b);
+}
+
+static void jm_state(void *arg, int state);
+static void jm_leader(void *arg, int leading, int64_t epoch);
+static void leader_sees_members(void *arg, const char *const *names, size_t count);
+
+static void join_election(jm_node *jm) {
+    recipe_latch_start(&jm->latch, &mock_backend, jm->session, HA_ROOT "/leader",
+                       jm->owner->cfg->tolerate_suspended, jm_leader, jm);
+}
+
+static void jm_state(void *arg, int state) {
+    jm_node *jm = arg;
+    sim *s = jm->owner;
+    int was_leading = jm->latch.leading;
+    recipe_latch_session_state(&jm->latch, state);
+    if (was_leading && !jm->latch.leading)
+        leader_lost(s, jm, 1);
+    if (state != COORD_STATE_EXPIRED || jm->crashed)
+        return;
+    /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
+    snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch.node);
+    if (s->retired_count == s->retired_cap) {
+        size_t cap = s->retired_cap ? s->retired_cap * 2 : 8;
+        coord_session **r = realloc(s->retired, cap * sizeof *r);
+        if (!r) {
+            sim_fail(s, SS_ENOMEM, "out of memory");
+            return;
+        }
+        s->retired = r;
+        s->retired_cap = cap;
+    }
+    s->retired[s->retired_count++] = jm->session;
+    jm->session = new_session(s);
+    if (!jm->session ||
+        mock_backend.open(s->zk, jm->session, s->cfg->session_timeout_ns, jm_state, jm) != 0) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    if (jm->unsent_commit) {
+        commit(s, jm, jm->unsent_commit, jm->unsent_offset, 1);
+        jm->unsent_commit = 0;
+    }
+    join_election(jm);
+}
+
+static void jm_leader(void *arg, int leading, int64_t epoch) {
+    jm_node *jm = arg;
+    sim *s = jm->owner;
+    if (leading && epoch > s->newest_epoch)
+        s->newest_epoch = epoch;
+    if (!leading) {
+        leader_lost(s, jm, 1);
+        return;
+    }
+    s->elections++;
+    int first = s->elections == 1;
+    s->active = (int)jm->index;
+    if (s->cfg->worker_detection == SIM_DETECT_SESSION && jm->watching != jm->session) {
+        jm->watching = jm->session; /* the leader watches the members (once per session) */
+        recipe_members_watch(&jm->members, &mock_backend, jm->session, HA_ROOT "/workers",
+                             leader_sees_members, jm);
+    }
+    if (first)
+        return;
+    /* a new leader takes over the job: restart it from the last committed checkpoint */
+    if (s->job == JOB_RUNNING || s->job == JOB_STOPPING) {
+        sim_failover *f = sim_new_failover(s, "leader-change", jm->index);
+        if (!f)
+            return;
+        f->fault_ns = s->leader_lost_ns ? s->leader_lost_ns : s->now;
+        /* detected when the service expired the old leader's session (a leader that only
+         * lost its connection noticed at once); elected now */
+        uint64_t ended = s->lost_session ? mock_session_ended_ns(s->lost_session) : 0;
+        f->detected_ns = ended >= f->fault_ns ? ended : f->fault_ns;
+        f->elected_ns = s->now;
+        s->failed_offset = s->offset;
+        sim_stop_job(s);
+        s->open_failover = f;
+        s->consecutive_failures++;
+        sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+    } else if (s->job == JOB_DOWN && (s->restart_waiting || s->restoring)) {
+        s->restoring = 0; /* the old leader's reads are abandoned: this one reads again */
+        s->restore_generation++;
+        s->restart_waiting = 0;
+        sim_push(s, s->now, EV_RESTART, 0, 0);
+    }
+    s->leader_lost_ns = 0;
+    s->lost_session = NULL;
+}
+
+/* The members of the workers' directory changed: a worker whose ephemeral node went is
+ * declared failed now (worker_detection = session). */
+static void members_changed(void *arg, const char *const *names, size_t count) {
+    sim *s = arg;
+    uint8_t present[4096] = {0};
+    for (size_t i = 0; i < count; i++) {
+        unsigned w;
+        if (sscanf(names[i], "w%u", &w) == 1 && w < s->cfg->workers && w < sizeof present)
+            present[w] = 1;
+    }
+    for (uint32_t w = 0; w < s->cfg->workers && w < sizeof present; w++) {
+        if (s->member_seen[w] && !present[w]) {
+            sim_failover *f = s->open_failover;
+            if (f && !f->detected_ns && f->target == w && strcmp(f->kind, "crash-worker") == 0) {
+                f->detected_ns = s->now;
+                sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+            }
+        }
+        s->member_seen[w] = present[w];
+    }
+}
+
+static void ignore_done(void *arg, int rc, const coord_result *res) {
+    (void)arg, (void)rc, (void)res;
+}
+
+/* Only the current leader acts on what it sees. */
+static void leader_sees_members(void *arg, const char *const *names, size_t count) {
+    jm_node *jm = arg;
+    if (jm->owner->active == (int)jm->index && jm->latch.leading)
+        members_changed(jm->owner, names, count);
+}
+
+static void register_worker(sim *s, uint32_t w) {
+    char path[64];
+    snprintf(path, sizeof path, HA_ROOT "/workers/w%u", w);
+    coord_create(&mock_backend, s->worker_sessions[w], path, NULL, 0, COORD_EPHEMERAL, ignore_done,
+                 NULL);
+}
+
+/* A restarted worker opens a new session and registers again. */
+void ha_worker_back(sim *s, uint32_t w) {
+    if (s->cfg->worker_detection != SIM_DETECT_SESSION)
+        return;
+    if (s->retired_count == s->retired_cap) {
+        size_t cap = s->retired_cap ? s->retired_cap * 2 : 8;
+        coord_session **r = realloc(s->retired, cap * sizeof *r);
+        if (!r)
+            return;
+        s->retired = r;
+        s->retired_cap = cap;
+    }
+    s->retired[s->retired_count++] = s->worker_sessions[w];
+    s->worker_sessions[w] = new_session(s);
+    if (!s->worker_sessions[w] ||
+        mock_backend.open(s->zk, s->worker_sessions[w], s->cfg->session_timeout_ns, NULL, NULL))
+        return;
+    register_worker(s, w);
+}
+
+/* The admin's directories exist: job managers join the election, workers register. */
+static void ha_ready(void *arg, int rc, const coord_result *res) {
+    (void)rc, (void)res;
+    sim *s = arg;
+    for (uint32_t i = 0; i < s->cfg->job_managers; i++)
+        join_election(&s->jms[i]);
+    if (s->cfg->coordinated_assignment) {
+        recipe_assignment_watch(&s->assignment, &mock_backend, s->admin, HA_ROOT "/assignment",
+                                assignment_seen, s);
+        ha_publish_assignment(s); /* the first placement; the job is already running on it */
+        s->awaiting_generation = 0;
+    }
+    if (s->cfg->worker_detection == SIM_DETECT_SESSION) {
+        for (uint32_t w = 0; w < s->cfg->workers; w++)
+            register_worker(s, w);
+    }
+}
+
+int ha_setup(sim *s) {
+    const sim_config *c = s->cfg;
+    s->active = -1;
+    if (c->coordination != SIM_COORD_MOCK)
+        return 0;
+    s->env = (env){&sim_env_vtable, s};
+    mock_config mc;
+    mock_config_defaults(&mc);
+    mc.tick_ns = c->zk_tick_ns;
+    mc.servers = c->zk_servers;
+    mc.read_ns = (uint64_t)c->zk_read_ns;
+    mc.write_ns = (uint64_t)c->zk_write_ns;
+    mc.latency_dist = c->zk_latency_dist; /* same order: constant, exponential, lognormal */
+    mc.latency_sigma = c->zk_latency_sigma;
+    mc.seed = s->seed ^ ((uint64_t)s->run << 32);
+    mc.follower_lag_ns = (uint64_t)c->zk_follower_lag_ns;
+    if (c->zk_profile[0] && mock_profile_load(c->zk_profile, &mc, s->err, s->errlen) != 0) {
+        s->failed = SS_EINVAL;
+        return SS_EINVAL;
+    }
+    if (mock_create(&s->env, &mc, &s->zk) != 0)
+        return SS_ENOMEM;
+    s->admin = new_session(s);
+    s->jms = calloc(c->job_managers, sizeof *s->jms);
+    s->worker_sessions = calloc(c->workers, sizeof *s->worker_sessions);
+    s->member_seen = calloc(c->workers, 1);
+    if (!s->admin || !s->jms || !s->worker_sessions || !s->member_seen)
+        return SS_ENOMEM;
+    mock_backend.open(s->zk, s->admin, 20 * c->zk_tick_ns, NULL, NULL);
+    for (uint32_t i = 0; i < c->job_managers; i++) {
+        jm_node *jm = &s->jms[i];
+        jm->owner = s;
+        jm->index = i;
+        jm->session = new_session(s);
+        if (!jm->session)
+            return SS_ENOMEM;
+        mock_backend.open(s->zk, jm->session, c->session_timeout_ns, jm_state, jm);
+    }
+    for (uint32_t w = 0; c->worker_detection == SIM_DETECT_SESSION && w < c->workers; w++) {
+        s->worker_sessions[w] = new_session(s);
+        if (!s->worker_sessions[w])
+            return SS_ENOMEM;
+        mock_backend.open(s->zk, s->worker_sessions[w], c->session_timeout_ns, NULL, NULL);
+    }
+    /* Flink's layout: leader/, jobgraphs/<job>, jobs/<job>/checkpoints/<id> */
+    static const char *const dirs[] = {"/shardsim",          HA_ROOT,           HA_ROOT "/leader",
+                                       HA_ROOT "/jobgraphs", HA_ROOT "/jobs",   HA_ROOT "/jobs/job",
+                                       HA_CHECKPOINTS,       HA_ROOT "/workers"};
+    char graph[160];
+    int glen = snprintf(graph, sizeof graph, "source(%u) -> keyed(%u, %s) -> sink", c->sources,
+                        c->parallelism, c->partitioner);
+    coord_create(&mock_backend, s->admin, "/shardsim", NULL, 0, 0, ignore_done, s);
+    for (size_t i = 1; i < sizeof dirs / sizeof dirs[0]; i++) /* one session: applied in order */
+        coord_create(&mock_backend, s->admin, dirs[i], NULL, 0, 0, ignore_done, s);
+    coord_create(&mock_backend, s->admin, HA_ROOT "/jobgraphs/job", graph, (size_t)glen, 0,
+                 ha_ready, s);
+    return 0;
+}
+
+/* Can the job's leader act (trigger and commit checkpoints)? */
+int ha_leader_can_act(const sim *s) {
+    if (s->cfg->coordination != SIM_COORD_MOCK)
+        return 1;
+    return s->active >= 0 && s->jms[s->active].latch.leading && !s->jms[s->active].crashed;
+}
+
+static void crash_jm(sim *s, uint32_t i) {
+    jm_node *jm = &s->jms[i];
+    jm->crashed = 1;
+    mock_kill_client(s->zk, jm->session);
+    leader_lost(s, jm, 1);
+}
+
+static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns) {
+    mock_partition_client(s->zk, s->jms[i].session, duration_ns);
+    leader_lost(s, &s->jms[i], 0); /* it still thinks it leads, but reaches nobody */
+}
+
+static void quorum_back(void *arg, uint64_t servers, uint64_t b) {
+    (void)b;
+    sim *s = arg;
+    for (uint32_t k = 0; k < servers; k++)
+        mock_restart_server(s->zk, k);
+}
+
+/* A majority of the ensemble goes down for a while, then comes back. */
+static void lose_quorum(sim *s, uint64_t duration_ns) {
+    uint32_t majority = s->cfg->zk_servers / 2 + 1;
+    for (uint32_t k = 0; k < majority; k++)
+        mock_crash_server(s->zk, k);
+    env_schedule(&s->env, s->now + duration_ns, quorum_back, s, majority, 0);
+}
+
+static void assignment_seen(void *arg, uint64_t generation, const uint32_t *workers,
+                            uint32_t count) {
+    (void)workers, (void)count;
+    sim *s = arg;
+    if (generation != s->awaiting_generation || s->awaiting_epoch != s->epoch_no)
+        return; /* not the placement a restart waits for, or a newer failure came */
+    s->awaiting_generation = 0;
+    sim_push(s, s->resume_at_ns > s->now ? s->resume_at_ns : s->now, EV_RESTORED, s->resume_from,
+             0);
+}
+
+/* The leader (or, with none, the admin) writes the placement; workers watch it. */
+void ha_publish_assignment(sim *s) {
+    uint32_t *workers = malloc(s->n * sizeof *workers);
+    if (!workers) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    for (uint32_t i = 0; i < s->n; i++)
+        workers[i] = s->sub[i].worker;
+    s->awaiting_generation = ++s->assign_generation;
+    coord_session *writer = s->active >= 0 ? s->jms[s->active].session : s->admin;
+    const recipe_latch *fence = s->active >= 0 && s->cfg->fencing && s->jms[s->active].latch.node[0]
+                                    ? &s->jms[s->active].latch
+                                    : NULL;
+    recipe_assignment_write(&mock_backend, writer, fence, HA_ROOT "/assignment",
+                            s->assign_generation, workers, s->n, ignore_done, NULL);
+    free(workers);
+}
+
+void ha_free(sim *s) {
+    mock_free(s->zk); /* first: nothing may run after the sessions go */
+    for (size_t i = 0; i < s->context_count; i++)
+        free(s->contexts[i]);
+    free(s->contexts);
+    free_pointer_names(s);
+    free(s->admin);
+    for (uint32_t i = 0; s->jms && i < s->cfg->job_managers; i++)
+        free(s->jms[i].session);
+    free(s->jms);
+    for (uint32_t w = 0; s->worker_sessions && w < s->cfg->workers; w++)
+        free(s->worker_sessions[w]);
+    free(s->worker_sessions);
+    free(s->member_seen);
+    for (size_t i = 0; i < s->retired_count; i++)
+        free(s->retired[i]);
+    free(s->retired);
+}
+
+void ha_worker_crashed(sim *s, uint32_t w) {
+    mock_kill_client(s->zk, s->worker_sessions[w]);
+}
+
+void ha_fault(sim *s, const sim_fault *f) {
+    switch (f->kind) {
+    case SIM_FAULT_CRASH_JM:
+        crash_jm(s, f->target);
+        break;
+    case SIM_FAULT_PARTITION_JM:
+        partition_jm(s, f->target, f->duration_ns);
+        break;
+    case SIM_FAULT_EXPIRE_SESSION:
+        mock_expire_session(s->zk, s->jms[f->target].session);
+        break;
+    case SIM_FAULT_CRASH_ZK:
+        mock_crash_server(s->zk, f->target);
+        break;
+    case SIM_FAULT_RESTART_ZK:
+        mock_restart_server(s->zk, f->target);
+        break;
+    case SIM_FAULT_LOSE_QUORUM:
+        lose_quorum(s, (uint64_t)f->target * 1000000000ULL);
+        break;
+    case SIM_FAULT_SLOW_ZK:
+        mock_slow(s->zk, (double)f->target, f->duration_ns);
+        break;
+    case SIM_FAULT_DROP_CONNECTION:
+        mock_drop_connection(s->zk, s->jms[f->target].session);
+        break;
+    case SIM_FAULT_CRASH_LEADER: /* whichever job manager leads now */
+        if (s->active >= 0)
+            crash_jm(s, (uint32_t)s->active);
+        break;
+    case SIM_FAULT_PARTITION_LEADER:
+        if (s->active >= 0)
+            partition_jm(s, (uint32_t)s->active, f->duration_ns);
+        break;
+    }
+}

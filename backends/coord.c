@@ -5,8 +5,8 @@
 
 const char *coord_strerror(int rc) {
     switch (rc) {
-#define COORD_MSG(name, code, msg) \
-    case code:                     \
+#define COORD_MSG(name, code, msg)                                                                 \
+    case code:                                                                                     \
         return msg;
         COORD_ERROR_MAP(COORD_MSG)
 #undef COORD_MSG
@@ -17,8 +17,8 @@ const char *coord_strerror(int rc) {
 
 const char *coord_error_name(int rc) {
     switch (rc) {
-#define COORD_NAME(name, code, msg) \
-    case code:                      \
+#define COORD_NAME(name, code, msg)                                                                \
+    case code:                                                                                     \
         return #name;
         COORD_ERROR_MAP(COORD_NAME)
 #undef COORD_NAME
@@ -67,15 +67,15 @@ int coord_get(const coord_backend *b, coord_session *s, const char *path, coord_
     return b->get(s, path, watch, watch_arg, done, arg);
 }
 
-int coord_exists(const coord_backend *b, coord_session *s, const char *path,
-                 coord_watch_fn watch, void *watch_arg, coord_done_fn done, void *arg) {
+int coord_exists(const coord_backend *b, coord_session *s, const char *path, coord_watch_fn watch,
+                 void *watch_arg, coord_done_fn done, void *arg) {
     if (!coord_path_valid(path) || !done)
         return COORD_BADARGUMENTS;
     return b->exists(s, path, watch, watch_arg, done, arg);
 }
 
-int coord_children(const coord_backend *b, coord_session *s, const char *path,
-                   coord_watch_fn watch, void *watch_arg, coord_done_fn done, void *arg) {
+int coord_children(const coord_backend *b, coord_session *s, const char *path, coord_watch_fn watch,
+                   void *watch_arg, coord_done_fn done, void *arg) {
     if (!coord_path_valid(path) || !done)
         return COORD_BADARGUMENTS;
     return b->children(s, path, watch, watch_arg, done, arg);

@@ -24,17 +24,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COORD_ERROR_MAP(X)                                                   \
-    X(OK, 0, "ok")                                                          \
-    X(RUNTIMEINCONSISTENCY, -2, "rolled back: another operation of the multi failed") \
-    X(CONNECTIONLOSS, -4, "connection loss")                                \
-    X(OPERATIONTIMEOUT, -7, "operation timeout")                            \
-    X(BADARGUMENTS, -8, "bad arguments")                                    \
-    X(NONODE, -101, "no node")                                              \
-    X(BADVERSION, -103, "bad version")                                      \
-    X(NOCHILDRENFOREPHEMERALS, -108, "ephemeral nodes have no children")    \
-    X(NODEEXISTS, -110, "node exists")                                      \
-    X(NOTEMPTY, -111, "node has children")                                  \
+#define COORD_ERROR_MAP(X)                                                                         \
+    X(OK, 0, "ok")                                                                                 \
+    X(RUNTIMEINCONSISTENCY, -2, "rolled back: another operation of the multi failed")              \
+    X(CONNECTIONLOSS, -4, "connection loss")                                                       \
+    X(OPERATIONTIMEOUT, -7, "operation timeout")                                                   \
+    X(BADARGUMENTS, -8, "bad arguments")                                                           \
+    X(NONODE, -101, "no node")                                                                     \
+    X(BADVERSION, -103, "bad version")                                                             \
+    X(NOCHILDRENFOREPHEMERALS, -108, "ephemeral nodes have no children")                           \
+    X(NODEEXISTS, -110, "node exists")                                                             \
+    X(NOTEMPTY, -111, "node has children")                                                         \
     X(SESSIONEXPIRED, -112, "session expired")
 
 enum {
@@ -72,12 +72,12 @@ typedef struct coord_stat {
 /* What an operation's completion carries; which fields are set depends on the call. */
 typedef struct coord_result {
     coord_stat stat;
-    const char *path;        /* create: the node's actual path (with its sequence) */
-    const void *data;        /* get */
+    const char *path; /* create: the node's actual path (with its sequence) */
+    const void *data; /* get */
     size_t data_len;
     const char *const *children; /* children: sorted names */
     size_t child_count;
-    const int *op_rcs;       /* multi: one code per op */
+    const int *op_rcs; /* multi: one code per op */
     size_t op_count;
 } coord_result;
 
@@ -138,10 +138,10 @@ int coord_set(const coord_backend *b, coord_session *s, const char *path, const 
               size_t len, int32_t version, coord_done_fn done, void *arg);
 int coord_get(const coord_backend *b, coord_session *s, const char *path, coord_watch_fn watch,
               void *watch_arg, coord_done_fn done, void *arg);
-int coord_exists(const coord_backend *b, coord_session *s, const char *path,
-                 coord_watch_fn watch, void *watch_arg, coord_done_fn done, void *arg);
-int coord_children(const coord_backend *b, coord_session *s, const char *path,
-                   coord_watch_fn watch, void *watch_arg, coord_done_fn done, void *arg);
+int coord_exists(const coord_backend *b, coord_session *s, const char *path, coord_watch_fn watch,
+                 void *watch_arg, coord_done_fn done, void *arg);
+int coord_children(const coord_backend *b, coord_session *s, const char *path, coord_watch_fn watch,
+                   void *watch_arg, coord_done_fn done, void *arg);
 int coord_multi(const coord_backend *b, coord_session *s, const coord_op *ops, size_t count,
                 coord_done_fn done, void *arg);
 int coord_sync(const coord_backend *b, coord_session *s, const char *path, coord_done_fn done,

@@ -21,7 +21,9 @@ static void done(void *arg, int rc, const coord_result *r) {
     completed += rc == COORD_OK;
 }
 
-static void noop(void *arg, uint64_t a, uint64_t b) { (void)arg, (void)a, (void)b; }
+static void noop(void *arg, uint64_t a, uint64_t b) {
+    (void)arg, (void)a, (void)b;
+}
 
 /* Seconds of wall time for ops operations on a service made with cfg (NULL: defaults). */
 static double run_mock(const mock_config *cfg, uint64_t ops, uint64_t batch, uint64_t step_ns) {

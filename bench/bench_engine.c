@@ -24,7 +24,9 @@ typedef struct bheap {
     size_t n;
 } bheap;
 
-static int less(key x, key y) { return x.time < y.time || (x.time == y.time && x.seq < y.seq); }
+static int less(key x, key y) {
+    return x.time < y.time || (x.time == y.time && x.seq < y.seq);
+}
 
 static void bh_push(bheap *h, key k) {
     size_t i = h->n++;

@@ -21,17 +21,29 @@
 
 typedef uint64_t (*hash_fn)(const void *p, size_t n);
 
-static uint64_t f_crc_hw(const void *p, size_t n) { return hash_crc32c(p, n); }
-static uint64_t f_crc_sw(const void *p, size_t n) { return hash_crc32c_sw(0, p, n); }
-static uint64_t f_m32(const void *p, size_t n) { return hash_murmur3_32(p, n, 0); }
+static uint64_t f_crc_hw(const void *p, size_t n) {
+    return hash_crc32c(p, n);
+}
+static uint64_t f_crc_sw(const void *p, size_t n) {
+    return hash_crc32c_sw(0, p, n);
+}
+static uint64_t f_m32(const void *p, size_t n) {
+    return hash_murmur3_32(p, n, 0);
+}
 static uint64_t f_m128(const void *p, size_t n) {
     uint64_t h[2];
     hash_murmur3_128(p, n, 0, h);
     return h[0] ^ h[1];
 }
-static uint64_t f_xxh3(const void *p, size_t n) { return XXH3_64bits(p, n); }
-static uint64_t f_xxh64(const void *p, size_t n) { return XXH64(p, n, 0); }
-static uint64_t f_xxh32(const void *p, size_t n) { return XXH32(p, n, 0); }
+static uint64_t f_xxh3(const void *p, size_t n) {
+    return XXH3_64bits(p, n);
+}
+static uint64_t f_xxh64(const void *p, size_t n) {
+    return XXH64(p, n, 0);
+}
+static uint64_t f_xxh32(const void *p, size_t n) {
+    return XXH32(p, n, 0);
+}
 
 typedef struct algo {
     const char *name;
@@ -39,8 +51,8 @@ typedef struct algo {
 } algo;
 
 static const algo algos[] = {
-    {"XXH3_64bits", f_xxh3},       {"crc32c (hw)", f_crc_hw}, {"crc32c (portable)", f_crc_sw},
-    {"murmur3_x86_32", f_m32},     {"murmur3_x64_128", f_m128}, {"XXH64", f_xxh64},
+    {"XXH3_64bits", f_xxh3},   {"crc32c (hw)", f_crc_hw},   {"crc32c (portable)", f_crc_sw},
+    {"murmur3_x86_32", f_m32}, {"murmur3_x64_128", f_m128}, {"XXH64", f_xxh64},
     {"XXH32", f_xxh32},
 };
 #define ALGOS (sizeof algos / sizeof algos[0])

@@ -16,7 +16,9 @@
 #define REPS 3
 #define CHUNK 4096
 
-static double best_of(double a, double b) { return a < b ? a : b; }
+static double best_of(double a, double b) {
+    return a < b ? a : b;
+}
 
 /* The floor: read every key once (xor of its two halves). */
 static double time_floor(const uint8_t *keys, size_t count) {
@@ -57,7 +59,8 @@ static double time_flink_hashes(const uint8_t *keys, size_t count) {
     for (int r = 0; r < REPS; r++) {
         uint64_t acc = 0, t0 = bench_now_ns();
         for (size_t i = 0; i < count; i++)
-            acc += (uint32_t)hash_flink_int(hash_java_string((const char *)keys + i * KEY_LEN, KEY_LEN));
+            acc += (uint32_t)hash_flink_int(
+                hash_java_string((const char *)keys + i * KEY_LEN, KEY_LEN));
         best = best_of(best, (double)(bench_now_ns() - t0) / (double)count);
         bench_sink(acc);
     }
@@ -85,8 +88,8 @@ int main(int argc, char **argv) {
     bench_row rows[32];
     size_t n = 0;
     double floor_ns = time_floor(keys, count);
-    printf("%zu distinct %d-byte keys; ratio = ns per key / floor (reading the keys only)\n",
-           count, KEY_LEN);
+    printf("%zu distinct %d-byte keys; ratio = ns per key / floor (reading the keys only)\n", count,
+           KEY_LEN);
     printf("%-22s %6s %10s %10s\n", "partitioner", "N", "ns/key", "vs floor");
     snprintf(rows[n].name, sizeof rows[n].name, "floor (read keys)");
     snprintf(rows[n].size, sizeof rows[n].size, "-");

@@ -82,8 +82,9 @@ int main(int argc, char **argv) {
     printf("%llu records, 1e6 keys, 128 subtasks on 32 workers: %.2f s, %.2f M records/s "
            "(exactly-once %s)\n",
            (unsigned long long)records, sim_s, (double)records / sim_s / 1e6, ok ? "ok" : "FAILED");
-    printf("floor (drawing the records only): %.2f s, %.2f M records/s; simulation / floor: %.2fx\n",
-           floor_s, (double)records / floor_s / 1e6, sim_s / floor_s);
+    printf(
+        "floor (drawing the records only): %.2f s, %.2f M records/s; simulation / floor: %.2fx\n",
+        floor_s, (double)records / floor_s / 1e6, sim_s / floor_s);
     printf("peak RSS: %ld KiB with 1e6 keys, %ld KiB with 1e5: %.1f bytes per extra key\n", big,
            small, per_key);
     bench_row rows[3] = {

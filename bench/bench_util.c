@@ -17,7 +17,9 @@ uint64_t bench_now_ns(void) {
 
 static volatile uint64_t sink;
 
-void bench_sink(uint64_t v) { sink += v; }
+void bench_sink(uint64_t v) {
+    sink += v;
+}
 
 int bench_write(const char *dir, const char *name, const bench_row *rows, size_t count,
                 const char *ratio_meaning) {

@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PACKAGES="gcc make cmake pkg-config libc6-dev libcmocka-dev libinih-dev libjansson-dev libxxhash-dev gnuplot-nox"
-TEST_PACKAGES="clang"
+TEST_PACKAGES="clang clang-format"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }

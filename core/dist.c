@@ -7,11 +7,17 @@
 #include "core/error.h"
 
 /* Uniform in (0, 1]: safe for log. */
-static double open_unit(prng *r) { return 1.0 - prng_unit(r); }
+static double open_unit(prng *r) {
+    return 1.0 - prng_unit(r);
+}
 
-double dist_uniform(prng *r, double lo, double hi) { return lo + (hi - lo) * prng_unit(r); }
+double dist_uniform(prng *r, double lo, double hi) {
+    return lo + (hi - lo) * prng_unit(r);
+}
 
-double dist_exponential(prng *r, double mean) { return -mean * log(open_unit(r)); }
+double dist_exponential(prng *r, double mean) {
+    return -mean * log(open_unit(r));
+}
 
 double dist_normal(prng *r, double mean, double stddev) {
     /* Box-Muller; the second variate is dropped so a draw is a pure function of the
@@ -20,7 +26,9 @@ double dist_normal(prng *r, double mean, double stddev) {
     return mean + stddev * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-double dist_lognormal(prng *r, double mu, double sigma) { return exp(dist_normal(r, mu, sigma)); }
+double dist_lognormal(prng *r, double mu, double sigma) {
+    return exp(dist_normal(r, mu, sigma));
+}
 
 double dist_pareto(prng *r, double scale, double shape) {
     return scale / pow(open_unit(r), 1.0 / shape);
@@ -38,7 +46,9 @@ static double helper2(double x) { /* expm1(x) / x */
     return fabs(x) > 1e-8 ? expm1(x) / x : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
 }
 
-static double zipf_h(const dist_zipf *z, double x) { return exp(-z->s * log(x)); }
+static double zipf_h(const dist_zipf *z, double x) {
+    return exp(-z->s * log(x));
+}
 
 static double zipf_big_h(const dist_zipf *z, double x) {
     double lx = log(x);

@@ -11,11 +11,11 @@
 
 #include "core/prng.h"
 
-double dist_uniform(prng *r, double lo, double hi);        /* [lo, hi) */
-double dist_exponential(prng *r, double mean);             /* mean > 0 */
+double dist_uniform(prng *r, double lo, double hi); /* [lo, hi) */
+double dist_exponential(prng *r, double mean);      /* mean > 0 */
 double dist_normal(prng *r, double mean, double stddev);
-double dist_lognormal(prng *r, double mu, double sigma);   /* exp(N(mu, sigma)) */
-double dist_pareto(prng *r, double scale, double shape);   /* x_m, alpha > 0 */
+double dist_lognormal(prng *r, double mu, double sigma); /* exp(N(mu, sigma)) */
+double dist_pareto(prng *r, double scale, double shape); /* x_m, alpha > 0 */
 
 /* Zipf over ranks 1..n with exponent s > 0 (s <= 1 included), P(k) ~ 1/k^s, by
  * rejection-inversion (Hoermann & Derflinger 1996): O(1) memory and expected O(1)

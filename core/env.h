@@ -16,8 +16,7 @@ typedef struct env_vtable {
     const char *name;
     uint64_t (*now_ns)(void *ctx);
     /* Run fn(arg, a, b) at at_ns (>= now). Returns 0 or a negative SS_E* code. */
-    int (*schedule)(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint64_t a,
-                    uint64_t b);
+    int (*schedule)(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint64_t a, uint64_t b);
 } env_vtable;
 
 typedef struct env {
@@ -25,10 +24,12 @@ typedef struct env {
     void *ctx;
 } env;
 
-static inline uint64_t env_now(const env *e) { return e->vt->now_ns(e->ctx); }
+static inline uint64_t env_now(const env *e) {
+    return e->vt->now_ns(e->ctx);
+}
 
-static inline int env_schedule(const env *e, uint64_t at_ns, env_timer_fn fn, void *arg,
-                               uint64_t a, uint64_t b) {
+static inline int env_schedule(const env *e, uint64_t at_ns, env_timer_fn fn, void *arg, uint64_t a,
+                               uint64_t b) {
     return e->vt->schedule(e->ctx, at_ns, fn, arg, a, b);
 }
 

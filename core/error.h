@@ -5,13 +5,13 @@
 #ifndef SHARDSIM_CORE_ERROR_H
 #define SHARDSIM_CORE_ERROR_H
 
-#define SS_ERROR_MAP(X)                                         \
-    X(INVAL, -1, "invalid argument")                            \
-    X(NOMEM, -2, "out of memory")                               \
-    X(RANGE, -3, "value out of range")                          \
-    X(IO, -4, "input/output error")                             \
-    X(PARSE, -5, "malformed input")                             \
-    X(UNSUPPORTED, -6, "not supported by this scheme")          \
+#define SS_ERROR_MAP(X)                                                                            \
+    X(INVAL, -1, "invalid argument")                                                               \
+    X(NOMEM, -2, "out of memory")                                                                  \
+    X(RANGE, -3, "value out of range")                                                             \
+    X(IO, -4, "input/output error")                                                                \
+    X(PARSE, -5, "malformed input")                                                                \
+    X(UNSUPPORTED, -6, "not supported by this scheme")                                             \
     X(EMPTY, -7, "nothing to do")
 
 enum {

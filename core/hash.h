@@ -45,7 +45,9 @@ void hash_murmur3_128(const void *data, size_t len, uint32_t seed, uint64_t out[
 int32_t hash_java_string(const char *utf8, size_t len);
 
 /* Java's Integer.hashCode: the value itself. Here for symmetry. */
-static inline int32_t hash_java_int(int32_t v) { return v; }
+static inline int32_t hash_java_int(int32_t v) {
+    return v;
+}
 
 /* Flink's MathUtils.murmurHash(int code): MurmurHash3_x86_32 of the 4-byte
  * little-endian int with seed 0 (Flink's fmix, its length is 4), a negative result

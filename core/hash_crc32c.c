@@ -57,15 +57,13 @@ int hash_crc32c_hw_available(void) {
     return (c & bit_SSE4_2) != 0;
 }
 
-
 /* Apply a zeros table: the register after appending that many zero bytes. */
 static inline uint32_t shift(const uint32_t table[4][256], uint32_t c) {
     return table[0][c & 0xff] ^ table[1][(c >> 8) & 0xff] ^ table[2][(c >> 16) & 0xff] ^
            table[3][c >> 24];
 }
 
-__attribute__((target("sse4.2"))) static uint32_t hw_raw(uint32_t c, const uint8_t *p,
-                                                          size_t len) {
+__attribute__((target("sse4.2"))) static uint32_t hw_raw(uint32_t c, const uint8_t *p, size_t len) {
     uint64_t c0 = c;
     while (len && ((uintptr_t)p & 7)) {
         c0 = _mm_crc32_u8((uint32_t)c0, *p++);
@@ -135,12 +133,14 @@ __attribute__((target("sse4.2"))) static inline uint32_t hw_short(const uint8_t 
 }
 
 __attribute__((target("sse4.2"))) static void hw_batch(const uint8_t *keys, size_t len,
-                                                        size_t count, uint32_t *out) {
+                                                       size_t count, uint32_t *out) {
     for (size_t i = 0; i < count; i++)
         out[i] = hw_short(keys + i * len, len);
 }
 #else
-int hash_crc32c_hw_available(void) { return 0; }
+int hash_crc32c_hw_available(void) {
+    return 0;
+}
 uint32_t hash_crc32c_hw(uint32_t crc, const void *data, size_t len) {
     return hash_crc32c_sw(crc, data, len);
 }

@@ -54,8 +54,8 @@ static uint32_t next_code_point(const uint8_t *s, size_t len, size_t *i) {
 }
 
 /* 31^k mod 2^32 for k = 0..8. */
-static const uint32_t pow31[9] = {1u,         31u,         961u,        29791u,     923521u,
-                                  28629151u,  887503681u,  1742810335u, 2487512833u};
+static const uint32_t pow31[9] = {1u,        31u,        961u,        29791u,     923521u,
+                                  28629151u, 887503681u, 1742810335u, 2487512833u};
 
 int32_t hash_java_string(const char *utf8, size_t len) {
     const uint8_t *s = (const uint8_t *)utf8;

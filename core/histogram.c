@@ -8,8 +8,8 @@
 #include "core/histogram.h"
 
 #define SUB_BITS 7
-#define SUB (1u << SUB_BITS)         /* 128 buckets per power of two */
-#define LINEAR (2 * SUB)             /* values 0..255: one bucket each */
+#define SUB (1u << SUB_BITS) /* 128 buckets per power of two */
+#define LINEAR (2 * SUB)     /* values 0..255: one bucket each */
 #define BUCKETS (LINEAR + (64 - 8) * SUB)
 
 static size_t bucket_of(uint64_t v) {
@@ -67,7 +67,9 @@ void hist_record_n(hist *h, uint64_t value_ns, uint64_t n) {
         h->max = value_ns;
 }
 
-void hist_record(hist *h, uint64_t value_ns) { hist_record_n(h, value_ns, 1); }
+void hist_record(hist *h, uint64_t value_ns) {
+    hist_record_n(h, value_ns, 1);
+}
 
 int hist_merge(hist *dst, const hist *src) {
     for (size_t i = 0; i < BUCKETS; i++)
@@ -107,7 +109,9 @@ uint64_t hist_quantile(const hist *h, double q) {
     return h->max;
 }
 
-double hist_mean(const hist *h) { return h->count ? h->sum / (double)h->count : 0.0; }
+double hist_mean(const hist *h) {
+    return h->count ? h->sum / (double)h->count : 0.0;
+}
 
 int hist_next_bucket(const hist *h, size_t *index, uint64_t *lo, uint64_t *hi, uint64_t *count) {
     for (size_t i = *index; i < BUCKETS; i++)

@@ -10,14 +10,14 @@
 #include <stdint.h>
 
 typedef struct hist {
-    uint64_t *counts;   /* bucket counts */
-    size_t buckets;     /* number of buckets */
-    uint64_t count;     /* values recorded */
-    uint64_t min, max;  /* exact extremes (min = UINT64_MAX when empty) */
-    double sum;         /* for the mean */
+    uint64_t *counts;  /* bucket counts */
+    size_t buckets;    /* number of buckets */
+    uint64_t count;    /* values recorded */
+    uint64_t min, max; /* exact extremes (min = UINT64_MAX when empty) */
+    double sum;        /* for the mean */
 } hist;
 
-int hist_init(hist *h);           /* 0 or SS_ENOMEM */
+int hist_init(hist *h); /* 0 or SS_ENOMEM */
 void hist_free(hist *h);
 void hist_reset(hist *h);
 void hist_record(hist *h, uint64_t value_ns);

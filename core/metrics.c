@@ -54,8 +54,8 @@ double metrics_ideal_max_mean_mc(uint64_t keys, uint32_t bins, uint32_t trials, 
     return total / trials;
 }
 
-double metrics_moved_fraction(const uint32_t *before, const uint32_t *after,
-                              const uint64_t *weight, size_t n) {
+double metrics_moved_fraction(const uint32_t *before, const uint32_t *after, const uint64_t *weight,
+                              size_t n) {
     double moved = 0, total = 0;
     for (size_t i = 0; i < n; i++) {
         double w = weight ? (double)weight[i] : 1.0;

@@ -32,8 +32,8 @@ struct part {
     uint64_t mod_magic; /* UINT64_MAX / groups + 1: x mod groups without a division */
 };
 
-extern const part_scheme part_modulo_scheme, part_flink_scheme, part_jump_scheme,
-    part_ring_scheme, part_rendezvous_scheme, part_maglev_scheme, part_bounded_scheme;
+extern const part_scheme part_modulo_scheme, part_flink_scheme, part_jump_scheme, part_ring_scheme,
+    part_rendezvous_scheme, part_maglev_scheme, part_bounded_scheme;
 
 /* A 64-bit mixer (splitmix64's finaliser): spreads a group or subtask number over
  * the whole 64-bit space. Stable: a change here moves every consistent-hash owner. */

@@ -10,8 +10,8 @@
 
 #define DEFAULT_VNODES 2000
 #define DEFAULT_BOUND_C 1.25
-#define FLINK_MAX_GROUPS 32768u          /* Flink's UPPER_BOUND_MAX_PARALLELISM */
-#define MAX_GROUPS (1u << 26)            /* 256 MiB of owner table at most */
+#define FLINK_MAX_GROUPS 32768u /* Flink's UPPER_BOUND_MAX_PARALLELISM */
+#define MAX_GROUPS (1u << 26)   /* 256 MiB of owner table at most */
 #define BATCH 256
 
 __extension__ typedef unsigned __int128 u128;
@@ -24,11 +24,11 @@ static inline uint32_t group_mod(const part *p, uint32_t x) {
 }
 
 static const part_scheme *const schemes[] = {
-    &part_modulo_scheme, &part_flink_scheme,  &part_jump_scheme,    &part_ring_scheme,
+    &part_modulo_scheme,     &part_flink_scheme,  &part_jump_scheme,    &part_ring_scheme,
     &part_rendezvous_scheme, &part_maglev_scheme, &part_bounded_scheme,
 };
 
-const char *const part_scheme_names[] = {"modulo", "flink",  "jump",    "ring",
+const char *const part_scheme_names[] = {"modulo",     "flink",  "jump",    "ring",
                                          "rendezvous", "maglev", "bounded", NULL};
 
 static const part_scheme *scheme_by_name(const char *name) {
@@ -40,7 +40,9 @@ static const part_scheme *scheme_by_name(const char *name) {
     return NULL;
 }
 
-int part_scheme_known(const char *name) { return scheme_by_name(name) != NULL; }
+int part_scheme_known(const char *name) {
+    return scheme_by_name(name) != NULL;
+}
 
 /* About 2048 groups per subtask, so that whole-group granularity adds little to the
  * randomness of the keys themselves: a power of two in [65536, 2^22]. */
@@ -113,10 +115,18 @@ int part_rescaled(const part *p, uint32_t new_parallelism, part **out) {
     return part_create(&cfg, out);
 }
 
-uint32_t part_parallelism(const part *p) { return p->parallelism; }
-uint32_t part_groups(const part *p) { return p->groups; }
-const char *part_name(const part *p) { return p->scheme->name; }
-const uint32_t *part_owners(const part *p) { return p->owner; }
+uint32_t part_parallelism(const part *p) {
+    return p->parallelism;
+}
+uint32_t part_groups(const part *p) {
+    return p->groups;
+}
+const char *part_name(const part *p) {
+    return p->scheme->name;
+}
+const uint32_t *part_owners(const part *p) {
+    return p->owner;
+}
 
 static uint32_t byte_hash(const part *p, const void *key, size_t len) {
     return p->hash == PART_HASH_MURMUR3 ? hash_murmur3_32(key, len, 0) : hash_crc32c(key, len);
@@ -145,8 +155,8 @@ void part_route_batch(const part *p, const void *keys, size_t key_len, size_t co
         const uint8_t *base = k + done * key_len;
         if (p->scheme->flink_routing)
             for (size_t j = 0; j < n; j++)
-                h[j] = (uint32_t)hash_flink_int(hash_java_string((const char *)base + j * key_len,
-                                                                 key_len));
+                h[j] = (uint32_t)hash_flink_int(
+                    hash_java_string((const char *)base + j * key_len, key_len));
         else if (p->hash == PART_HASH_CRC32C)
             hash_crc32c_batch(base, key_len, n, h);
         else

@@ -45,14 +45,14 @@ typedef enum part_key_type {
 } part_key_type;
 
 typedef struct part_config {
-    const char *scheme;       /* "modulo", "flink", "jump", "ring", "rendezvous",
-                                 "maglev", "bounded" */
-    uint32_t parallelism;     /* N >= 1 */
-    uint32_t groups;          /* P, key groups / max parallelism; 0 = scheme default
-                                 (part_default_groups); must be >= N */
-    part_hash hash;           /* byte hash for every scheme but flink */
-    uint32_t vnodes;          /* ring, bounded: points per subtask, 0 = default 2000 */
-    double bound_c;           /* bounded: c > 1, 0 = default 1.25 */
+    const char *scheme;            /* "modulo", "flink", "jump", "ring", "rendezvous",
+                                      "maglev", "bounded" */
+    uint32_t parallelism;          /* N >= 1 */
+    uint32_t groups;               /* P, key groups / max parallelism; 0 = scheme default
+                                      (part_default_groups); must be >= N */
+    part_hash hash;                /* byte hash for every scheme but flink */
+    uint32_t vnodes;               /* ring, bounded: points per subtask, 0 = default 2000 */
+    double bound_c;                /* bounded: c > 1, 0 = default 1.25 */
     const uint64_t *group_weights; /* bounded: P weights, NULL = 1 each; copied */
 } part_config;
 

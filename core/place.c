@@ -9,8 +9,8 @@
 #include "core/place.h"
 #include "core/prng.h"
 
-const char *const place_strategy_names[] = {"round-robin", "random", "hash", "first-fit",
-                                            "spread", NULL};
+const char *const place_strategy_names[] = {"round-robin", "random", "hash",
+                                            "first-fit",   "spread", NULL};
 
 int place_strategy_by_name(const char *name, place_strategy *out) {
     for (int i = 0; name && place_strategy_names[i]; i++)
@@ -36,7 +36,9 @@ static uint32_t capacity(const slots *s, uint32_t w) {
     return s->cfg->slots ? s->cfg->slots[w] : 1;
 }
 
-static int has_room(const slots *s, uint32_t w) { return s->used[w] < capacity(s, w); }
+static int has_room(const slots *s, uint32_t w) {
+    return s->used[w] < capacity(s, w);
+}
 
 /* The first worker with room at or after `start`, wrapping; UINT32_MAX if none. */
 static uint32_t probe(const slots *s, uint32_t start) {

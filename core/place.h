@@ -33,9 +33,9 @@ int place_strategy_by_name(const char *name, place_strategy *out);
 
 typedef struct place_config {
     place_strategy strategy;
-    uint32_t workers;                /* M >= 1 */
-    const uint32_t *slots;           /* slots[w] for w < M; NULL = 1 slot each */
-    uint64_t seed;                   /* random and hash */
+    uint32_t workers;      /* M >= 1 */
+    const uint32_t *slots; /* slots[w] for w < M; NULL = 1 slot each */
+    uint64_t seed;         /* random and hash */
 } place_config;
 
 /* Place subtasks 0..S-1: worker[i] receives the worker of subtask i. Returns 0,

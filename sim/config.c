@@ -47,8 +47,11 @@ static int parse_zk_dist(sim_config *c, const char *v, char *err, size_t n);
 static int parse_assignment(sim_config *c, const char *v, char *err, size_t n);
 
 #define AT(field) offsetof(sim_config, field)
-#define DOC(name, unit, def, help) {name, unit, def, help}
+#define DOC(name, unit, def, help)                                                                 \
+    { name, unit, def, help }
 
+/* One key a line reads better than the formatter's wrapping. */
+/* clang-format off */
 static const key_spec specs[] = {
     {DOC("duration_s", "s", "60", "how long the sources emit"), K_SECONDS, AT(duration_ns), 0, 0.001, 1e6, NULL},
     {DOC("workers", "", "4", "worker nodes (task managers)"), K_U32, AT(workers), 0, 1, 10000, NULL},
@@ -106,10 +109,13 @@ static const key_spec specs[] = {
     {DOC("debug_corrupt_checkpoint", "", "0", "test switch: corrupt the first checkpoint blob"), K_U32, AT(debug_corrupt_checkpoint), 0, 0, 1, NULL},
     {DOC("debug_skip_replay", "", "0", "test switch: restart without rewinding the sources"), K_U32, AT(debug_skip_replay), 0, 0, 1, NULL},
 };
+/* clang-format on */
 
 #define SPEC_COUNT (sizeof specs / sizeof specs[0])
 
-const config_key *config_key_at(size_t i) { return i < SPEC_COUNT ? &specs[i].doc : NULL; }
+const config_key *config_key_at(size_t i) {
+    return i < SPEC_COUNT ? &specs[i].doc : NULL;
+}
 
 static void error(char *err, size_t n, const char *key, const char *what, const char *value) {
     snprintf(err, n, "%s: %s, got '%s'", key, what, value);
@@ -124,7 +130,8 @@ static int name_in(const char *v, const char *const *names) {
 
 static int parse_partitioner(sim_config *c, const char *v, char *err, size_t n) {
     if (!part_scheme_known(v)) {
-        error(err, n, "partitioner", "expected modulo, flink, jump, ring, rendezvous, maglev or bounded", v);
+        error(err, n, "partitioner",
+              "expected modulo, flink, jump, ring, rendezvous, maglev or bounded", v);
         return SS_EINVAL;
     }
     snprintf(c->partitioner, sizeof c->partitioner, "%s", v);
@@ -224,7 +231,8 @@ static int parse_profile(sim_config *c, const char *v, char *err, size_t n) {
         char *colon = strchr(tok, ':');
         double t, r;
         if (!colon || c->step_count == SIM_MAX_STEPS) {
-            error(err, n, "rate_profile", "expected up to 32 steps TIME_S:RATE, comma-separated", v);
+            error(err, n, "rate_profile", "expected up to 32 steps TIME_S:RATE, comma-separated",
+                  v);
             return SS_EINVAL;
         }
         *colon = '\0';
@@ -259,11 +267,10 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
                   tok);
             return SS_EINVAL;
         }
-        static const char *const actions[] = {"crash-worker", "restart-worker", "rescale",
-                                              "crash-jm",     "partition-jm",   "expire-session",
-                                              "crash-zk",     "restart-zk",     "lose-quorum",
-                                              "slow-zk",      "drop-connection", "crash-leader",
-                                              "partition-leader", NULL};
+        static const char *const actions[] = {
+            "crash-worker",    "restart-worker", "rescale",          "crash-jm",    "partition-jm",
+            "expire-session",  "crash-zk",       "restart-zk",       "lose-quorum", "slow-zk",
+            "drop-connection", "crash-leader",   "partition-leader", NULL};
         int action_kind = name_in(action, actions);
         if (action_kind < 0) {
             error(err, n, "faults",
@@ -277,8 +284,9 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
             error(err, n, "faults", "at most 32 entries", v);
             return SS_EINVAL;
         }
-        c->faults[c->fault_count++] = (sim_fault){(uint64_t)llround(t * 1e9), action_kind,
-                                                 (uint32_t)target, (uint64_t)llround(duration * 1e9)};
+        c->faults[c->fault_count++] =
+            (sim_fault){(uint64_t)llround(t * 1e9), action_kind, (uint32_t)target,
+                        (uint64_t)llround(duration * 1e9)};
     }
     return 0;
 }
@@ -311,8 +319,8 @@ int config_set(sim_config *c, const char *key, const char *value, char *err, siz
     int whole = s->kind == K_U32 || s->kind == K_U64;
     if (number(value, &v) || v < s->min || v > s->max || (whole && v != floor(v))) {
         char what[128];
-        snprintf(what, sizeof what, "expected %s from %g to %g", whole ? "a whole number" : "a number",
-                 s->min, s->max);
+        snprintf(what, sizeof what, "expected %s from %g to %g",
+                 whole ? "a whole number" : "a number", s->min, s->max);
         error(err, errlen, key, what, value);
         return SS_EINVAL;
     }
@@ -352,7 +360,8 @@ void config_defaults(sim_config *c) {
 int config_check(const sim_config *c, char *err, size_t errlen) {
     uint64_t slots = (uint64_t)c->workers * c->slots_per_worker;
     if (c->parallelism > slots) {
-        snprintf(err, errlen, "parallelism %u needs more slots than workers x slots_per_worker = %llu",
+        snprintf(err, errlen,
+                 "parallelism %u needs more slots than workers x slots_per_worker = %llu",
                  c->parallelism, (unsigned long long)slots);
         return SS_EINVAL;
     }
@@ -403,7 +412,8 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
                      c->workers);
             return SS_EINVAL;
         }
-        if (f->kind == SIM_FAULT_RESCALE && (f->target == 0 || f->target > slots || f->target > groups)) {
+        if (f->kind == SIM_FAULT_RESCALE &&
+            (f->target == 0 || f->target > slots || f->target > groups)) {
             snprintf(err, errlen, "faults: cannot rescale to %u (slots %llu, max parallelism %u)",
                      f->target, (unsigned long long)slots, groups);
             return SS_EINVAL;
@@ -412,7 +422,9 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
     return 0;
 }
 
-void config_free(sim_config *c) { (void)c; /* no heap fields: fixed-size arrays */ }
+void config_free(sim_config *c) {
+    (void)c; /* no heap fields: fixed-size arrays */
+}
 
 static const char baseline_ini[] =
     "; baseline.ini -- the default job: 8 keyed subtasks on 4 workers, Flink's\n"

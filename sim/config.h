@@ -13,7 +13,7 @@
 /* A documented key: README and `shardsim run --help-keys` list these. */
 typedef struct config_key {
     const char *name;
-    const char *unit;          /* "s", "records/s", "" ... */
+    const char *unit; /* "s", "records/s", "" ... */
     const char *default_text;
     const char *help;
 } config_key;
@@ -47,8 +47,8 @@ enum { SIM_DETECT_HEARTBEAT, SIM_DETECT_SESSION };
 
 typedef struct sim_fault {
     uint64_t at_ns;
-    int kind;          /* SIM_FAULT_* */
-    uint32_t target;   /* worker, job manager, or the new parallelism for a rescale */
+    int kind;             /* SIM_FAULT_* */
+    uint32_t target;      /* worker, job manager, or the new parallelism for a rescale */
     uint64_t duration_ns; /* partition-jm: how long */
 } sim_fault;
 
@@ -59,16 +59,16 @@ typedef struct sim_config {
     uint32_t workers, slots_per_worker, sources;
     uint32_t parallelism, max_parallelism;
     char partitioner[16];
-    int hash;                 /* part_hash */
+    int hash; /* part_hash */
     uint32_t vnodes;
     double bound_c;
-    int placement;            /* place_strategy */
-    int key_dist;             /* SIM_KEYS_* */
+    int placement; /* place_strategy */
+    int key_dist;  /* SIM_KEYS_* */
     uint64_t keys;
     double zipf_s, hot_keys_pct, hot_records_pct;
     char key_file[512];
-    double rate;              /* records/s when no profile step applies */
-    uint32_t step_count;      /* rate profile: from step_at_ns[i] on, step_rate[i] */
+    double rate;         /* records/s when no profile step applies */
+    uint32_t step_count; /* rate profile: from step_at_ns[i] on, step_rate[i] */
     uint64_t step_at_ns[SIM_MAX_STEPS];
     double step_rate[SIM_MAX_STEPS];
     uint32_t value_max;
@@ -86,7 +86,7 @@ typedef struct sim_config {
     sim_fault faults[SIM_MAX_FAULTS];
     uint64_t window_ns;
     char label[64];
-    int coordination;         /* SIM_COORD_*: job-manager HA through a coordination service */
+    int coordination; /* SIM_COORD_*: job-manager HA through a coordination service */
     uint32_t job_managers;
     uint64_t session_timeout_ns, zk_tick_ns;
     uint32_t zk_servers;

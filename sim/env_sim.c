@@ -13,7 +13,9 @@ typedef struct timer_payload {
 
 _Static_assert(sizeof(timer_payload) <= QUEUE_PAYLOAD_BYTES, "timer payload fits an event");
 
-static uint64_t now(void *ctx) { return ((env_sim *)ctx)->now_ns; }
+static uint64_t now(void *ctx) {
+    return ((env_sim *)ctx)->now_ns;
+}
 
 static int schedule(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
     env_sim *s = ctx;
@@ -35,7 +37,9 @@ int env_sim_init(env_sim *s) {
     return queue_create(256, &s->q);
 }
 
-void env_sim_free(env_sim *s) { queue_free(s->q); }
+void env_sim_free(env_sim *s) {
+    queue_free(s->q);
+}
 
 uint64_t env_sim_run_until(env_sim *s, uint64_t until_ns) {
     uint64_t count = 0, t;

@@ -10,7 +10,7 @@
 #include "sim/queue.h"
 
 typedef struct env_sim {
-    env env;      /* hand &env_sim.env to backends */
+    env env; /* hand &env_sim.env to backends */
     queue *q;
     uint64_t now_ns;
     uint64_t fired;

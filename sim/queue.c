@@ -33,8 +33,8 @@ typedef struct pool_record {
 
 struct queue {
     heap_key *heap;
-    size_t size;    /* keys in the heap, cancelled included */
-    size_t live;    /* queued and not cancelled */
+    size_t size; /* keys in the heap, cancelled included */
+    size_t live; /* queued and not cancelled */
     pool_record *pool;
     size_t cap;
     uint32_t free_head;
@@ -203,4 +203,6 @@ int queue_cancel(queue *q, queue_handle handle) {
     return 0;
 }
 
-size_t queue_size(const queue *q) { return q->live; }
+size_t queue_size(const queue *q) {
+    return q->live;
+}

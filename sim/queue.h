@@ -18,14 +18,14 @@
 #define QUEUE_PAYLOAD_BYTES 32
 
 typedef struct queue_event {
-    uint64_t time_ns;   /* virtual time it fires */
-    uint64_t seq;       /* push order; ties on time_ns break on it */
-    uint32_t type;      /* caller-defined event type */
-    uint32_t pad_;      /* zero */
+    uint64_t time_ns; /* virtual time it fires */
+    uint64_t seq;     /* push order; ties on time_ns break on it */
+    uint32_t type;    /* caller-defined event type */
+    uint32_t pad_;    /* zero */
     union {
         uint8_t bytes[QUEUE_PAYLOAD_BYTES];
         uint64_t u64[QUEUE_PAYLOAD_BYTES / 8];
-    } payload;          /* caller-defined, copied in and out */
+    } payload; /* caller-defined, copied in and out */
 } queue_event;
 
 /* An event handle: index into the pool and its generation. */

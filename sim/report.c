@@ -6,11 +6,17 @@
 #include "core/error.h"
 #include "sim/report.h"
 
-static double ns_to_s(uint64_t ns) { return (double)ns / 1e9; }
-static double ns_to_ms(uint64_t ns) { return (double)ns / 1e6; }
+static double ns_to_s(uint64_t ns) {
+    return (double)ns / 1e9;
+}
+static double ns_to_ms(uint64_t ns) {
+    return (double)ns / 1e6;
+}
 
 /* Seconds since the fault, or -1 when the phase never happened. */
-static double phase_s(uint64_t at_ns) { return at_ns ? ns_to_s(at_ns) : -1.0; }
+static double phase_s(uint64_t at_ns) {
+    return at_ns ? ns_to_s(at_ns) : -1.0;
+}
 
 uint64_t report_downtime_ns(const sim_failover *f) {
     uint64_t end = f->restored_ns;
@@ -39,8 +45,8 @@ static int write_timeseries(const char *dir, const sim_result *r) {
         const sim_window *w = &r->windows[i];
         fprintf(f, "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f,%.6f,%u\n",
                 ns_to_s(w->start_ns), w->records_in, w->records_done, w->backlog,
-                ns_to_ms(w->p50_ns), ns_to_ms(w->p90_ns), ns_to_ms(w->p99_ns),
-                ns_to_ms(w->p999_ns), ns_to_ms(w->max_ns), (unsigned)w->down);
+                ns_to_ms(w->p50_ns), ns_to_ms(w->p90_ns), ns_to_ms(w->p99_ns), ns_to_ms(w->p999_ns),
+                ns_to_ms(w->max_ns), (unsigned)w->down);
     }
     return close_checked(f);
 }
@@ -52,8 +58,8 @@ static int write_subtasks(const char *dir, const sim_result *r) {
     fputs("subtask,worker,keys,records,state_bytes\n", f);
     for (uint32_t i = 0; i < r->subtask_count; i++) {
         const sim_subtask_load *s = &r->subtasks[i];
-        fprintf(f, "%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", i, s->worker, s->keys,
-                s->records, s->state_bytes);
+        fprintf(f, "%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", i, s->worker, s->keys, s->records,
+                s->state_bytes);
     }
     return close_checked(f);
 }
@@ -103,16 +109,15 @@ static int write_failovers(const char *dir, const sim_result *r) {
     for (size_t i = 0; i < r->failover_count; i++) {
         const sim_failover *x = &r->failovers[i];
         double detection = x->detected_ns ? ns_to_s(x->detected_ns - x->fault_ns) : -1.0;
-        double election = x->elected_ns && x->detected_ns
-                              ? ns_to_s(x->elected_ns - x->detected_ns)
-                              : -1.0;
+        double election =
+            x->elected_ns && x->detected_ns ? ns_to_s(x->elected_ns - x->detected_ns) : -1.0;
         fprintf(f,
                 "%s,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%.6f,%.6f\n",
                 x->kind, x->target, ns_to_s(x->fault_ns), phase_s(x->detected_ns),
                 phase_s(x->restarted_ns), phase_s(x->restored_ns), phase_s(x->caught_up_ns),
-                detection, ns_to_s(report_downtime_ns(x)), x->bytes_restored,
-                x->records_replayed, x->checkpoint_id, phase_s(x->elected_ns), election);
+                detection, ns_to_s(report_downtime_ns(x)), x->bytes_restored, x->records_replayed,
+                x->checkpoint_id, phase_s(x->elected_ns), election);
     }
     return close_checked(f);
 }

@@ -9,8 +9,8 @@
 
 #include <stdio.h>
 
-/* Where the gnuplot scripts (results/NAME.gp) and bench/scenarios live: $SHARDSIM_DATA_DIR, else the source
- * tree the binary was built from. */
+/* Where the gnuplot scripts (results/NAME.gp) and bench/scenarios live: $SHARDSIM_DATA_DIR, else
+ * the source tree the binary was built from. */
 const char *results_data_dir(void);
 
 /* mkdir -p path; and of path's parent. 0, or -1 with errno set. */

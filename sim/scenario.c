@@ -31,7 +31,7 @@ typedef struct parser {
     size_t count, cap;
     section_line *sections;
     size_t section_count, section_cap;
-    int line;     /* lines read so far */
+    int line; /* lines read so far */
     char *err;
     size_t errlen;
     int failed;
@@ -124,8 +124,8 @@ static int on_value(void *user, const char *section, const char *name, const cha
                    0;
     if (strcmp(section, "General") != 0 && strncmp(section, "Config ", 7) != 0) {
         int at = section_header_line(p, section);
-        return fail_at(p, at ? at : p->line, "unknown section [%s] (use [General] or [Config NAME])",
-                       section),
+        return fail_at(p, at ? at : p->line,
+                       "unknown section [%s] (use [General] or [Config NAME])", section),
                0;
     }
     if (p->count == p->cap) {
@@ -375,7 +375,10 @@ static int collect_sweeps(parser *p, const assign_list *l, variable *vars, size_
                 snprintf(name, sizeof name, "#%d", ++anon);
             const char *spec = eq ? eq + 1 : body;
             int bad = 0;
-            if (eq && (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(name)))
+            if (eq &&
+                (!name[0] ||
+                 strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                     strlen(name)))
                 bad = fail_at(p, a->line, "bad sweep variable name '%s'", name);
             else if (find_var(vars, *count, name))
                 bad = fail_at(p, a->line, "sweep variable '%s' defined twice", name);
@@ -487,7 +490,8 @@ static int effective(parser *p, char **chain, size_t chain_len, const char *cons
             unsigned long v = strtoul(l->a[i].value, &end, 10);
             *repeat_line = l->a[i].line;
             if (errno || *end || v < 1 || v > 10000 || l->a[i].value[0] == '-')
-                return fail_at(p, l->a[i].line, "repeat: expected a whole number from 1 to 10000, got '%s'",
+                return fail_at(p, l->a[i].line,
+                               "repeat: expected a whole number from 1 to 10000, got '%s'",
                                l->a[i].value);
             *repeat = (uint32_t)v;
         }
@@ -516,7 +520,8 @@ static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat
         combos *= vars[v].count;
     if (combos * repeat > MAX_RUNS) {
         vars_free(vars, nvars);
-        return fail_at(p, header_line, "%llu runs: more than %d", (unsigned long long)(combos * repeat), MAX_RUNS);
+        return fail_at(p, header_line, "%llu runs: more than %d",
+                       (unsigned long long)(combos * repeat), MAX_RUNS);
     }
     sc->param_names = calloc(nvars ? nvars : 1, sizeof *sc->param_names);
     sc->runs = calloc((size_t)(combos * repeat), sizeof *sc->runs);
@@ -525,7 +530,8 @@ static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat
         return fail_at(p, 0, "out of memory");
     }
     for (size_t v = 0; v < nvars; v++)
-        sc->param_names[sc->param_name_count++] = strdup(vars[v].name[0] == '#' ? vars[v].name + 1 : vars[v].name);
+        sc->param_names[sc->param_name_count++] =
+            strdup(vars[v].name[0] == '#' ? vars[v].name + 1 : vars[v].name);
     size_t pick[MAX_VARS] = {0};
     int rc = 0;
     for (uint64_t c = 0; c < combos && !rc; c++) {
@@ -579,9 +585,9 @@ static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat
     return rc;
 }
 
-static int load(parser *p, const char *name, const char *path, const char *text,
-                const char *config, const char *const *overrides, size_t override_count,
-                const scenario_hooks *hooks, scenario **out) {
+static int load(parser *p, const char *name, const char *path, const char *text, const char *config,
+                const char *const *overrides, size_t override_count, const scenario_hooks *hooks,
+                scenario **out) {
     int line = ini_parse_stream(read_line, p, on_value, p);
     if (line > 0 && !p->failed)
         fail_at(p, line, "syntax error (want 'key = value' or '[Section]')");
@@ -590,7 +596,8 @@ static int load(parser *p, const char *name, const char *path, const char *text,
     for (size_t i = 0; !p->failed && i < p->section_count; i++) {
         const char *s = p->sections[i].name;
         if (strcmp(s, "General") != 0 && (strncmp(s, "Config ", 7) != 0 || !s[7]))
-            fail_at(p, p->sections[i].line, "unknown section [%s] (use [General] or [Config NAME])", s);
+            fail_at(p, p->sections[i].line, "unknown section [%s] (use [General] or [Config NAME])",
+                    s);
     }
     if (p->failed)
         return SS_EINVAL;

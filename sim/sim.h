@@ -21,40 +21,40 @@
 
 /* One failure and what it cost, all times absolute virtual ns (0 = did not happen). */
 typedef struct sim_failover {
-    char kind[24];              /* "crash-worker", ... */
-    uint32_t target;            /* worker id, ... */
-    uint64_t fault_ns;          /* when the fault struck */
-    uint64_t detected_ns;       /* when the job manager (or the service) noticed */
-    uint64_t elected_ns;        /* leader changes: when the new leader won (0 = none) */
-    uint64_t restarted_ns;      /* when the restart strategy let the job restart */
-    uint64_t restored_ns;       /* when state was restored and processing resumed */
-    uint64_t caught_up_ns;      /* when the replay backlog was drained */
-    uint64_t bytes_restored;    /* state bytes read back from the checkpoint */
-    uint64_t records_replayed;  /* records processed again after the rewind */
-    uint64_t checkpoint_id;     /* the checkpoint restored from (0 = none: from scratch) */
+    char kind[24];             /* "crash-worker", ... */
+    uint32_t target;           /* worker id, ... */
+    uint64_t fault_ns;         /* when the fault struck */
+    uint64_t detected_ns;      /* when the job manager (or the service) noticed */
+    uint64_t elected_ns;       /* leader changes: when the new leader won (0 = none) */
+    uint64_t restarted_ns;     /* when the restart strategy let the job restart */
+    uint64_t restored_ns;      /* when state was restored and processing resumed */
+    uint64_t caught_up_ns;     /* when the replay backlog was drained */
+    uint64_t bytes_restored;   /* state bytes read back from the checkpoint */
+    uint64_t records_replayed; /* records processed again after the rewind */
+    uint64_t checkpoint_id;    /* the checkpoint restored from (0 = none: from scratch) */
 } sim_failover;
 
 /* One window of the time series (config window length). */
 typedef struct sim_window {
     uint64_t start_ns;
-    uint64_t records_in;        /* emitted by the sources in the window */
-    uint64_t records_done;      /* finished by the keyed operator in the window */
-    uint64_t backlog;           /* records emitted but not yet done, at window end */
+    uint64_t records_in;   /* emitted by the sources in the window */
+    uint64_t records_done; /* finished by the keyed operator in the window */
+    uint64_t backlog;      /* records emitted but not yet done, at window end */
     uint64_t p50_ns, p90_ns, p99_ns, p999_ns, max_ns; /* latency of records done in it */
-    uint8_t down;               /* 1 if the job was down (failed, restarting) in it */
+    uint8_t down; /* 1 if the job was down (failed, restarting) in it */
 } sim_window;
 
 typedef struct sim_subtask_load {
     uint64_t keys, records, state_bytes;
-    uint32_t worker;            /* where it ran at the end */
+    uint32_t worker; /* where it ran at the end */
 } sim_subtask_load;
 
 /* Coordination operations of one type: how many replies, and their latency. */
 #define SIM_COORD_TYPES 9
 typedef struct sim_coord_stat {
-    char op[12];                /* "create", "get", ... ("" = none: coordination off) */
+    char op[12]; /* "create", "get", ... ("" = none: coordination off) */
     uint64_t count, p50_ns, p99_ns, max_ns;
-    hist h;                     /* latency from request to reply (initialised if op[0]) */
+    hist h; /* latency from request to reply (initialised if op[0]) */
 } sim_coord_stat;
 
 typedef struct sim_result {
@@ -65,26 +65,26 @@ typedef struct sim_result {
     uint64_t records_emitted;   /* distinct source records */
     uint64_t records_processed; /* operator invocations, replays included */
     uint64_t records_replayed;
-    double throughput_rps;      /* records_emitted / source duration */
-    hist latency;               /* end-to-end latency of every record's final processing */
+    double throughput_rps; /* records_emitted / source duration */
+    hist latency;          /* end-to-end latency of every record's final processing */
     metrics_balance keys_balance, records_balance, bytes_balance; /* at the end */
-    sim_subtask_load *subtasks; /* parallelism at the end */
+    sim_subtask_load *subtasks;                                   /* parallelism at the end */
     uint32_t subtask_count;
     sim_window *windows;
     size_t window_count;
     sim_failover *failovers;
     size_t failover_count;
     uint32_t checkpoints_completed;
-    uint64_t checkpoint_bytes;  /* size of the last completed checkpoint */
+    uint64_t checkpoint_bytes; /* size of the last completed checkpoint */
     /* coordination (coordination = mock) */
-    uint64_t coord_ops;         /* operations the coordination service applied */
-    uint64_t elections;         /* times a job manager became leader */
+    uint64_t coord_ops; /* operations the coordination service applied */
+    uint64_t elections; /* times a job manager became leader */
     uint64_t sessions_expired;
-    uint64_t commits;           /* checkpoint pointers committed in the service */
-    uint64_t stale_commits;     /* committed by a leader older than one already committed */
-    uint64_t pointers_skipped;  /* checkpoint pointers a restore found no matching state for */
+    uint64_t commits;          /* checkpoint pointers committed in the service */
+    uint64_t stale_commits;    /* committed by a leader older than one already committed */
+    uint64_t pointers_skipped; /* checkpoint pointers a restore found no matching state for */
     sim_coord_stat coord[SIM_COORD_TYPES];
-    int exactly_once_ok;        /* 1: every key's state equals the failure-free fold */
+    int exactly_once_ok;           /* 1: every key's state equals the failure-free fold */
     char exactly_once_detail[256]; /* "ok" or the first keys that differ */
 } sim_result;
 

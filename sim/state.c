@@ -50,7 +50,9 @@ void state_clear(state_store *s) {
 
 /* A slot keeps the hash's high half as a tag, so a probe past other keys compares
  * tags without touching their entries. */
-static uint64_t slot_of(uint64_t hash, uint32_t index) { return (hash & 0xFFFFFFFF00000000ULL) | (index + 1u); }
+static uint64_t slot_of(uint64_t hash, uint32_t index) {
+    return (hash & 0xFFFFFFFF00000000ULL) | (index + 1u);
+}
 
 static int rehash(state_store *s, uint32_t cap) {
     uint64_t *slots = calloc(cap, sizeof *slots);
@@ -150,7 +152,9 @@ static uint32_t get32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+static uint64_t get64(const uint8_t *p) {
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
 
 int state_snapshot(const state_store *s, const uint32_t *owner, uint32_t subtask, uint8_t **blob,
                    size_t *len) {

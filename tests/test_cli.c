@@ -21,7 +21,9 @@
 
 static char tmp_base[1024];
 
-static const char *bin(void) { return getenv("SHARDSIM_BIN"); }
+static const char *bin(void) {
+    return getenv("SHARDSIM_BIN");
+}
 
 static void data_path(char *out, size_t size, const char *name) {
     snprintf(out, size, "%s/tests/data/%s", getenv("SHARDSIM_SOURCE_DIR"), name);
@@ -59,9 +61,8 @@ static void hash_vectors(void **state) {
 static void route_matches_the_library(void **state) {
     (void)state;
     char *out = NULL;
-    assert_int_equal(run("route --partitioner jump --parallelism 10", "alpha\nbeta\ngamma\n", &out,
-                         NULL),
-                     0);
+    assert_int_equal(
+        run("route --partitioner jump --parallelism 10", "alpha\nbeta\ngamma\n", &out, NULL), 0);
     part_config cfg = {.scheme = "jump", .parallelism = 10};
     part *p;
     assert_int_equal(part_create(&cfg, &p), 0);

@@ -23,7 +23,7 @@ static void moments(void **state) {
         s1 += x;
         s2 += (x - 3.0) * (x - 3.0);
         e1 += dist_exponential(&r, 5.0);
-        p1 += dist_pareto(&r, 1.0, 3.0);   /* mean 3/2 */
+        p1 += dist_pareto(&r, 1.0, 3.0);    /* mean 3/2 */
         l1 += dist_lognormal(&r, 0.0, 0.5); /* mean exp(0.125) */
         u1 += dist_uniform(&r, -1.0, 1.0);
     }
@@ -80,7 +80,8 @@ static void zipf_huge_range(void **state) {
         double s = exps[e], h = 0;
         for (int k = 1; k < 10; k++)
             h += pow(k, -s);
-        h += (pow((double)n, 1 - s) - pow(10, 1 - s)) / (1 - s) + 0.5 * (pow(10, -s) + pow((double)n, -s)) +
+        h += (pow((double)n, 1 - s) - pow(10, 1 - s)) / (1 - s) +
+             0.5 * (pow(10, -s) + pow((double)n, -s)) +
              s / 12 * (pow(10, -s - 1) - pow((double)n, -s - 1));
         double p = 1 / h, sd = sqrt(DRAWS * p * (1 - p));
         assert_true(fabs((double)ones - DRAWS * p) < 5 * sd);
@@ -125,10 +126,8 @@ static void empirical(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(moments),
-        cmocka_unit_test(zipf_matches_pmf),
-        cmocka_unit_test(zipf_huge_range),
-        cmocka_unit_test(zipf_pinned_and_invalid),
+        cmocka_unit_test(moments),         cmocka_unit_test(zipf_matches_pmf),
+        cmocka_unit_test(zipf_huge_range), cmocka_unit_test(zipf_pinned_and_invalid),
         cmocka_unit_test(empirical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

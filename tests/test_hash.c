@@ -74,7 +74,8 @@ static void crc32c_hw_matches_portable(void **state) {
         for (size_t off = 0; off < 8; off++) {
             assert_int_equal(hash_crc32c_hw(0, buf + off, longs[i]),
                              hash_crc32c_sw(0, buf + off, longs[i]));
-            assert_int_equal(hash_crc32c(buf + off, longs[i]), hash_crc32c_sw(0, buf + off, longs[i]));
+            assert_int_equal(hash_crc32c(buf + off, longs[i]),
+                             hash_crc32c_sw(0, buf + off, longs[i]));
         }
 }
 
@@ -141,20 +142,28 @@ static void java_string_hash(void **state) {
         {"banana", 6, -1396355227},
         {"flink", 5, 97520992},
         {"zookeeper", 9, 1600681804},
-        {"\xc3\xbc" "ber", 5, 7604755},            /* über */
-        {"caf\xc3\xa9", 5, 3045921},               /* café */
-        {"\xe4\xb8\xad\xe6\x96\x87", 6, 646394},   /* 中文 */
-        {"\xf0\x9f\x98\x80x", 5, 54959989},        /* emoji (a surrogate pair) + x */
+        {"\xc3\xbc"
+         "ber",
+         5, 7604755},                            /* über */
+        {"caf\xc3\xa9", 5, 3045921},             /* café */
+        {"\xe4\xb8\xad\xe6\x96\x87", 6, 646394}, /* 中文 */
+        {"\xf0\x9f\x98\x80x", 5, 54959989},      /* emoji (a surrogate pair) + x */
         {"Aa", 2, 2112},
         {"BB", 2, 2112},
-        {"a\xff" "b", 3, 2124838},
+        {"a\xff"
+         "b",
+         3, 2124838},
         {"\xe2\x82", 2, 65533},
-        {"\xe2\x82" "A", 3, 2031588},
+        {"\xe2\x82"
+         "A",
+         3, 2031588},
         {"\xc0\xaf", 2, 2097056},
         {"\xed\xa0\x80", 3, 65533},
         {"\xf4\x90\x80\x80", 4, 2017367872},
         {"\xe0\x80\x80", 3, 65074269},
-        {"\xf0\x90\x80" "A", 4, 2031588},
+        {"\xf0\x90\x80"
+         "A",
+         4, 2031588},
         {"\xf4\x8f\xbf\xbf", 4, 1803232},
         /* long ASCII runs (the eight-at-a-time path), and one interrupted by UTF-8 */
         {"The quick brown fox jumps over the lazy dog", 43, -609428141},
@@ -178,7 +187,8 @@ static void flink_int_hash(void **state) {
     /* The int's murmur is MurmurHash3_x86_32 of its 4 LE bytes (before the sign fix). */
     uint8_t le[4] = {42, 0, 0, 0};
     uint32_t m = hash_murmur3_32(le, 4, 0);
-    assert_int_equal(hash_flink_int(42), m < 0x80000000u ? (int32_t)m : (int32_t)(0x100000000ULL - m));
+    assert_int_equal(hash_flink_int(42),
+                     m < 0x80000000u ? (int32_t)m : (int32_t)(0x100000000ULL - m));
 }
 
 int main(void) {

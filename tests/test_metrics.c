@@ -40,7 +40,10 @@ static void balance_of_vectors(void **state) {
 
 static void ideal_formula_agrees_with_monte_carlo(void **state) {
     (void)state;
-    struct { uint64_t keys; uint32_t bins; } cases[] = {{100000, 10}, {10000, 100}, {1000000, 64}};
+    struct {
+        uint64_t keys;
+        uint32_t bins;
+    } cases[] = {{100000, 10}, {10000, 100}, {1000000, 64}};
     for (int i = 0; i < 3; i++) {
         double f = metrics_ideal_max_mean(cases[i].keys, cases[i].bins);
         double mc = metrics_ideal_max_mean_mc(cases[i].keys, cases[i].bins, 20, 42);

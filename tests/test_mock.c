@@ -130,9 +130,9 @@ static entry *wait_for(world *w, client *c, int n0) {
 static int do_create(world *w, client *c, const char *path, const char *data, int flags,
                      char *actual) {
     int n0 = c->n;
-    assert_int_equal(coord_create(&mock_backend, c->s, path, data, data ? strlen(data) : 0, flags,
-                                  on_done, c),
-                     0);
+    assert_int_equal(
+        coord_create(&mock_backend, c->s, path, data, data ? strlen(data) : 0, flags, on_done, c),
+        0);
     assert_int_equal(c->n, n0); /* never inside the call */
     entry *e = wait_for(w, c, n0);
     if (actual)
@@ -148,13 +148,15 @@ static int do_delete(world *w, client *c, const char *path, int32_t version) {
 
 static entry *do_set(world *w, client *c, const char *path, const char *data, int32_t version) {
     int n0 = c->n;
-    assert_int_equal(coord_set(&mock_backend, c->s, path, data, strlen(data), version, on_done, c), 0);
+    assert_int_equal(coord_set(&mock_backend, c->s, path, data, strlen(data), version, on_done, c),
+                     0);
     return wait_for(w, c, n0);
 }
 
 static entry *do_get(world *w, client *c, const char *path, int watch) {
     int n0 = c->n;
-    assert_int_equal(coord_get(&mock_backend, c->s, path, watch ? on_watch : NULL, c, on_done, c), 0);
+    assert_int_equal(coord_get(&mock_backend, c->s, path, watch ? on_watch : NULL, c, on_done, c),
+                     0);
     return wait_for(w, c, n0);
 }
 
@@ -197,9 +199,12 @@ static void crud_and_error_codes(void **state) {
     assert_int_equal(do_exists(w, a, "/app/x", 0), COORD_NONODE);
     assert_int_equal(do_exists(w, a, "/app/a", 0), COORD_OK);
     /* the checked wrappers refuse bad arguments without calling the backend */
-    assert_int_equal(coord_create(&mock_backend, a->s, "app", "", 0, 0, on_done, a), COORD_BADARGUMENTS);
-    assert_int_equal(coord_create(&mock_backend, a->s, "/a//b", "", 0, 0, on_done, a), COORD_BADARGUMENTS);
-    assert_int_equal(coord_create(&mock_backend, a->s, "/a/", "", 0, 0, on_done, a), COORD_BADARGUMENTS);
+    assert_int_equal(coord_create(&mock_backend, a->s, "app", "", 0, 0, on_done, a),
+                     COORD_BADARGUMENTS);
+    assert_int_equal(coord_create(&mock_backend, a->s, "/a//b", "", 0, 0, on_done, a),
+                     COORD_BADARGUMENTS);
+    assert_int_equal(coord_create(&mock_backend, a->s, "/a/", "", 0, 0, on_done, a),
+                     COORD_BADARGUMENTS);
     assert_int_equal(coord_set(&mock_backend, a->s, "/a", "", COORD_MAX_DATA + 1, -1, on_done, a),
                      COORD_BADARGUMENTS);
     assert_string_equal(coord_error_name(COORD_NOCHILDRENFOREPHEMERALS), "NOCHILDRENFOREPHEMERALS");
@@ -377,9 +382,10 @@ static void expiry_edge_cases(void **state) {
     assert_int_equal(b->log[nb].rc, COORD_OK);
     assert_string_equal(b->log[nb].path, "/o1");
     assert_string_equal(b->log[nb + 1].data, "2");
-    assert_int_equal(b->log[nb + 2].rc, COORD_OK);                /* the close */
-    assert_int_equal(b->log[nb + 3].rc, COORD_SESSIONEXPIRED);    /* after the close */
-    assert_true(b->log[nb].at_ns <= b->log[nb + 1].at_ns && b->log[nb + 1].at_ns <= b->log[nb + 2].at_ns);
+    assert_int_equal(b->log[nb + 2].rc, COORD_OK);             /* the close */
+    assert_int_equal(b->log[nb + 3].rc, COORD_SESSIONEXPIRED); /* after the close */
+    assert_true(b->log[nb].at_ns <= b->log[nb + 1].at_ns &&
+                b->log[nb + 1].at_ns <= b->log[nb + 2].at_ns);
 }
 
 static void timeouts_are_clamped(void **state) {
@@ -545,7 +551,7 @@ static void profiles_round_trip_and_reject_bad_lines(void **state) {
     c.follower_lag_ns = 250000;
     c.op_median_ns[0] = 1900000; /* create */
     c.op_sigma[0] = 0.4;
-    c.op_median_ns[3] = 300000;  /* get */
+    c.op_median_ns[3] = 300000; /* get */
     c.op_sigma[3] = 0.0;
     assert_int_equal(mock_profile_save(path, &c, "test"), 0);
     mock_config_defaults(&d);
@@ -556,10 +562,11 @@ static void profiles_round_trip_and_reject_bad_lines(void **state) {
     assert_true(fabs(d.op_sigma[0] - 0.4) < 1e-6);
     assert_true(fabs(d.op_median_ns[3] - 300000) < 1);
     assert_true(d.op_median_ns[1] == 0); /* delete: not in the profile */
-    const char *bad[][2] = {{"[create]\nmedian_us = 1\np99_us = x\n", ":3: p99_us: expected a number"},
-                            {"[profile]\nfollower_lag_us = 1\n[nope]\nmedian_us = 1\n", ":4: unknown section [nope]"},
-                            {"[get]\nmedian_us = 10\np99_us = 5\n", "[get] needs median_us and p99_us >= median_us"},
-                            {"[get]\nwhat\n", ":2: not an INI line"}};
+    const char *bad[][2] = {
+        {"[create]\nmedian_us = 1\np99_us = x\n", ":3: p99_us: expected a number"},
+        {"[profile]\nfollower_lag_us = 1\n[nope]\nmedian_us = 1\n", ":4: unknown section [nope]"},
+        {"[get]\nmedian_us = 10\np99_us = 5\n", "[get] needs median_us and p99_us >= median_us"},
+        {"[get]\nwhat\n", ":2: not an INI line"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         FILE *f = fopen(path, "w");
         assert_non_null(f);
@@ -639,9 +646,11 @@ int main(void) {
         cmocka_unit_test_setup_teardown(partition_disconnects_then_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(expiry_edge_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(timeouts_are_clamped, setup, teardown),
-        cmocka_unit_test_setup_teardown(leader_loss_stalls_for_an_election, setup_ensemble, teardown),
+        cmocka_unit_test_setup_teardown(leader_loss_stalls_for_an_election, setup_ensemble,
+                                        teardown),
         cmocka_unit_test_setup_teardown(no_quorum_expires_nobody, setup_ensemble, teardown),
-        cmocka_unit_test_setup_teardown(slow_operations_time_out_and_drops_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(slow_operations_time_out_and_drops_reconnect, setup,
+                                        teardown),
         cmocka_unit_test(latency_distributions_are_seeded),
         cmocka_unit_test(profiles_round_trip_and_reject_bad_lines),
         cmocka_unit_test_setup_teardown(follower_reads_lag_until_sync, setup_lagging, teardown),

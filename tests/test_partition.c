@@ -28,62 +28,62 @@ typedef struct flink_case {
 /* Computed on OpenJDK 17 with Flink's formulas (MathUtils.murmurHash,
  * KeyGroupRangeAssignment) over Integer.hashCode and String.hashCode. */
 static const flink_case flink_cases[] = {
-        {128, 4, NULL, 0LL, 94, 2},
-        {128, 4, NULL, 1LL, 86, 2},
-        {128, 4, NULL, -1LL, 80, 2},
-        {128, 4, NULL, 42LL, 29, 0},
-        {128, 4, NULL, 1000LL, 7, 0},
-        {128, 4, NULL, 65536LL, 73, 2},
-        {128, 4, NULL, 2147483647LL, 62, 1},
-        {128, 4, NULL, -2147483648LL, 108, 3},
-        {128, 4, "apple", 0, 100, 3},
-        {128, 4, "banana", 0, 69, 2},
-        {128, 4, "flink", 0, 98, 3},
-        {128, 4, "zookeeper", 0, 97, 3},
-        {128, 4, "\xc3\xbc" "ber", 0, 73, 2},
-        {128, 4, "kafka", 0, 6, 0},
-        {128, 7, NULL, 0LL, 94, 5},
-        {128, 7, NULL, 1LL, 86, 4},
-        {128, 7, NULL, -1LL, 80, 4},
-        {128, 7, NULL, 42LL, 29, 1},
-        {128, 7, NULL, 1000LL, 7, 0},
-        {128, 7, NULL, 65536LL, 73, 3},
-        {128, 7, NULL, 2147483647LL, 62, 3},
-        {128, 7, NULL, -2147483648LL, 108, 5},
-        {128, 7, "apple", 0, 100, 5},
-        {128, 7, "banana", 0, 69, 3},
-        {128, 7, "flink", 0, 98, 5},
-        {128, 7, "zookeeper", 0, 97, 5},
-        {128, 7, "\xc3\xbc" "ber", 0, 73, 3},
-        {128, 7, "kafka", 0, 6, 0},
-        {32768, 100, NULL, 0LL, 31198, 95},
-        {32768, 100, NULL, 1LL, 16342, 49},
-        {32768, 100, NULL, -1LL, 15184, 46},
-        {32768, 100, NULL, 42LL, 28189, 86},
-        {32768, 100, NULL, 1000LL, 135, 0},
-        {32768, 100, NULL, 65536LL, 15177, 46},
-        {32768, 100, NULL, 2147483647LL, 19646, 59},
-        {32768, 100, NULL, -2147483648LL, 10348, 31},
-        {32768, 100, "apple", 0, 27108, 82},
-        {32768, 100, "banana", 0, 19909, 60},
-        {32768, 100, "flink", 0, 16610, 50},
-        {32768, 100, "zookeeper", 0, 8673, 26},
-        {32768, 100, "\xc3\xbc" "ber", 0, 20169, 61},
-        {32768, 100, "kafka", 0, 19206, 58},
-        {1000, 3, NULL, 0LL, 54, 0},
-        {1000, 3, NULL, 1LL, 478, 1},
-        {1000, 3, NULL, -1LL, 648, 1},
-        {1000, 3, NULL, 42LL, 565, 1},
-        {1000, 3, NULL, 1000LL, 311, 0},
-        {1000, 3, NULL, 65536LL, 377, 1},
-        {1000, 3, NULL, 2147483647LL, 534, 1},
-        {1000, 3, NULL, -2147483648LL, 732, 2},
-        {1000, 3, "apple", 0, 980, 2},
-        {1000, 3, "banana", 0, 149, 0},
-        {1000, 3, "flink", 0, 394, 1},
-        {1000, 3, "zookeeper", 0, 9, 0},
-        {1000, 3, "\xc3\xbc" "ber", 0, 153, 0},
-        {1000, 3, "kafka", 0, 382, 1},
+    {128, 4, NULL, 0LL, 94, 2},
+    {128, 4, NULL, 1LL, 86, 2},
+    {128, 4, NULL, -1LL, 80, 2},
+    {128, 4, NULL, 42LL, 29, 0},
+    {128, 4, NULL, 1000LL, 7, 0},
+    {128, 4, NULL, 65536LL, 73, 2},
+    {128, 4, NULL, 2147483647LL, 62, 1},
+    {128, 4, NULL, -2147483648LL, 108, 3},
+    {128, 4, "apple", 0, 100, 3},
+    {128, 4, "banana", 0, 69, 2},
+    {128, 4, "flink", 0, 98, 3},
+    {128, 4, "zookeeper", 0, 97, 3},
+    {128, 4, "\303\274ber", 0, 73, 2},
+    {128, 4, "kafka", 0, 6, 0},
+    {128, 7, NULL, 0LL, 94, 5},
+    {128, 7, NULL, 1LL, 86, 4},
+    {128, 7, NULL, -1LL, 80, 4},
+    {128, 7, NULL, 42LL, 29, 1},
+    {128, 7, NULL, 1000LL, 7, 0},
+    {128, 7, NULL, 65536LL, 73, 3},
+    {128, 7, NULL, 2147483647LL, 62, 3},
+    {128, 7, NULL, -2147483648LL, 108, 5},
+    {128, 7, "apple", 0, 100, 5},
+    {128, 7, "banana", 0, 69, 3},
+    {128, 7, "flink", 0, 98, 5},
+    {128, 7, "zookeeper", 0, 97, 5},
+    {128, 7, "\303\274ber", 0, 73, 3},
+    {128, 7, "kafka", 0, 6, 0},
+    {32768, 100, NULL, 0LL, 31198, 95},
+    {32768, 100, NULL, 1LL, 16342, 49},
+    {32768, 100, NULL, -1LL, 15184, 46},
+    {32768, 100, NULL, 42LL, 28189, 86},
+    {32768, 100, NULL, 1000LL, 135, 0},
+    {32768, 100, NULL, 65536LL, 15177, 46},
+    {32768, 100, NULL, 2147483647LL, 19646, 59},
+    {32768, 100, NULL, -2147483648LL, 10348, 31},
+    {32768, 100, "apple", 0, 27108, 82},
+    {32768, 100, "banana", 0, 19909, 60},
+    {32768, 100, "flink", 0, 16610, 50},
+    {32768, 100, "zookeeper", 0, 8673, 26},
+    {32768, 100, "\303\274ber", 0, 20169, 61},
+    {32768, 100, "kafka", 0, 19206, 58},
+    {1000, 3, NULL, 0LL, 54, 0},
+    {1000, 3, NULL, 1LL, 478, 1},
+    {1000, 3, NULL, -1LL, 648, 1},
+    {1000, 3, NULL, 42LL, 565, 1},
+    {1000, 3, NULL, 1000LL, 311, 0},
+    {1000, 3, NULL, 65536LL, 377, 1},
+    {1000, 3, NULL, 2147483647LL, 534, 1},
+    {1000, 3, NULL, -2147483648LL, 732, 2},
+    {1000, 3, "apple", 0, 980, 2},
+    {1000, 3, "banana", 0, 149, 0},
+    {1000, 3, "flink", 0, 394, 1},
+    {1000, 3, "zookeeper", 0, 9, 0},
+    {1000, 3, "\303\274ber", 0, 153, 0},
+    {1000, 3, "kafka", 0, 382, 1},
 };
 
 static part *make(const char *scheme, uint32_t n, uint32_t groups) {
@@ -222,7 +222,9 @@ static double moved(const uint32_t *a, const uint32_t *b) {
     return (double)m / KEYS;
 }
 
-static double ideal(uint32_t n) { return 1 + sqrt(2.0 * n * log((double)n) / KEYS); }
+static double ideal(uint32_t n) {
+    return 1 + sqrt(2.0 * n * log((double)n) / KEYS);
+}
 
 static void every_scheme_near_ideal_balance(void **state) {
     (void)state;
@@ -305,7 +307,9 @@ static void bounded_never_exceeds_capacity(void **state) {
         part_free(probe);
         double cs[] = {1.25, 1.05};
         for (size_t c = 0; c < 2; c++) {
-            part_config cfg = {.scheme = "bounded", .parallelism = ns[j], .bound_c = cs[c],
+            part_config cfg = {.scheme = "bounded",
+                               .parallelism = ns[j],
+                               .bound_c = cs[c],
                                .group_weights = weights};
             part *p;
             assert_int_equal(part_create(&cfg, &p), 0);
@@ -378,8 +382,8 @@ static void maglev_table_is_prime_and_even(void **state) {
 
 static void modulo_hash_choice(void **state) {
     (void)state;
-    part_config cfg = {.scheme = "modulo", .parallelism = 7, .groups = 1000,
-                       .hash = PART_HASH_MURMUR3};
+    part_config cfg = {
+        .scheme = "modulo", .parallelism = 7, .groups = 1000, .hash = PART_HASH_MURMUR3};
     part *m;
     assert_int_equal(part_create(&cfg, &m), 0);
     part *c = make("modulo", 7, 1000);
@@ -402,8 +406,8 @@ static void batch_and_modulo_exact(void **state) {
         key_bytes[i] = (uint8_t)prng_next(&r);
     for (size_t k = 0; part_scheme_names[k]; k++)
         for (int hash = 0; hash < 2; hash++) {
-            part_config cfg = {.scheme = part_scheme_names[k], .parallelism = 5,
-                               .hash = (part_hash)hash};
+            part_config cfg = {
+                .scheme = part_scheme_names[k], .parallelism = 5, .hash = (part_hash)hash};
             part *p;
             assert_int_equal(part_create(&cfg, &p), 0);
             uint32_t out[300];

@@ -52,7 +52,9 @@ static void on_done(void *arg, int rc, const coord_result *r) {
     ((node_ctx *)arg)->rc = rc;
 }
 
-static void run(uint64_t ns) { env_sim_run_until(&clock, clock.now_ns + ns); }
+static void run(uint64_t ns) {
+    env_sim_run_until(&clock, clock.now_ns + ns);
+}
 
 /* Sessions opened at 0 with T = 4 s ping every 4/3 s: move to just after a ping, so a
  * cut that starts now is heard-from-last at its start. */
@@ -91,8 +93,8 @@ static int teardown(void **state) {
 static void lowest_leads_and_only_the_successor_wakes(void **state) {
     (void)state;
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(recipe_latch_start(&nodes[i].latch, &mock_backend, nodes[i].s,
-                                            "/election", 0, on_leader, &nodes[i]),
+        assert_int_equal(recipe_latch_start(&nodes[i].latch, &mock_backend, nodes[i].s, "/election",
+                                            0, on_leader, &nodes[i]),
                          0);
         run(SEC / 10); /* joins in order 0, 1, 2 */
     }
@@ -112,16 +114,18 @@ static void lowest_leads_and_only_the_successor_wakes(void **state) {
 
 static void leadership_ends_on_suspension_unless_tolerated(void **state) {
     (void)state;
-    recipe_latch_start(&nodes[0].latch, &mock_backend, nodes[0].s, "/election", 0, on_leader, &nodes[0]);
+    recipe_latch_start(&nodes[0].latch, &mock_backend, nodes[0].s, "/election", 0, on_leader,
+                       &nodes[0]);
     run(SEC / 10);
-    recipe_latch_start(&nodes[1].latch, &mock_backend, nodes[1].s, "/election", 1, on_leader, &nodes[1]);
+    recipe_latch_start(&nodes[1].latch, &mock_backend, nodes[1].s, "/election", 1, on_leader,
+                       &nodes[1]);
     run(SEC / 10);
     assert_int_equal(nodes[0].became_leader, 1);
     /* cut off past its read deadline (2/3 of 4 s), back before the service expires it */
     just_after_a_ping();
     mock_partition_client(zk, nodes[0].s, 3 * SEC);
     run(5 * SEC);
-    assert_int_equal(nodes[0].lost, 1); /* stopped acting at DISCONNECTED */
+    assert_int_equal(nodes[0].lost, 1);   /* stopped acting at DISCONNECTED */
     assert_false(nodes[0].latch.stopped); /* suspended, not expired */
     /* a tolerant leader keeps leading through a short suspension */
     mock_backend.close(nodes[0].s, NULL, NULL);
@@ -136,7 +140,8 @@ static void leadership_ends_on_suspension_unless_tolerated(void **state) {
 
 static void fenced_writes_need_the_election_node(void **state) {
     (void)state;
-    recipe_latch_start(&nodes[0].latch, &mock_backend, nodes[0].s, "/election", 0, on_leader, &nodes[0]);
+    recipe_latch_start(&nodes[0].latch, &mock_backend, nodes[0].s, "/election", 0, on_leader,
+                       &nodes[0]);
     run(SEC / 10);
     assert_int_equal(nodes[0].became_leader, 1);
     coord_op commit = {COORD_OP_CREATE, "/commit-1", "x", 1, 0, -1};
@@ -195,8 +200,10 @@ static void membership_follows_sessions(void **state) {
     recipe_members_watch(&w, &mock_backend, nodes[2].s, "/workers", on_members, &nodes[2]);
     run(SEC / 10);
     assert_int_equal(nodes[2].member_count, 0);
-    coord_create(&mock_backend, nodes[0].s, "/workers/w0", NULL, 0, COORD_EPHEMERAL, on_done, &nodes[0]);
-    coord_create(&mock_backend, nodes[1].s, "/workers/w1", NULL, 0, COORD_EPHEMERAL, on_done, &nodes[1]);
+    coord_create(&mock_backend, nodes[0].s, "/workers/w0", NULL, 0, COORD_EPHEMERAL, on_done,
+                 &nodes[0]);
+    coord_create(&mock_backend, nodes[1].s, "/workers/w1", NULL, 0, COORD_EPHEMERAL, on_done,
+                 &nodes[1]);
     run(SEC / 10);
     assert_int_equal(nodes[2].member_count, 2);
     assert_string_equal(nodes[2].members[0], "w0");
@@ -223,8 +230,8 @@ static void assignments_reach_watchers(void **state) {
     (void)state;
     seen_calls = 0;
     recipe_assignment_watcher w;
-    assert_int_equal(recipe_assignment_watch(&w, &mock_backend, nodes[1].s, "/assign",
-                                             on_assignment, NULL), 0);
+    assert_int_equal(
+        recipe_assignment_watch(&w, &mock_backend, nodes[1].s, "/assign", on_assignment, NULL), 0);
     run(SEC / 10);
     assert_int_equal(seen_calls, 0); /* nothing written yet */
     const uint32_t first[3] = {2, 0, 1}, second[4] = {1, 1, 3, 0};
@@ -283,7 +290,8 @@ static void fenced_assignment_creates_the_node(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lowest_leads_and_only_the_successor_wakes, setup, teardown),
-        cmocka_unit_test_setup_teardown(leadership_ends_on_suspension_unless_tolerated, setup, teardown),
+        cmocka_unit_test_setup_teardown(leadership_ends_on_suspension_unless_tolerated, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(fenced_writes_need_the_election_node, setup, teardown),
         cmocka_unit_test_setup_teardown(counter_is_exact_under_contention, setup, teardown),
         cmocka_unit_test_setup_teardown(membership_follows_sessions, setup, teardown),

@@ -102,9 +102,9 @@ static void baseline_writes_every_file(void **state) {
     char out[4096], path[8300];
     fresh(out, sizeof out, "baseline");
     assert_int_equal(run_scenario("baseline", out, NULL), 0);
-    const char *files[] = {"manifest.json", "runs.csv", "run-000/timeseries.csv",
-                           "run-000/subtasks.csv", "run-000/latency.csv",
-                           "run-000/failovers.csv"};
+    const char *files[] = {"manifest.json",          "runs.csv",
+                           "run-000/timeseries.csv", "run-000/subtasks.csv",
+                           "run-000/latency.csv",    "run-000/failovers.csv"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", out, files[i]);
         assert_int_equal(access(path, R_OK), 0);
@@ -306,16 +306,15 @@ static void bad_scenarios_are_rejected_cleanly(void **state) {
         snprintf(line, sizeof line, "%.*s", (int)(colon - expect), expect);
         const char *fragment = colon + 2;
         fresh(out, sizeof out, "bad");
-        snprintf(cmd, sizeof cmd, "'%s' run '%s' --quiet --out '%s'", getenv("SHARDSIM_BIN"),
-                 path, out);
+        snprintf(cmd, sizeof cmd, "'%s' run '%s' --quiet --out '%s'", getenv("SHARDSIM_BIN"), path,
+                 out);
         char *err = NULL;
         int rc = tu_run(cmd, NULL, NULL, &err);
         char where[8400];
         snprintf(where, sizeof where, "%s:%s:", path, line);
         if (rc != 2 || !strstr(err, where) || !strstr(err, fragment) ||
             strchr(err, '\n') != err + strlen(err) - 1)
-            fail_msg("%s: exit %d, stderr: %s (wanted %s ... %s)", name, rc, err, where,
-                     fragment);
+            fail_msg("%s: exit %d, stderr: %s (wanted %s ... %s)", name, rc, err, where, fragment);
         assert_int_not_equal(access(out, F_OK), 0);
         free(err);
         free(names[i]);
@@ -328,7 +327,7 @@ static void bad_scenarios_are_rejected_cleanly(void **state) {
 static void bad_flags_exit_2(void **state) {
     (void)state;
     const char *cases[] = {
-        "run --jobs 0",  "run --runs 99",      "run --seed x",   "run --bogus",
+        "run --jobs 0",         "run --runs 99",     "run --seed x",        "run --bogus",
         "run /nonexistent.ini", "run --set novalue", "run -c nosuchconfig",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

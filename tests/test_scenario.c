@@ -24,7 +24,9 @@ typedef struct counter {
     int begins, sets, ends;
 } counter;
 
-static int c_begin(void *ctx) { return ((counter *)ctx)->begins++, 0; }
+static int c_begin(void *ctx) {
+    return ((counter *)ctx)->begins++, 0;
+}
 static int c_set(void *ctx, const char *k, const char *v, char *err, size_t n) {
     (void)v;
     ((counter *)ctx)->sets++;
@@ -86,13 +88,15 @@ static void child_reference_needs_a_live_sweep(void **state) {
     (void)state;
     scenario *s = NULL;
     char err[256];
-    const char t2[] = "[General]\na = ${N=1,2}\n[Config x]\nb = v${N}\n[Config y]\nextends = x\na = 3\n";
+    const char t2[] =
+        "[General]\na = ${N=1,2}\n[Config x]\nb = v${N}\n[Config y]\nextends = x\na = 3\n";
     assert_int_equal(scenario_load_string("t2", t2, "x", NULL, 0, NULL, &s, err, sizeof err), 0);
     assert_int_equal(s->run_count, 2);
     assert_string_equal(value_of(&s->runs[1], "b"), "v2");
     scenario_free(s);
     s = NULL;
-    assert_int_equal(scenario_load_string("t2", t2, "y", NULL, 0, NULL, &s, err, sizeof err), SS_EINVAL);
+    assert_int_equal(scenario_load_string("t2", t2, "y", NULL, 0, NULL, &s, err, sizeof err),
+                     SS_EINVAL);
     assert_non_null(strstr(err, "t2:4: undefined sweep variable"));
     assert_null(s);
 }
@@ -111,7 +115,8 @@ static void override_wins_and_sweeps(void **state) {
     assert_string_equal(s->config, "c");
     scenario_free(s);
     const char *bad[] = {"novalue"};
-    assert_int_equal(scenario_load_string("t3", t3, NULL, bad, 1, NULL, &s, err, sizeof err), SS_EINVAL);
+    assert_int_equal(scenario_load_string("t3", t3, NULL, bad, 1, NULL, &s, err, sizeof err),
+                     SS_EINVAL);
     assert_non_null(strstr(err, "--set novalue"));
 }
 
@@ -122,7 +127,8 @@ static void hook_errors_name_the_line(void **state) {
     scenario *s = NULL;
     char err[256];
     const char t4[] = "[General]\nok = 1\n\nbad = 2\n";
-    assert_int_equal(scenario_load_string("t4", t4, NULL, NULL, 0, &h, &s, err, sizeof err), SS_EINVAL);
+    assert_int_equal(scenario_load_string("t4", t4, NULL, NULL, 0, &h, &s, err, sizeof err),
+                     SS_EINVAL);
     assert_string_equal(err, "t4:4: unknown key 'bad'");
     const char t5[] = "[General]\nx = 1\n";
     assert_int_equal(scenario_load_string("t5", t5, "missing", NULL, 0, NULL, &s, err, sizeof err),

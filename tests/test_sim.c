@@ -20,10 +20,14 @@
 static void small(sim_config *c) {
     char err[256];
     config_defaults(c);
-    const char *kv[][2] = {{"duration_s", "6"},        {"workers", "4"},
-                           {"slots_per_worker", "2"},  {"parallelism", "4"},
-                           {"keys", "5000"},           {"rate", "20000"},
-                           {"checkpoint_interval_s", "1"}, {"heartbeat_interval_s", "1"},
+    const char *kv[][2] = {{"duration_s", "6"},
+                           {"workers", "4"},
+                           {"slots_per_worker", "2"},
+                           {"parallelism", "4"},
+                           {"keys", "5000"},
+                           {"rate", "20000"},
+                           {"checkpoint_interval_s", "1"},
+                           {"heartbeat_interval_s", "1"},
                            {"heartbeat_timeout_s", "3"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         assert_int_equal(config_set(c, kv[i][0], kv[i][1], err, sizeof err), 0);
@@ -133,7 +137,8 @@ static void crash_restores_and_stays_exactly_once(void **state) {
     /* Detected by the heartbeat model: between timeout - interval and timeout after. */
     uint64_t detection = f->detected_ns - f->fault_ns;
     assert_true(detection > 2000000000ULL && detection <= 3000000000ULL);
-    assert_true(f->restored_ns > f->restarted_ns && f->restarted_ns >= f->detected_ns + 1000000000ULL);
+    assert_true(f->restored_ns > f->restarted_ns &&
+                f->restarted_ns >= f->detected_ns + 1000000000ULL);
     assert_true(f->records_replayed > 0);
     assert_true(f->checkpoint_id > 0);
     assert_true(f->bytes_restored > 0);
@@ -220,10 +225,14 @@ static void config_rejects_bad_input(void **state) {
     sim_config c;
     config_defaults(&c);
     char err[256];
-    const char *bad[][2] = {{"nope", "1"},          {"parallelism", "0"},
-                            {"parallelism", "1.5"}, {"rate", "fast"},
-                            {"partitioner", "x"},   {"faults", "10 crash-worker"},
-                            {"rate_profile", "0:1e5,0:2e5"}, {"key_dist", "normal"}};
+    const char *bad[][2] = {{"nope", "1"},
+                            {"parallelism", "0"},
+                            {"parallelism", "1.5"},
+                            {"rate", "fast"},
+                            {"partitioner", "x"},
+                            {"faults", "10 crash-worker"},
+                            {"rate_profile", "0:1e5,0:2e5"},
+                            {"key_dist", "normal"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(config_set(&c, bad[i][0], bad[i][1], err, sizeof err), SS_EINVAL);
         assert_non_null(strstr(err, bad[i][0]));
@@ -386,7 +395,8 @@ static void quorum_loss_stalls_but_expires_nobody(void **state) {
     run_ok(&c, 2, &r);
     assert_true(r.exactly_once_ok);
     assert_int_equal(r.sessions_expired, 0);
-    assert_true(r.elections >= 2); /* the leader lost leadership while suspended, then regained it */
+    assert_true(r.elections >=
+                2); /* the leader lost leadership while suspended, then regained it */
     sim_result_free(&r);
     /* a coordination fault without coordination is a config error */
     sim_config d;

@@ -50,8 +50,8 @@ static int temp_with(const char *text, char *path, size_t size) {
 
 int tu_run(const char *command, const char *stdin_text, char **out, char **err) {
     char in_path[64], out_path[64], err_path[64];
-    if (temp_with(stdin_text, in_path, sizeof in_path) || temp_with("", out_path, sizeof out_path) ||
-        temp_with("", err_path, sizeof err_path))
+    if (temp_with(stdin_text, in_path, sizeof in_path) ||
+        temp_with("", out_path, sizeof out_path) || temp_with("", err_path, sizeof err_path))
         return -1;
     size_t need = strlen(command) + 256;
     char *full = malloc(need);

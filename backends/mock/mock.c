@@ -60,18 +60,18 @@ struct coord_session {
     uint64_t timeout_ns;
     coord_state_fn on_state;
     void *arg;
-    int client;           /* CLIENT_* */
-    int server_alive;     /* the service still has the session */
+    int client;       /* CLIENT_* */
+    int server_alive; /* the service still has the session */
     int killed;
-    uint64_t cut_until_ns;  /* partitioned from the service until then */
-    uint64_t last_heard_ns; /* service side: last request or ping */
-    uint64_t last_answer_ns; /* client side: last reply or ping answer */
+    uint64_t cut_until_ns;                 /* partitioned from the service until then */
+    uint64_t last_heard_ns;                /* service side: last request or ping */
+    uint64_t last_answer_ns;               /* client side: last reply or ping answer */
     uint64_t last_apply_ns, last_reply_ns; /* FIFO */
-    uint32_t generation;  /* bumps on expiry/close: stale timers ignore themselves */
-    uint32_t server;      /* the server it is connected to */
+    uint32_t generation;      /* bumps on expiry/close: stale timers ignore themselves */
+    uint32_t server;          /* the server it is connected to */
     uint64_t reconnect_at_ns; /* moving to another server until then */
-    uint64_t visible_ns;  /* its last write is in its server's view from then */
-    uint64_t ended_ns;    /* when the service ended it (expiry, close); 0 = alive */
+    uint64_t visible_ns;      /* its last write is in its server's view from then */
+    uint64_t ended_ns;        /* when the service ended it (expiry, close); 0 = alive */
 };
 
 typedef struct request {
@@ -124,10 +124,10 @@ struct mock_zk {
     /* Followers' views, when they lag (servers > 1 and follower_lag_ns > 0): each
      * applies the log's transactions follower_lag_ns after they commit. */
     tree *replicas;
-    int64_t *applied;  /* per server: the last zxid in its view */
-    struct txn *log;   /* committed transactions some follower has not applied */
+    int64_t *applied; /* per server: the last zxid in its view */
+    struct txn *log;  /* committed transactions some follower has not applied */
     size_t log_count, log_cap;
-    char **touched;    /* paths the operation being applied changed */
+    char **touched; /* paths the operation being applied changed */
     size_t touched_count, touched_cap;
     watch_entry *watches;
     size_t watch_count, watch_cap;
@@ -136,9 +136,9 @@ struct mock_zk {
     int64_t zxid;
     uint64_t next_session;
     uint8_t *server_up;
-    int leader;               /* the elected leader server, -1 = none */
+    int leader; /* the elected leader server, -1 = none */
     int electing;
-    prng rng;                 /* latency draws */
+    prng rng; /* latency draws */
     double slow_factor;
     uint64_t slow_until_ns;
     hist latency[MOCK_OP_TYPES];
@@ -205,9 +205,13 @@ static uint32_t servers_up(const mock_zk *zk) {
     return n;
 }
 
-static int has_quorum(const mock_zk *zk) { return servers_up(zk) >= zk->cfg.servers / 2 + 1; }
+static int has_quorum(const mock_zk *zk) {
+    return servers_up(zk) >= zk->cfg.servers / 2 + 1;
+}
 
-int mock_available(const mock_zk *zk) { return zk->leader >= 0 && has_quorum(zk); }
+int mock_available(const mock_zk *zk) {
+    return zk->leader >= 0 && has_quorum(zk);
+}
 
 /* ---------- the tree ---------- */
 
@@ -420,7 +424,9 @@ static tree *view_of(coord_session *s) {
     return on_follower(s) ? &s->zk->replicas[s->server] : &s->zk->tree;
 }
 
-static int watch_server(const coord_session *s) { return on_follower(s) ? (int)s->server : -1; }
+static int watch_server(const coord_session *s) {
+    return on_follower(s) ? (int)s->server : -1;
+}
 
 static void touch(mock_zk *zk, const char *path) {
     if (!zk->replicas)
@@ -526,8 +532,7 @@ static void apply_effect(mock_zk *zk, uint32_t k, const effect *e) {
         old->len = e->n.len;
         old->stat = e->n.stat;
         if (data_changed)
-            trigger_at(zk, server, path, W(WATCH_DATA) | W(WATCH_EXISTS),
-                       COORD_EVENT_DATA_CHANGED);
+            trigger_at(zk, server, path, W(WATCH_DATA) | W(WATCH_EXISTS), COORD_EVENT_DATA_CHANGED);
         if (children_changed)
             trigger_at(zk, server, path, W(WATCH_CHILD), COORD_EVENT_CHILDREN_CHANGED);
     }
@@ -649,8 +654,8 @@ static int apply_delete(mock_zk *zk, const char *path, int32_t version) {
     return COORD_OK;
 }
 
-static int apply_set(mock_zk *zk, const char *path, const void *data, size_t len,
-                     int32_t version, coord_stat *stat) {
+static int apply_set(mock_zk *zk, const char *path, const void *data, size_t len, int32_t version,
+                     coord_stat *stat) {
     node *n = find(&zk->tree, path);
     if (!n)
         return COORD_NONODE;
@@ -739,9 +744,9 @@ static void apply_multi(mock_zk *zk, request *r) {
             break;
         default: {
             node *n = find(&zk->tree, op->path);
-            rc = !n ? COORD_NONODE
-                    : (op->version != -1 && op->version != n->stat.version) ? COORD_BADVERSION
-                                                                           : COORD_OK;
+            rc = !n                                                      ? COORD_NONODE
+                 : (op->version != -1 && op->version != n->stat.version) ? COORD_BADVERSION
+                                                                         : COORD_OK;
         }
         }
         r->op_rcs[i] = rc;
@@ -789,8 +794,7 @@ static void apply_read(mock_zk *zk, request *r) {
         r->rc = n ? COORD_OK : COORD_NONODE;
         if (n)
             r->res.stat = n->stat;
-        add_watch(zk, r->s, r->path, n ? WATCH_DATA : WATCH_EXISTS, r->watch, r->watch_arg,
-                  server);
+        add_watch(zk, r->s, r->path, n ? WATCH_DATA : WATCH_EXISTS, r->watch, r->watch_arg, server);
         return;
     }
     if (!n) {
@@ -816,8 +820,7 @@ static void apply_read(mock_zk *zk, request *r) {
 /* ---------- sessions ---------- */
 
 static int cut_off(const coord_session *s, uint64_t now) {
-    return s->killed || now < s->cut_until_ns || now < s->reconnect_at_ns ||
-           !mock_available(s->zk);
+    return s->killed || now < s->cut_until_ns || now < s->reconnect_at_ns || !mock_available(s->zk);
 }
 
 static void notify(coord_session *s, int state) {
@@ -943,7 +946,8 @@ static uint64_t latency(mock_zk *zk, const request *r) {
     size_t bytes = r->len;
     for (size_t i = 0; i < r->op_count; i++)
         bytes += r->ops[i].data_len;
-    double mean = (double)(write ? zk->cfg.write_ns : zk->cfg.read_ns) + zk->cfg.per_byte_ns * (double)bytes;
+    double mean =
+        (double)(write ? zk->cfg.write_ns : zk->cfg.read_ns) + zk->cfg.per_byte_ns * (double)bytes;
     double sigma = zk->cfg.latency_sigma;
     double d = mean;
     double median = zk->cfg.op_median_ns[r->type - 1];
@@ -1026,8 +1030,8 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
     }
     log_txn(zk);
     /* a follower answers a write once its own view has it */
-    if (on_follower(s) && r->type != REQ_SYNC && r->type != REQ_GET &&
-        r->type != REQ_EXISTS && r->type != REQ_CHILDREN && now + zk->cfg.follower_lag_ns > out)
+    if (on_follower(s) && r->type != REQ_SYNC && r->type != REQ_GET && r->type != REQ_EXISTS &&
+        r->type != REQ_CHILDREN && now + zk->cfg.follower_lag_ns > out)
         out = now + zk->cfg.follower_lag_ns;
     /* watch events go out before this reply: same latency, scheduled first */
     flush_deliveries(zk, out, 1);
@@ -1070,7 +1074,7 @@ static int submit(coord_session *s, request *r) {
     uint64_t at = now + latency(zk, r) / 2;
     if (at <= s->last_apply_ns)
         at = s->last_apply_ns + 1; /* one session's requests apply in order */
-    if (on_follower(s)) { /* and its reads wait for its own writes to reach its server */
+    if (on_follower(s)) {          /* and its reads wait for its own writes to reach its server */
         int read = r->type == REQ_GET || r->type == REQ_EXISTS || r->type == REQ_CHILDREN;
         if (read && at <= s->visible_ns)
             at = s->visible_ns + 1;
@@ -1150,8 +1154,8 @@ static int m_remove(coord_session *s, const char *path, int32_t version, coord_d
     return submit(s, r);
 }
 
-static int m_set(coord_session *s, const char *path, const void *data, size_t len,
-                 int32_t version, coord_done_fn done, void *arg) {
+static int m_set(coord_session *s, const char *path, const void *data, size_t len, int32_t version,
+                 coord_done_fn done, void *arg) {
     request *r = new_request(REQ_SET, path, data, len, done, arg);
     if (!r)
         return SS_ENOMEM;
@@ -1174,8 +1178,8 @@ static int m_get(coord_session *s, const char *path, coord_watch_fn w, void *wa,
     return read_op(s, REQ_GET, path, w, wa, d, a);
 }
 
-static int m_exists(coord_session *s, const char *path, coord_watch_fn w, void *wa,
-                    coord_done_fn d, void *a) {
+static int m_exists(coord_session *s, const char *path, coord_watch_fn w, void *wa, coord_done_fn d,
+                    void *a) {
     return read_op(s, REQ_EXISTS, path, w, wa, d, a);
 }
 
@@ -1214,8 +1218,12 @@ static int m_sync(coord_session *s, const char *path, coord_done_fn done, void *
     return r ? submit(s, r) : SS_ENOMEM;
 }
 
-static uint64_t m_session_id(const coord_session *s) { return s->id; }
-static uint64_t m_timeout(const coord_session *s) { return s->timeout_ns; }
+static uint64_t m_session_id(const coord_session *s) {
+    return s->id;
+}
+static uint64_t m_timeout(const coord_session *s) {
+    return s->timeout_ns;
+}
 
 const coord_backend mock_backend = {
     .version = 1,
@@ -1453,14 +1461,17 @@ void mock_expire_session(mock_zk *zk, coord_session *s) {
     end_session(zk, s);
 }
 
-uint64_t mock_ops_applied(const mock_zk *zk) { return zk->ops_applied; }
+uint64_t mock_ops_applied(const mock_zk *zk) {
+    return zk->ops_applied;
+}
 
-uint64_t mock_session_ended_ns(const coord_session *s) { return s->ended_ns; }
+uint64_t mock_session_ended_ns(const coord_session *s) {
+    return s->ended_ns;
+}
 
 const char *mock_op_name(int type) {
-    static const char *const names[MOCK_OP_TYPES] = {"create", "delete", "set",
-                                                     "get",    "exists", "children",
-                                                     "multi",  "close",  "sync"};
+    static const char *const names[MOCK_OP_TYPES] = {"create",   "delete", "set",   "get", "exists",
+                                                     "children", "multi",  "close", "sync"};
     return type >= 0 && type < MOCK_OP_TYPES ? names[type] : "?";
 }
 
@@ -1488,4 +1499,6 @@ void mock_slow(mock_zk *zk, double factor, uint64_t duration_ns) {
     zk->slow_factor = factor;
     zk->slow_until_ns = env_now(&zk->env) + duration_ns;
 }
-uint64_t mock_sessions_expired(const mock_zk *zk) { return zk->sessions_expired; }
+uint64_t mock_sessions_expired(const mock_zk *zk) {
+    return zk->sessions_expired;
+}

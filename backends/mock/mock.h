@@ -48,19 +48,19 @@ enum { MOCK_OP_TYPES = 9 };
 const char *mock_op_name(int type); /* 0 .. MOCK_OP_TYPES - 1 */
 
 typedef struct mock_config {
-    uint64_t tick_ns;          /* 2 s (ZooKeeper's tickTime) */
-    uint32_t min_ticks;        /* 2: minSessionTimeout = 2 ticks */
-    uint32_t max_ticks;        /* 20: maxSessionTimeout = 20 ticks */
-    uint64_t read_ns;          /* round trip of a read: 500 us */
-    uint64_t write_ns;         /* round trip of a write: 2 ms */
-    double per_byte_ns;        /* added per byte of data: 1 ns */
-    uint32_t servers;          /* ensemble size S: 1 */
-    uint64_t election_ns;      /* leader election after the leader is lost: 1 s */
-    int latency_dist;          /* MOCK_LATENCY_*: how read_ns/write_ns vary: constant */
-    double latency_sigma;      /* lognormal sigma: 0.5 */
-    uint64_t seed;             /* of the latency stream */
-    uint64_t follower_lag_ns;  /* a follower applies a commit this much later: 0 */
-    uint64_t reconnect_ns;     /* a client of a crashed server reconnects after: 50 ms */
+    uint64_t tick_ns;         /* 2 s (ZooKeeper's tickTime) */
+    uint32_t min_ticks;       /* 2: minSessionTimeout = 2 ticks */
+    uint32_t max_ticks;       /* 20: maxSessionTimeout = 20 ticks */
+    uint64_t read_ns;         /* round trip of a read: 500 us */
+    uint64_t write_ns;        /* round trip of a write: 2 ms */
+    double per_byte_ns;       /* added per byte of data: 1 ns */
+    uint32_t servers;         /* ensemble size S: 1 */
+    uint64_t election_ns;     /* leader election after the leader is lost: 1 s */
+    int latency_dist;         /* MOCK_LATENCY_*: how read_ns/write_ns vary: constant */
+    double latency_sigma;     /* lognormal sigma: 0.5 */
+    uint64_t seed;            /* of the latency stream */
+    uint64_t follower_lag_ns; /* a follower applies a commit this much later: 0 */
+    uint64_t reconnect_ns;    /* a client of a crashed server reconnects after: 50 ms */
     /* per operation type (mock_op_name): a lognormal round trip with this median and
      * sigma, instead of the read/write means; 0 = not set (from a profile file) */
     double op_median_ns[MOCK_OP_TYPES];
@@ -68,7 +68,6 @@ typedef struct mock_config {
 } mock_config;
 
 enum { MOCK_LATENCY_CONSTANT, MOCK_LATENCY_EXPONENTIAL, MOCK_LATENCY_LOGNORMAL };
-
 
 void mock_config_defaults(mock_config *c);
 

@@ -111,9 +111,10 @@ int mock_profile_save(const char *path, const mock_config *cfg, const char *sour
     FILE *f = fopen(tmp, "w");
     if (!f)
         return SS_EIO;
-    fprintf(f, "; shardsim coordination latency profile: per operation type, the median and\n"
-               "; the 99th percentile of a round trip\n; source: %s\n[profile]\n"
-               "follower_lag_us = %.3f\n",
+    fprintf(f,
+            "; shardsim coordination latency profile: per operation type, the median and\n"
+            "; the 99th percentile of a round trip\n; source: %s\n[profile]\n"
+            "follower_lag_us = %.3f\n",
             source ? source : "", (double)cfg->follower_lag_ns / 1e3);
     for (int t = 0; t < MOCK_OP_TYPES; t++)
         if (cfg->op_median_ns[t] > 0)

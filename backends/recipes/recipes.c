@@ -69,9 +69,8 @@ static void on_created(void *arg, int rc, const coord_result *res) {
     latch_check(l);
 }
 
-int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s,
-                       const char *dir, int tolerate_suspended, recipe_leader_fn on_change,
-                       void *arg) {
+int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s, const char *dir,
+                       int tolerate_suspended, recipe_leader_fn on_change, void *arg) {
     memset(l, 0, sizeof *l);
     l->b = b;
     l->s = s;
@@ -85,7 +84,8 @@ int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s
 }
 
 void recipe_latch_session_state(recipe_latch *l, int state) {
-    if (state == COORD_STATE_EXPIRED || (state == COORD_STATE_DISCONNECTED && !l->tolerate_suspended)) {
+    if (state == COORD_STATE_EXPIRED ||
+        (state == COORD_STATE_DISCONNECTED && !l->tolerate_suspended)) {
         set_leading(l, 0);
         if (state == COORD_STATE_EXPIRED)
             l->stopped = 1;
@@ -151,7 +151,9 @@ static void counter_got(void *arg, int rc, const coord_result *res) {
     coord_set(c->b, c->s, c->path, text, strlen(text), res->stat.version, counter_written, c);
 }
 
-static void counter_read(counter_step *c) { coord_get(c->b, c->s, c->path, NULL, NULL, counter_got, c); }
+static void counter_read(counter_step *c) {
+    coord_get(c->b, c->s, c->path, NULL, NULL, counter_got, c);
+}
 
 int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
                         recipe_counter_fn done, void *arg) {
@@ -229,11 +231,12 @@ static void assign_written(void *arg, int rc, const coord_result *res) {
 
 static int assign_send(assign_write *w) {
     if (!w->fence[0])
-        return w->creating ? coord_create(w->b, w->s, w->path, w->data, w->len, 0, assign_written, w)
-                           : coord_set(w->b, w->s, w->path, w->data, w->len, -1, assign_written, w);
-    coord_op ops[2] = {{COORD_OP_CHECK, w->fence, NULL, 0, 0, -1},
-                       {w->creating ? COORD_OP_CREATE : COORD_OP_SET, w->path, w->data, w->len, 0,
-                        -1}};
+        return w->creating
+                   ? coord_create(w->b, w->s, w->path, w->data, w->len, 0, assign_written, w)
+                   : coord_set(w->b, w->s, w->path, w->data, w->len, -1, assign_written, w);
+    coord_op ops[2] = {
+        {COORD_OP_CHECK, w->fence, NULL, 0, 0, -1},
+        {w->creating ? COORD_OP_CREATE : COORD_OP_SET, w->path, w->data, w->len, 0, -1}};
     return coord_multi(w->b, w->s, ops, 2, assign_written, w);
 }
 
@@ -307,9 +310,8 @@ static void assignment_got(void *arg, int rc, const coord_result *res) {
     free(workers);
 }
 
-int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b,
-                            coord_session *s, const char *path, recipe_assignment_fn fn,
-                            void *arg) {
+int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b, coord_session *s,
+                            const char *path, recipe_assignment_fn fn, void *arg) {
     w->b = b;
     w->s = s;
     snprintf(w->path, sizeof w->path, "%s", path);

@@ -31,8 +31,8 @@ typedef struct recipe_latch {
     const coord_backend *b;
     coord_session *s;
     char dir[256];
-    char node[300];     /* our election node's full path, "" before it exists */
-    int64_t epoch;      /* its sequence number */
+    char node[300]; /* our election node's full path, "" before it exists */
+    int64_t epoch;  /* its sequence number */
     int leading;
     int tolerate_suspended;
     int stopped;
@@ -42,9 +42,8 @@ typedef struct recipe_latch {
 
 /* Join the election under dir (which must exist). on_change(arg, 1, epoch) when we
  * become leader, (arg, 0, epoch) when we stop. Returns 0 or a coord error. */
-int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s,
-                       const char *dir, int tolerate_suspended, recipe_leader_fn on_change,
-                       void *arg);
+int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s, const char *dir,
+                       int tolerate_suspended, recipe_leader_fn on_change, void *arg);
 
 /* Tell the latch about its session's state (from the session's coord_state_fn). After
  * a suspension it re-checks, and leads again if its node is still the lowest. */
@@ -97,8 +96,7 @@ typedef struct recipe_assignment_watcher {
 } recipe_assignment_watcher;
 
 /* Read the assignment now (if it exists) and after every change. */
-int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b,
-                            coord_session *s, const char *path, recipe_assignment_fn fn,
-                            void *arg);
+int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b, coord_session *s,
+                            const char *path, recipe_assignment_fn fn, void *arg);
 
 #endif

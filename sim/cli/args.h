@@ -17,8 +17,8 @@ typedef struct args_state {
     const char *command; /* "run", for messages */
     int argc;
     char **argv;
-    int index;           /* of the current argument */
-    char name[64];       /* the current flag without "=value" */
+    int index;                /* of the current argument */
+    char name[64];            /* the current flag without "=value" */
     const char *inline_value; /* after '=', or NULL */
 } args_state;
 

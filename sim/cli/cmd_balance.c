@@ -27,13 +27,13 @@
 
 /* The key set: distinct keys in first-seen order, with their record counts. */
 typedef struct keyset {
-    char *data;        /* all keys, back to back */
+    char *data; /* all keys, back to back */
     size_t data_len, data_cap;
-    uint64_t *offset;  /* key i is data[offset[i] .. offset[i] + length[i]) */
+    uint64_t *offset; /* key i is data[offset[i] .. offset[i] + length[i]) */
     uint32_t *length;
     uint64_t *records;
     size_t count, cap;
-    uint32_t *slots;   /* dedupe table: key index + 1, 0 = empty */
+    uint32_t *slots; /* dedupe table: key index + 1, 0 = empty */
     size_t slot_cap;
     uint64_t total_records;
 } keyset;
@@ -329,15 +329,17 @@ static void csv_row(FILE *f, const row *r, const keyset *k) {
             r->keys.jain, r->ideal, r->ideal_mc, r->records.max_over_mean, r->records.cov,
             r->records.jain, r->bytes.max_over_mean);
     if (r->have_move)
-        fprintf(f, "%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r->n_new, r->moved_keys,
-                r->moved_groups, r->moved_records, r->moved_bytes, r->min_moved,
+        fprintf(f, "%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r->n_new, r->moved_keys, r->moved_groups,
+                r->moved_records, r->moved_bytes, r->min_moved,
                 r->min_moved > 0 ? r->moved_keys / r->min_moved : 0.0);
     else
         fputs(",,,,,,\n", f);
 }
 
 /* Doubles go into the JSON rounded to 6 decimals, as in the CSV. */
-static json_t *real6(double v) { return json_real(round(v * 1e6) / 1e6); }
+static json_t *real6(double v) {
+    return json_real(round(v * 1e6) / 1e6);
+}
 
 static json_t *json_row(const row *r) {
     json_t *o = json_object();
@@ -368,8 +370,7 @@ static json_t *json_row(const row *r) {
 
 static void table_header(void) {
     printf("%-11s %5s %8s %9s %7s %9s %7s %7s %8s %8s %8s %8s\n", "partitioner", "N", "groups",
-           "keys m/m", "ideal", "recs m/m", "cov", "jain", "moved", "groups", "bytes",
-           "vs min");
+           "keys m/m", "ideal", "recs m/m", "cov", "jain", "moved", "groups", "bytes", "vs min");
 }
 
 static void table_row(const row *r) {
@@ -397,8 +398,10 @@ static int write_outputs(const options *o, const keyset *k, const row *rows, siz
         return -1;
 
     json_t *root = json_object(), *in = json_object(), *arr = json_array();
-    json_object_set_new(in, "source", json_string(o->keys_file ? "file" : o->zipf_keys ? "zipf"
-                                                                                   : "uniform"));
+    json_object_set_new(in, "source",
+                        json_string(o->keys_file   ? "file"
+                                    : o->zipf_keys ? "zipf"
+                                                   : "uniform"));
     if (o->keys_file)
         json_object_set_new(in, "file", json_string(o->keys_file));
     if (o->zipf_keys)
@@ -407,8 +410,8 @@ static int write_outputs(const options *o, const keyset *k, const row *rows, siz
     json_object_set_new(in, "records", json_integer((json_int_t)k->total_records));
     json_object_set_new(in, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(in, "rescale", json_integer(o->rescale));
-    json_object_set_new(in, "hash", json_string(o->base.hash == PART_HASH_MURMUR3 ? "murmur3"
-                                                                                : "crc32c"));
+    json_object_set_new(in, "hash",
+                        json_string(o->base.hash == PART_HASH_MURMUR3 ? "murmur3" : "crc32c"));
     for (size_t i = 0; i < count; i++)
         json_array_append_new(arr, json_row(&rows[i]));
     json_object_set_new(root, "inputs", in);
@@ -499,8 +502,7 @@ static int parse(int argc, char **argv, options *o) {
             free(o->ns);
             o->ns = NULL;
             if (args_parse_u32_list(list, 1, 1u << 20, &o->ns, &o->n_count))
-                return args_fail(&a, "expected a comma list of whole numbers >= 1, got '%s'",
-                                 list);
+                return args_fail(&a, "expected a comma list of whole numbers >= 1, got '%s'", list);
         } else if (args_is(&a, "--rescale", NULL)) {
             if (parse_rescale(&a, o))
                 return ARGS_ERROR;
@@ -547,12 +549,14 @@ static int pick_partitioners(const options *o, const char **names, size_t *count
             size_t len = strcspn(p, ",");
             size_t i;
             for (i = 0; part_scheme_names[i]; i++)
-                if (strlen(part_scheme_names[i]) == len && strncmp(part_scheme_names[i], p, len) == 0)
+                if (strlen(part_scheme_names[i]) == len &&
+                    strncmp(part_scheme_names[i], p, len) == 0)
                     break;
             if (!part_scheme_names[i]) {
-                fprintf(stderr, "shardsim balance: --partitioner: unknown partitioner '%.*s' "
-                                "(one of modulo, flink, jump, ring, rendezvous, maglev, bounded, "
-                                "or all)\n",
+                fprintf(stderr,
+                        "shardsim balance: --partitioner: unknown partitioner '%.*s' "
+                        "(one of modulo, flink, jump, ring, rendezvous, maglev, bounded, "
+                        "or all)\n",
                         (int)len, p);
                 return 2;
             }

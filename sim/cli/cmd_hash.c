@@ -9,8 +9,8 @@
 #include "sim/cli/cli.h"
 #include "sim/cli/keys_in.h"
 
-static const char *const algos[] = {"crc32c", "murmur3_32", "murmur3_128", "flink-int",
-                                    "java-string", NULL};
+static const char *const algos[] = {"crc32c",    "murmur3_32",  "murmur3_128",
+                                    "flink-int", "java-string", NULL};
 
 static void usage(FILE *out) {
     fputs("usage: shardsim hash --algo ALGO [--seed S] < keys\n\n"
@@ -52,8 +52,9 @@ int cli_hash(int argc, char **argv) {
         if (strcmp(algo, algos[i]) == 0)
             which = i;
     if (which < 0) {
-        fprintf(stderr, "shardsim hash: --algo: %s%s%s (one of crc32c, murmur3_32, murmur3_128, "
-                        "flink-int, java-string)\n",
+        fprintf(stderr,
+                "shardsim hash: --algo: %s%s%s (one of crc32c, murmur3_32, murmur3_128, "
+                "flink-int, java-string)\n",
                 algo ? "unknown algorithm '" : "required", algo ? algo : "", algo ? "'" : "");
         return 2;
     }

@@ -59,20 +59,22 @@ int cli_partitioner_option(args_state *a, part_config *cfg, int *key_int, int *r
 /* Check a partitioner config and explain what is wrong. 0 or 2. */
 int cli_check_partitioner(const char *cmd, const part_config *cfg) {
     if (!part_scheme_known(cfg->scheme)) {
-        fprintf(stderr, "shardsim %s: --partitioner: unknown partitioner '%s' (one of modulo, "
-                        "flink, jump, ring, rendezvous, maglev, bounded)\n",
+        fprintf(stderr,
+                "shardsim %s: --partitioner: unknown partitioner '%s' (one of modulo, "
+                "flink, jump, ring, rendezvous, maglev, bounded)\n",
                 cmd, cfg->scheme);
         return 2;
     }
-    uint32_t groups = cfg->groups ? cfg->groups : part_default_groups(cfg->scheme, cfg->parallelism);
+    uint32_t groups =
+        cfg->groups ? cfg->groups : part_default_groups(cfg->scheme, cfg->parallelism);
     if (cfg->parallelism > groups) {
         fprintf(stderr, "shardsim %s: --parallelism: %u is above the max parallelism %u\n", cmd,
                 cfg->parallelism, groups);
         return 2;
     }
     if (strcmp(cfg->scheme, "flink") == 0 && groups > 32768) {
-        fprintf(stderr, "shardsim %s: --max-parallelism: flink allows at most 32768, got %u\n",
-                cmd, groups);
+        fprintf(stderr, "shardsim %s: --max-parallelism: flink allows at most 32768, got %u\n", cmd,
+                groups);
         return 2;
     }
     return 0;
@@ -126,8 +128,8 @@ int cli_route(int argc, char **argv) {
         if (key_int) {
             int32_t v;
             if (args_parse_i32(line, &v)) {
-                fprintf(stderr, "shardsim route: stdin:%lu: not a 32-bit integer: '%s'\n",
-                        lineno, line);
+                fprintf(stderr, "shardsim route: stdin:%lu: not a 32-bit integer: '%s'\n", lineno,
+                        line);
                 status = 2;
                 break;
             }

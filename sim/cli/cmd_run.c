@@ -36,10 +36,10 @@
 #define MAX_OVERRIDES 64
 
 typedef struct run_options {
-    const char *scenario;    /* a path, a shipped scenario's name, or NULL = baseline */
-    const char *config;      /* -c NAME */
-    const char *runs;        /* --runs LIST */
-    const char *out;         /* --out DIR */
+    const char *scenario; /* a path, a shipped scenario's name, or NULL = baseline */
+    const char *config;   /* -c NAME */
+    const char *runs;     /* --runs LIST */
+    const char *out;      /* --out DIR */
     uint64_t seed;
     int have_seed;
     uint32_t jobs;
@@ -220,15 +220,15 @@ static int resolve_scenario(const char *name, char *path, size_t size) {
         if (strcmp(name, "baseline") == 0)
             return 1;
     }
-    fprintf(stderr, "shardsim run: %s: no such scenario file (nor a shipped scenario of that "
-                    "name)\n",
+    fprintf(stderr,
+            "shardsim run: %s: no such scenario file (nor a shipped scenario of that "
+            "name)\n",
             name);
     return -1;
 }
 
 /* The command that reproduces one run. */
-static void print_reproduce(const run_options *o, const scenario *s, uint32_t run,
-                            uint64_t seed) {
+static void print_reproduce(const run_options *o, const scenario *s, uint32_t run, uint64_t seed) {
     fprintf(stderr, "  reproduce: shardsim run %s", o->scenario ? o->scenario : "");
     if (s->config)
         fprintf(stderr, " -c %s", s->config);
@@ -515,8 +515,8 @@ static void plot_all(const scenario *s, const uint8_t *selected, const char *dir
             fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
         int series = 0;
         if (write_sweep_downtime(s, dir, &series) == 0) {
-            snprintf(vars, sizeof vars, "dir='%s'; name='%s'; param='%s'; series=%d", dir,
-                     s->name, s->param_names[0], series);
+            snprintf(vars, sizeof vars, "dir='%s'; name='%s'; param='%s'; series=%d", dir, s->name,
+                     s->param_names[0], series);
             if (results_gnuplot("sweep_downtime.gp", vars) != 0 && !warned++)
                 fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
         }

@@ -1,0 +1,184 @@
+/* mock_internal.h -- what the two files of the ZooKeeper model share: its state
+ * (struct mock_zk, sessions, requests, watches) and the functions each offers the
+ * other. mock.c is the service (sessions, requests, the ensemble, faults, the backend
+ * table); tree.c the znode tree, watches, the followers' views and the operations
+ * applied to them. Not a public interface: only backends/mock/ includes it. */
+#ifndef SHARDSIM_BACKENDS_MOCK_INTERNAL_H
+#define SHARDSIM_BACKENDS_MOCK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/mock/mock.h"
+#include "core/prng.h"
+
+enum { CLIENT_CONNECTING, CLIENT_CONNECTED, CLIENT_DISCONNECTED, CLIENT_EXPIRED, CLIENT_CLOSED };
+enum { WATCH_DATA = 1, WATCH_EXISTS, WATCH_CHILD };
+enum {
+    REQ_CREATE = 1,
+    REQ_DELETE,
+    REQ_SET,
+    REQ_GET,
+    REQ_EXISTS,
+    REQ_CHILDREN,
+    REQ_MULTI,
+    REQ_CLOSE,
+    REQ_SYNC
+};
+
+/* Requests and watch deliveries in flight are the service's: on a list, so that
+ * mock_free can release those whose timers never ran. */
+typedef struct owned {
+    struct owned *prev, *next;
+    int kind; /* OWNED_* */
+} owned;
+
+enum { OWNED_REQUEST = 1, OWNED_DELIVERY };
+
+typedef struct node {
+    char *path;
+    uint8_t *data;
+    size_t len;
+    coord_stat stat;
+} node;
+
+typedef struct watch {
+    coord_session *s;
+    char *path;
+    int kind;
+    coord_watch_fn fn;
+    void *arg;
+    int server; /* whose view fires it: a follower's index, or -1 = the committed tree */
+} watch_entry;
+
+struct coord_session {
+    mock_zk *zk;
+    uint64_t id;
+    uint64_t timeout_ns;
+    coord_state_fn on_state;
+    void *arg;
+    int client;       /* CLIENT_* */
+    int server_alive; /* the service still has the session */
+    int killed;
+    uint64_t cut_until_ns;                 /* partitioned from the service until then */
+    uint64_t last_heard_ns;                /* service side: last request or ping */
+    uint64_t last_answer_ns;               /* client side: last reply or ping answer */
+    uint64_t last_apply_ns, last_reply_ns; /* FIFO */
+    uint32_t generation;      /* bumps on expiry/close: stale timers ignore themselves */
+    uint32_t server;          /* the server it is connected to */
+    uint64_t reconnect_at_ns; /* moving to another server until then */
+    uint64_t visible_ns;      /* its last write is in its server's view from then */
+    uint64_t ended_ns;        /* when the service ended it (expiry, close); 0 = alive */
+};
+
+typedef struct request {
+    owned link; /* first: the list's entries are cast back */
+    coord_session *s;
+    int type;
+    char *path;
+    uint8_t *data;
+    size_t len;
+    int flags;
+    int32_t version;
+    coord_watch_fn watch;
+    void *watch_arg;
+    coord_done_fn done;
+    void *arg;
+    coord_op *ops;
+    size_t op_count;
+    uint64_t sent_ns;
+    uint32_t server; /* the session's server when it was sent */
+    /* the reply */
+    int rc;
+    coord_result res;
+    char *out_path;
+    char **children;
+    int *op_rcs;
+} request;
+
+/* A pending watch delivery. */
+typedef struct delivery {
+    owned link; /* first */
+    coord_watch_fn fn;
+    void *arg;
+    int event;
+    char *path;
+    mock_zk *zk;
+    uint64_t session_id;
+    uint32_t generation;
+} delivery;
+
+/* A copy of the znode tree: the committed one, or a follower's view of it. */
+typedef struct tree {
+    node *nodes;
+    size_t count, cap;
+} tree;
+
+struct mock_zk {
+    env env;
+    mock_config cfg;
+    tree tree; /* the committed state, as the leader has it */
+    /* Followers' views, when they lag (servers > 1 and follower_lag_ns > 0): each
+     * applies the log's transactions follower_lag_ns after they commit. */
+    tree *replicas;
+    int64_t *applied; /* per server: the last zxid in its view */
+    struct txn *log;  /* committed transactions some follower has not applied */
+    size_t log_count, log_cap;
+    char **touched; /* paths the operation being applied changed */
+    size_t touched_count, touched_cap;
+    watch_entry *watches;
+    size_t watch_count, watch_cap;
+    delivery *pending; /* watch events of the operation being applied */
+    size_t pending_count, pending_cap;
+    int64_t zxid;
+    uint64_t next_session;
+    uint8_t *server_up;
+    int leader; /* the elected leader server, -1 = none */
+    int electing;
+    prng rng; /* latency draws */
+    double slow_factor;
+    uint64_t slow_until_ns;
+    hist latency[MOCK_OP_TYPES];
+    coord_session **sessions; /* open sessions: timers find theirs by id */
+    size_t session_count, session_cap;
+    uint64_t ops_applied, sessions_expired;
+    owned in_flight; /* the list's head */
+};
+
+/* ---- mock.c ---- */
+coord_session *zk_session_by_id(const mock_zk *zk, uint64_t id);
+/* Requests and deliveries in flight go on the service's list (freed by mock_free). */
+void zk_own(mock_zk *zk, owned *o, int kind);
+void zk_disown(owned *o);
+
+/* ---- tree.c ---- */
+/* The committed tree: add a node stamped with the current zxid; free a node array. */
+int zk_add_node(mock_zk *zk, tree *t, const char *path, const void *data, size_t len,
+                uint64_t owner);
+void zk_free_nodes(node *nodes, size_t count);
+/* Watches: send the events the last operation fired (each to its session, at `at`;
+ * send = 0 drops them); forget a session's watches; move them with it to its server. */
+void zk_flush_deliveries(mock_zk *zk, uint64_t at, int send);
+void zk_drop_watches_of(mock_zk *zk, coord_session *s);
+void zk_retag_watches(mock_zk *zk, const coord_session *s);
+/* Followers: is the session on a lagging follower; log what the last operation changed
+ * (due at each follower after its lag); bring server k's view up to zxid `upto`;
+ * reset it to the committed tree; free every view. */
+int zk_on_follower(const coord_session *s);
+void zk_log_txn(mock_zk *zk);
+void zk_replica_advance(mock_zk *zk, uint32_t k, int64_t upto, uint64_t deliver_at);
+void zk_replica_reset(mock_zk *zk, uint32_t k);
+void zk_free_views(mock_zk *zk);
+/* Operations on the committed tree (reads on the session's view), with ZooKeeper's
+ * checks and error codes; they fire watches and note what they touched. */
+int zk_apply_create(mock_zk *zk, coord_session *s, const char *path, const void *data, size_t len,
+                    int flags, char **out_path);
+int zk_apply_delete(mock_zk *zk, const char *path, int32_t version);
+int zk_apply_set(mock_zk *zk, const char *path, const void *data, size_t len, int32_t version,
+                 coord_stat *stat);
+void zk_apply_multi(mock_zk *zk, request *r);
+void zk_apply_read(mock_zk *zk, request *r);
+/* A session ends: its ephemerals go. */
+void zk_drop_ephemerals(mock_zk *zk, coord_session *s);
+
+#endif

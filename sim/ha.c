@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 #include "core/hash.h"
 #include "sim/sim_internal.h"
 
@@ -107,16 +108,10 @@ static uint32_t checkpoint_crc(const checkpoint *ck) {
 
 /* Callback contexts live until the end of the run: a reply may never come. */
 static int keep_context(sim *s, void *c) {
-    if (s->context_count == s->context_cap) {
-        size_t cap = s->context_cap ? s->context_cap * 2 : 16;
-        void **p = realloc(s->contexts, cap * sizeof *p);
-        if (!p) {
-            free(c);
-            sim_fail(s, SS_ENOMEM, "out of memory");
-            return SS_ENOMEM;
-        }
-        s->contexts = p;
-        s->context_cap = cap;
+    if (ss_grow(&s->contexts, &s->context_cap, s->context_count + 1, sizeof *s->contexts) != 0) {
+        free(c);
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return SS_ENOMEM;
     }
     s->contexts[s->context_count++] = c;
     return 0;
@@ -386,15 +381,9 @@ static void jm_state(void *arg, int state) {
         return;
     /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
     snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch.node);
-    if (s->retired_count == s->retired_cap) {
-        size_t cap = s->retired_cap ? s->retired_cap * 2 : 8;
-        coord_session **r = realloc(s->retired, cap * sizeof *r);
-        if (!r) {
-            sim_fail(s, SS_ENOMEM, "out of memory");
-            return;
-        }
-        s->retired = r;
-        s->retired_cap = cap;
+    if (ss_grow(&s->retired, &s->retired_cap, s->retired_count + 1, sizeof *s->retired) != 0) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
     }
     s->retired[s->retired_count++] = jm->session;
     jm->session = new_session(s);
@@ -499,14 +488,8 @@ static void register_worker(sim *s, uint32_t w) {
 void ha_worker_back(sim *s, uint32_t w) {
     if (s->cfg->worker_detection != SIM_DETECT_SESSION)
         return;
-    if (s->retired_count == s->retired_cap) {
-        size_t cap = s->retired_cap ? s->retired_cap * 2 : 8;
-        coord_session **r = realloc(s->retired, cap * sizeof *r);
-        if (!r)
-            return;
-        s->retired = r;
-        s->retired_cap = cap;
-    }
+    if (ss_grow(&s->retired, &s->retired_cap, s->retired_count + 1, sizeof *s->retired) != 0)
+        return;
     s->retired[s->retired_count++] = s->worker_sessions[w];
     s->worker_sessions[w] = new_session(s);
     if (!s->worker_sessions[w] ||

@@ -9,6 +9,7 @@
 #include <ini.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 #include "sim/scenario.h"
 
 #define MAX_VARS 16
@@ -72,13 +73,8 @@ static void note_section(parser *p, const char *line) {
     const char *end = strchr(line, ']');
     if (!end)
         return;
-    if (p->section_count == p->section_cap) {
-        p->section_cap = p->section_cap ? p->section_cap * 2 : 8;
-        section_line *s = realloc(p->sections, p->section_cap * sizeof *s);
-        if (!s)
-            return;
-        p->sections = s;
-    }
+    if (ss_grow(&p->sections, &p->section_cap, p->section_count + 1, sizeof *p->sections))
+        return;
     section_line *s = &p->sections[p->section_count++];
     s->name = strndup(line + 1, (size_t)(end - line - 1));
     s->line = p->line;
@@ -128,13 +124,8 @@ static int on_value(void *user, const char *section, const char *name, const cha
                        "unknown section [%s] (use [General] or [Config NAME])", section),
                0;
     }
-    if (p->count == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 32;
-        entry *e = realloc(p->entries, p->cap * sizeof *e);
-        if (!e)
-            return fail_at(p, p->line, "out of memory"), 0;
-        p->entries = e;
-    }
+    if (ss_grow(&p->entries, &p->cap, p->count + 1, sizeof *p->entries))
+        return fail_at(p, p->line, "out of memory"), 0;
     entry *e = &p->entries[p->count++];
     e->section = strdup(section);
     e->key = strdup(name);
@@ -244,13 +235,8 @@ static int put(assign_list *l, const char *key, const char *value, const char *f
             l->a[i].line = line;
             return 0;
         }
-    if (l->count == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 32;
-        scenario_assign *a = realloc(l->a, l->cap * sizeof *a);
-        if (!a)
-            return SS_ENOMEM;
-        l->a = a;
-    }
+    if (ss_grow(&l->a, &l->cap, l->count + 1, sizeof *l->a))
+        return SS_ENOMEM;
     l->a[l->count++] = (scenario_assign){strdup(key), strdup(value), strdup(file), line};
     return 0;
 }

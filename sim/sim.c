@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/grow.h"
 #include "core/hash.h"
 #include "core/place.h"
 #include "sim/cli/keys_in.h"
@@ -415,15 +416,10 @@ void sim_complete_checkpoint(sim *s) {
 
 sim_failover *sim_new_failover(sim *s, const char *kind, uint32_t target) {
     sim_result *r = s->r;
-    if (r->failover_count == s->failover_cap) {
-        size_t cap = s->failover_cap ? s->failover_cap * 2 : 8;
-        sim_failover *f = realloc(r->failovers, cap * sizeof *f);
-        if (!f) {
-            sim_fail(s, SS_ENOMEM, "out of memory");
-            return NULL;
-        }
-        r->failovers = f;
-        s->failover_cap = cap;
+    if (ss_grow(&r->failovers, &s->failover_cap, r->failover_count + 1, sizeof *r->failovers) !=
+        0) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return NULL;
     }
     sim_failover *f = &r->failovers[r->failover_count++];
     memset(f, 0, sizeof *f);
@@ -769,8 +765,8 @@ static int load_key_file(sim *s) {
         return SS_EINVAL;
     }
     /* distinct keys by exact text, in first-seen order */
-    char *line = NULL, **texts = NULL;
-    size_t cap = 0, text_cap = 0, line_cap = 0;
+    char *line = NULL;
+    size_t cap = 0, group_cap = 0, len_cap = 0, line_cap = 0;
     ssize_t len;
     int rc = 0;
     state_store seen;
@@ -792,22 +788,20 @@ static int load_key_file(sim *s) {
         if (e) {
             id = (uint32_t)e->sum;
         } else {
-            id = s->file_keys++;
-            state_add(&seen, h, 0, id);
-            if (s->file_keys > text_cap) {
-                text_cap = text_cap ? text_cap * 2 : 1024;
-                texts = realloc(texts, text_cap * sizeof *texts);
-                s->file_key_group =
-                    realloc(s->file_key_group, text_cap * sizeof *s->file_key_group);
-                s->file_key_len = realloc(s->file_key_len, text_cap * sizeof *s->file_key_len);
+            id = s->file_keys;
+            if (ss_grow(&s->file_key_group, &group_cap, id + 1, sizeof *s->file_key_group) ||
+                ss_grow(&s->file_key_len, &len_cap, id + 1, sizeof *s->file_key_len) ||
+                state_add(&seen, h, 0, id) != 0) {
+                rc = SS_ENOMEM;
+                break;
             }
+            s->file_keys++;
             s->file_key_group[id] = part_group_of_bytes(s->part, line, (size_t)len);
             s->file_key_len[id] = (uint32_t)len;
-            texts[id] = NULL;
         }
-        if (s->file_lines == line_cap) {
-            line_cap = line_cap ? line_cap * 2 : 1024;
-            s->file_line_key = realloc(s->file_line_key, line_cap * sizeof *s->file_line_key);
+        if (ss_grow(&s->file_line_key, &line_cap, s->file_lines + 1, sizeof *s->file_line_key)) {
+            rc = SS_ENOMEM;
+            break;
         }
         s->file_line_key[s->file_lines++] = id;
     }
@@ -816,7 +810,6 @@ static int load_key_file(sim *s) {
         rc = SS_EINVAL;
     }
     free(line);
-    free(texts);
     state_free(&seen);
     fclose(f);
     return rc;

@@ -14,6 +14,7 @@
 #include "backends/mock/mock.h"
 #include "core/dist.h"
 #include "core/error.h"
+#include "core/grow.h"
 #include "core/prng.h"
 
 #include "backends/mock/mock_internal.h"
@@ -46,14 +47,8 @@ coord_session *zk_session_by_id(const mock_zk *zk, uint64_t id) {
 }
 
 static int register_session(mock_zk *zk, coord_session *s) {
-    if (zk->session_count == zk->session_cap) {
-        size_t cap = zk->session_cap ? zk->session_cap * 2 : 8;
-        coord_session **p = realloc(zk->sessions, cap * sizeof *p);
-        if (!p)
-            return SS_ENOMEM;
-        zk->sessions = p;
-        zk->session_cap = cap;
-    }
+    if (ss_grow(&zk->sessions, &zk->session_cap, zk->session_count + 1, sizeof *zk->sessions) != 0)
+        return SS_ENOMEM;
     zk->sessions[zk->session_count++] = s;
     return 0;
 }

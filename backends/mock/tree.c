@@ -8,6 +8,7 @@
 
 #include "backends/mock/mock_internal.h"
 #include "core/error.h"
+#include "core/grow.h"
 
 /* ---------- the tree ---------- */
 
@@ -27,14 +28,8 @@ static void parent_of(const char *path, char *out, size_t size) {
 /* Append a node to t (copying path and data); NULL when out of memory. */
 static node *tree_add(tree *t, const char *path, const void *data, size_t len,
                       const coord_stat *stat) {
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        node *n = realloc(t->nodes, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        t->nodes = n;
-        t->cap = cap;
-    }
+    if (ss_grow(&t->nodes, &t->cap, t->count + 1, sizeof *t->nodes) != 0)
+        return NULL;
     node *n = &t->nodes[t->count];
     memset(n, 0, sizeof *n);
     n->path = strdup(path);
@@ -99,26 +94,14 @@ static void add_watch(mock_zk *zk, coord_session *s, const char *path, int kind,
                       void *arg, int server) {
     if (!fn)
         return;
-    if (zk->watch_count == zk->watch_cap) {
-        size_t cap = zk->watch_cap ? zk->watch_cap * 2 : 32;
-        watch_entry *w = realloc(zk->watches, cap * sizeof *w);
-        if (!w)
-            return;
-        zk->watches = w;
-        zk->watch_cap = cap;
-    }
+    if (ss_grow(&zk->watches, &zk->watch_cap, zk->watch_count + 1, sizeof *zk->watches) != 0)
+        return;
     zk->watches[zk->watch_count++] = (watch_entry){s, strdup(path), kind, fn, arg, server};
 }
 
 static void queue_delivery(mock_zk *zk, const watch_entry *w, int event) {
-    if (zk->pending_count == zk->pending_cap) {
-        size_t cap = zk->pending_cap ? zk->pending_cap * 2 : 16;
-        delivery *d = realloc(zk->pending, cap * sizeof *d);
-        if (!d)
-            return;
-        zk->pending = d;
-        zk->pending_cap = cap;
-    }
+    if (ss_grow(&zk->pending, &zk->pending_cap, zk->pending_count + 1, sizeof *zk->pending) != 0)
+        return;
     zk->pending[zk->pending_count++] = (delivery){.fn = w->fn,
                                                   .arg = w->arg,
                                                   .event = event,
@@ -230,14 +213,8 @@ static void touch(mock_zk *zk, const char *path) {
     for (size_t i = 0; i < zk->touched_count; i++)
         if (strcmp(zk->touched[i], path) == 0)
             return;
-    if (zk->touched_count == zk->touched_cap) {
-        size_t cap = zk->touched_cap ? zk->touched_cap * 2 : 16;
-        char **p = realloc(zk->touched, cap * sizeof *p);
-        if (!p)
-            return;
-        zk->touched = p;
-        zk->touched_cap = cap;
-    }
+    if (ss_grow(&zk->touched, &zk->touched_cap, zk->touched_count + 1, sizeof *zk->touched) != 0)
+        return;
     char *copy = strdup(path);
     if (copy)
         zk->touched[zk->touched_count++] = copy;
@@ -265,15 +242,9 @@ void zk_log_txn(mock_zk *zk) {
         untouch(zk);
         return;
     }
-    if (zk->log_count == zk->log_cap) {
-        size_t cap = zk->log_cap ? zk->log_cap * 2 : 64;
-        txn *l = realloc(zk->log, cap * sizeof *l);
-        if (!l) {
-            untouch(zk);
-            return;
-        }
-        zk->log = l;
-        zk->log_cap = cap;
+    if (ss_grow(&zk->log, &zk->log_cap, zk->log_count + 1, sizeof *zk->log) != 0) {
+        untouch(zk);
+        return;
     }
     txn *x = &zk->log[zk->log_count];
     x->zxid = zk->zxid;

@@ -121,6 +121,9 @@ typedef struct coord_backend {
                  void *arg);
     uint64_t (*session_id)(const coord_session *s);
     uint64_t (*session_timeout_ns)(const coord_session *s); /* as negotiated */
+    /* The client's view now: COORD_STATE_CONNECTED, _DISCONNECTED (also while first
+     * connecting) or _EXPIRED (also once closed). */
+    int (*state)(const coord_session *s);
     /* Bring the session's server up to date with the leader, so that reads sent after
      * it see every write committed before it (ZooKeeper's sync; reads alone are only
      * sequentially consistent). */

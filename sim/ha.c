@@ -67,6 +67,7 @@ typedef struct commit_ctx {
 } commit_ctx;
 
 static void ignore_done(void *arg, int rc, const coord_result *res);
+static void assignment_written(void *arg, int rc, const coord_result *res);
 static void assignment_seen(void *arg, uint64_t generation, const uint32_t *workers,
                             uint32_t count);
 
@@ -147,25 +148,47 @@ static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry)
 
 /* ---- checkpoint ids: the leader increments checkpoint_id_counter (compare-and-set) */
 
+/* What a counter request carries: the request it answers (a newer one, or a stopped
+ * job, makes it stale). */
+typedef struct id_ctx {
+    sim *s;
+    uint64_t token;
+} id_ctx;
+
 static void checkpoint_id_done(void *arg, int rc, int64_t value) {
-    sim *s = arg;
+    const id_ctx *c = arg;
+    sim *s = c->s;
+    if (c->token != s->id_token)
+        return;
     s->id_requested = 0;
-    if (rc == COORD_OK && value > 0 && value <= UINT32_MAX && s->id_epoch_no == s->epoch_no &&
-        s->job == JOB_RUNNING && !s->jm.pending.id && ha_leader_can_act(s))
+    if (rc == COORD_OK && value > 0 && value <= UINT32_MAX && s->job == JOB_RUNNING &&
+        !s->jm.pending.id && ha_leader_can_act(s))
         sim_start_checkpoint(s, (uint32_t)value, s->id_stop, s->id_rescale_to);
     else if (s->id_stop) /* the rescale waits for the next chance */
         sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
 }
 
 int ha_request_checkpoint_id(sim *s, int stop, uint32_t rescale_to) {
+    id_ctx *c = malloc(sizeof *c);
+    if (!c || keep_context(s, c) != 0)
+        return 0;
+    *c = (id_ctx){s, ++s->id_token};
     if (recipe_counter_next(&mock_backend, s->jms[s->active].session, HA_COUNTER,
-                            checkpoint_id_done, s) != 0)
+                            checkpoint_id_done, c) != 0)
         return 0;
     s->id_requested = 1;
     s->id_stop = stop;
     s->id_rescale_to = rescale_to;
-    s->id_epoch_no = s->epoch_no;
     return 1;
+}
+
+void ha_job_stopped(sim *s) {
+    if (!s->id_requested)
+        return;
+    s->id_requested = 0; /* its answer, if it ever comes, is stale */
+    s->id_token++;
+    if (s->id_stop) /* the rescale it served is tried again */
+        sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
 }
 
 /* ---- restore: the leader reads the job graph and the checkpoint pointers (after a
@@ -375,6 +398,8 @@ static void jm_state(void *arg, int state) {
     sim *s = jm->owner;
     int was_leading = jm->latch.leading;
     recipe_latch_session_state(&jm->latch, state);
+    if (jm->watching == jm->session)
+        recipe_members_session_state(&jm->members, state);
     if (was_leading && !jm->latch.leading)
         leader_lost(s, jm, 1);
     if (state != COORD_STATE_EXPIRED || jm->crashed)
@@ -448,14 +473,19 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
  * declared failed now (worker_detection = session). */
 static void members_changed(void *arg, const char *const *names, size_t count) {
     sim *s = arg;
-    uint8_t present[4096] = {0};
-    for (size_t i = 0; i < count; i++) {
-        unsigned w;
-        if (sscanf(names[i], "w%u", &w) == 1 && w < s->cfg->workers && w < sizeof present)
-            present[w] = 1;
+    uint32_t *present = calloc(s->cfg->workers, sizeof *present);
+    if (!present) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
     }
-    for (uint32_t w = 0; w < s->cfg->workers && w < sizeof present; w++) {
-        if (s->member_seen[w] && !present[w]) {
+    for (size_t i = 0; i < count; i++) {
+        unsigned w, incarnation;
+        if (sscanf(names[i], "w%u-%u", &w, &incarnation) == 2 && w < s->cfg->workers)
+            present[w] = incarnation;
+    }
+    /* an incarnation the leader knew is gone (a restarted worker registers anew) */
+    for (uint32_t w = 0; w < s->cfg->workers; w++) {
+        if (s->member_seen[w] && present[w] != s->member_seen[w]) {
             sim_failover *f = s->open_failover;
             if (f && !f->detected_ns && f->target == w && strcmp(f->kind, "crash-worker") == 0) {
                 f->detected_ns = s->now;
@@ -464,6 +494,7 @@ static void members_changed(void *arg, const char *const *names, size_t count) {
         }
         s->member_seen[w] = present[w];
     }
+    free(present);
 }
 
 static void ignore_done(void *arg, int rc, const coord_result *res) {
@@ -479,7 +510,7 @@ static void leader_sees_members(void *arg, const char *const *names, size_t coun
 
 static void register_worker(sim *s, uint32_t w) {
     char path[64];
-    snprintf(path, sizeof path, HA_ROOT "/workers/w%u", w);
+    snprintf(path, sizeof path, HA_ROOT "/workers/w%u-%u", w, ++s->incarnation[w]);
     coord_create(&mock_backend, s->worker_sessions[w], path, NULL, 0, COORD_EPHEMERAL, ignore_done,
                  NULL);
 }
@@ -516,6 +547,13 @@ static void ha_ready(void *arg, int rc, const coord_result *res) {
     }
 }
 
+/* The admin session (it watches the assignment) is back: re-read what was lost. */
+static void admin_state(void *arg, int state) {
+    sim *s = arg;
+    if (s->cfg->coordinated_assignment)
+        recipe_assignment_session_state(&s->assignment, state);
+}
+
 int ha_setup(sim *s) {
     const sim_config *c = s->cfg;
     s->active = -1;
@@ -541,10 +579,11 @@ int ha_setup(sim *s) {
     s->admin = new_session(s);
     s->jms = calloc(c->job_managers, sizeof *s->jms);
     s->worker_sessions = calloc(c->workers, sizeof *s->worker_sessions);
-    s->member_seen = calloc(c->workers, 1);
-    if (!s->admin || !s->jms || !s->worker_sessions || !s->member_seen)
+    s->member_seen = calloc(c->workers, sizeof *s->member_seen);
+    s->incarnation = calloc(c->workers, sizeof *s->incarnation);
+    if (!s->admin || !s->jms || !s->worker_sessions || !s->member_seen || !s->incarnation)
         return SS_ENOMEM;
-    mock_backend.open(s->zk, s->admin, 20 * c->zk_tick_ns, NULL, NULL);
+    mock_backend.open(s->zk, s->admin, 20 * c->zk_tick_ns, admin_state, s);
     for (uint32_t i = 0; i < c->job_managers; i++) {
         jm_node *jm = &s->jms[i];
         jm->owner = s;
@@ -635,8 +674,24 @@ void ha_publish_assignment(sim *s) {
                                     ? &s->jms[s->active].latch
                                     : NULL;
     recipe_assignment_write(&mock_backend, writer, fence, HA_ROOT "/assignment",
-                            s->assign_generation, workers, s->n, ignore_done, NULL);
+                            s->assign_generation, workers, s->n, assignment_written, s);
     free(workers);
+}
+
+static void republish(void *arg, uint64_t generation, uint64_t b) {
+    (void)b;
+    sim *s = arg;
+    if (s->awaiting_generation == generation && s->awaiting_epoch == s->epoch_no)
+        ha_publish_assignment(s);
+}
+
+/* A restart waits for its placement to be seen: a write that failed is tried again
+ * a second later (by whoever leads then). */
+static void assignment_written(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    sim *s = arg;
+    if (rc != COORD_OK && s->awaiting_generation == s->assign_generation)
+        env_schedule(&s->env, s->now + 1000000000ULL, republish, s, s->awaiting_generation, 0);
 }
 
 void ha_free(sim *s) {
@@ -653,6 +708,7 @@ void ha_free(sim *s) {
         free(s->worker_sessions[w]);
     free(s->worker_sessions);
     free(s->member_seen);
+    free(s->incarnation);
     for (size_t i = 0; i < s->retired_count; i++)
         free(s->retired[i]);
     free(s->retired);

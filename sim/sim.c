@@ -444,6 +444,7 @@ void sim_stop_job(sim *s) {
         t->snapshot_at_ns = NEVER;
     }
     sim_checkpoint_free(&s->jm.pending);
+    ha_job_stopped(s);
     s->epoch_no++; /* events of the old incarnation are ignored from now on */
     s->job = JOB_DOWN;
 }
@@ -557,6 +558,10 @@ static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_tota
     for (uint32_t i = 0; in && i < n_new; i++)
         max_in = in[i] > max_in ? in[i] : max_in;
     free(in);
+    for (uint32_t i = n_new; i < s->n; i++) { /* scaling in: the removed subtasks' queues */
+        free(s->sub[i].ring);
+        s->sub[i].ring = NULL;
+    }
     subtask *sub = realloc(s->sub, n_new * sizeof *sub);
     if (!sub) {
         part_free(np);
@@ -570,8 +575,6 @@ static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_tota
         if (!sub[i].ring)
             sim_fail(s, SS_ENOMEM, "out of memory");
     }
-    for (uint32_t i = n_new; i < s->n; i++)
-        free(sub[i].ring);
     s->sub = sub;
     part_free(s->part);
     s->part = np;
@@ -941,12 +944,18 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
         err[0] = '\0';
     int rc = setup(&s);
     queue_event ev;
+    uint64_t same_time = 0; /* events in a row at one virtual instant */
     /* Every event is bounded: the stream is finite and each incarnation ends. */
     while (rc == 0 && !s.failed && !s.finished && queue_pop(s.q, &ev) == 0) {
+        same_time = ev.time_ns == s.now ? same_time + 1 : 0;
         s.now = ev.time_ns;
         s.events++;
         if (s.now > 10 * cfg->duration_ns + 86400000000000ULL) { /* every loop has a bound */
             sim_fail(&s, SS_EINVAL, "the simulation did not finish within 10 x duration_s + 1 day");
+            break;
+        }
+        if (same_time > 100000000) { /* and time must move: a livelock is a bug, not a hang */
+            sim_fail(&s, SS_EINVAL, "livelock: 1e8 events without virtual time advancing");
             break;
         }
         /* a coordination timer's payload starts with pointers: fold only its two words */

@@ -159,7 +159,8 @@ typedef struct sim {
     uint64_t leader_lost_ns;     /* when the active leader was lost (crash, cut off) */
     coord_session *lost_session; /* ... and its session (its expiry is the detection) */
     coord_session **worker_sessions;
-    uint8_t *member_seen;
+    uint32_t *member_seen; /* per worker: the incarnation the leader last saw, 0 = none */
+    uint32_t *incarnation; /* per worker: registrations so far (names w<W>-<incarnation>) */
     uint64_t elections, commits, stale_commits;
     coord_session **retired;
     size_t retired_count, retired_cap;
@@ -168,7 +169,7 @@ typedef struct sim {
     int id_requested; /* an id is on its way */
     int id_stop;      /* ... for a savepoint of a rescale to id_rescale_to */
     uint32_t id_rescale_to, rescale_fault;
-    uint64_t id_epoch_no; /* ... asked for by this incarnation */
+    uint64_t id_token; /* the request an answer must match */
     /* a restart reads the latest checkpoint pointer from the service */
     uint32_t restore_generation; /* bumps abandon the reads in flight */
     int restoring;               /* reads in flight */
@@ -209,6 +210,8 @@ int ha_leader_can_act(const sim *s);
 int ha_request_checkpoint_id(sim *s, int stop, uint32_t rescale_to);
 /* Every snapshot of the pending checkpoint is written: commit its pointer. */
 void ha_commit(sim *s, uint32_t id, uint64_t offset);
+/* The job stopped (a failure): an id request in flight is forgotten. */
+void ha_job_stopped(sim *s);
 /* A restart's leader reads the latest usable checkpoint and restores it. */
 void ha_read_latest_checkpoint(sim *s);
 void ha_publish_assignment(sim *s);

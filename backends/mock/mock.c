@@ -81,7 +81,7 @@ int mock_available(const mock_zk *zk) {
 /* ---------- sessions ---------- */
 
 static int cut_off(const coord_session *s, uint64_t now) {
-    return s->killed || now < s->cut_until_ns || now < s->reconnect_at_ns || !mock_available(s->zk);
+    return s->killed || s->moving || now < s->cut_until_ns || !mock_available(s->zk);
 }
 
 static void notify(coord_session *s, int state) {
@@ -196,7 +196,7 @@ static void reply(void *arg, uint64_t a, uint64_t b) {
     r->res.path = r->out_path;
     mock_zk *zk = r->s->zk;
     hist_record(&zk->latency[r->type - 1], env_now(&zk->env) - r->sent_ns);
-    if (r->done)
+    if (r->done) /* a killed client's too: recipes and callers free what they hold */
         r->done(r->arg, r->rc, &r->res);
     free_request(r);
 }
@@ -482,6 +482,12 @@ static int m_sync(coord_session *s, const char *path, coord_done_fn done, void *
 static uint64_t m_session_id(const coord_session *s) {
     return s->id;
 }
+static int m_state(const coord_session *s) {
+    if (s->client == CLIENT_EXPIRED || s->client == CLIENT_CLOSED || s->killed)
+        return COORD_STATE_EXPIRED;
+    return s->client == CLIENT_CONNECTED ? COORD_STATE_CONNECTED : COORD_STATE_DISCONNECTED;
+}
+
 static uint64_t m_timeout(const coord_session *s) {
     return s->timeout_ns;
 }
@@ -501,6 +507,7 @@ const coord_backend mock_backend = {
     .multi = m_multi,
     .session_id = m_session_id,
     .session_timeout_ns = m_timeout,
+    .state = m_state,
     .sync = m_sync,
 };
 
@@ -625,6 +632,25 @@ static void maybe_elect(mock_zk *zk) {
     env_schedule(&zk->env, env_now(&zk->env) + zk->cfg.election_ns, elected, zk, 0, 0);
 }
 
+/* A client that lost its server connects to the next live one. It never lands on a
+ * server behind what it has seen (ZooKeeper refuses those): the new server's view is
+ * brought up to date and the client's watches move there. */
+static void pick_server(mock_zk *zk, coord_session *s) {
+    uint32_t n = zk->cfg.servers;
+    for (uint32_t i = 1; i <= n; i++)
+        if (zk->server_up[(s->server + i) % n]) {
+            s->server = (s->server + i) % n;
+            break;
+        }
+    s->moving = 0;
+    if (zk->replicas) {
+        if (zk_on_follower(s))
+            zk_replica_advance(zk, s->server, zk->zxid, env_now(&zk->env) + zk->cfg.read_ns / 2);
+        zk_retag_watches(zk, s);
+    }
+}
+
+/* The client's reconnection attempt, every reconnect_ns while no server answers. */
 static void reconnected(void *arg, uint64_t id, uint64_t generation) {
     mock_zk *zk = arg;
     coord_session *s = zk_session_by_id(zk, id);
@@ -632,6 +658,8 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
     if (!s || generation != s->generation || s->killed || s->client == CLIENT_CLOSED ||
         s->client == CLIENT_EXPIRED)
         return;
+    if (s->moving && mock_available(zk)) /* servers without a quorum take no clients */
+        pick_server(zk, s);
     if (cut_off(s, now)) { /* no server answers yet: try again */
         env_schedule(&zk->env, now + zk->cfg.reconnect_ns, reconnected, zk, s->id, s->generation);
         return;
@@ -648,32 +676,22 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
     }
 }
 
-/* A client whose server crashed sees its connection drop at once and connects to the
- * next live server after reconnect_ns; its session survives if that is within its
- * timeout. It never lands on a server behind what it has seen (ZooKeeper refuses
- * those): the new server's view is brought up to date, and the client's watches move
- * there, firing for what it missed. */
-static void move_session(mock_zk *zk, coord_session *s) {
-    uint32_t n = zk->cfg.servers, from = s->server;
-    for (uint32_t i = 1; i < n && s->server == from; i++)
-        if (zk->server_up[(from + i) % n])
-            s->server = (from + i) % n;
-    if (s->server == from)
-        return;
-    uint64_t at = env_now(&zk->env) + zk->cfg.reconnect_ns;
-    if (zk->replicas) {
-        if ((int)from != zk->leader)
-            zk_replica_advance(zk, from, zk->zxid, at);
-        if ((int)s->server != zk->leader)
-            zk_replica_advance(zk, s->server, zk->zxid, at);
+/* The client's server crashed: it sees its connection drop at once and tries the next
+ * server every reconnect_ns; its session survives if it gets through within its
+ * timeout. Meanwhile its watches are the committed tree's (what its old server had
+ * not applied yet fires now), so that none is lost or fires twice. */
+static void lose_server(mock_zk *zk, coord_session *s) {
+    if (zk->replicas && zk_on_follower(s))
+        zk_replica_advance(zk, s->server, zk->zxid, env_now(&zk->env) + zk->cfg.read_ns / 2);
+    s->moving = 1;
+    if (zk->replicas)
         zk_retag_watches(zk, s);
-    }
-    s->reconnect_at_ns = at;
     if (s->client == CLIENT_CONNECTED) {
         s->client = CLIENT_DISCONNECTED;
         notify(s, COORD_STATE_DISCONNECTED);
     }
-    env_schedule(&zk->env, at, reconnected, zk, s->id, s->generation);
+    env_schedule(&zk->env, env_now(&zk->env) + zk->cfg.reconnect_ns, reconnected, zk, s->id,
+                 s->generation);
 }
 
 void mock_crash_server(mock_zk *zk, uint32_t server) {
@@ -684,7 +702,7 @@ void mock_crash_server(mock_zk *zk, uint32_t server) {
         coord_session *s = zk->sessions[i];
         if (s->server == server && !s->killed && s->client != CLIENT_CLOSED &&
             s->client != CLIENT_EXPIRED)
-            move_session(zk, s);
+            lose_server(zk, s);
     }
     if (zk->leader == (int)server || !has_quorum(zk))
         zk->leader = -1;

@@ -64,11 +64,11 @@ struct coord_session {
     uint64_t last_heard_ns;                /* service side: last request or ping */
     uint64_t last_answer_ns;               /* client side: last reply or ping answer */
     uint64_t last_apply_ns, last_reply_ns; /* FIFO */
-    uint32_t generation;      /* bumps on expiry/close: stale timers ignore themselves */
-    uint32_t server;          /* the server it is connected to */
-    uint64_t reconnect_at_ns; /* moving to another server until then */
-    uint64_t visible_ns;      /* its last write is in its server's view from then */
-    uint64_t ended_ns;        /* when the service ended it (expiry, close); 0 = alive */
+    uint32_t generation; /* bumps on expiry/close: stale timers ignore themselves */
+    uint32_t server;     /* the server it is connected to */
+    int moving;          /* lost its server, not yet connected to another */
+    uint64_t visible_ns; /* its last write is in its server's view from then */
+    uint64_t ended_ns;   /* when the service ended it (expiry, close); 0 = alive */
 };
 
 typedef struct request {

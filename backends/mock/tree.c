@@ -196,7 +196,7 @@ typedef struct txn {
 } txn;
 
 int zk_on_follower(const coord_session *s) {
-    return s->zk->replicas && (int)s->server != s->zk->leader;
+    return s->zk->replicas && !s->moving && (int)s->server != s->zk->leader;
 }
 
 static tree *view_of(coord_session *s) {

@@ -9,7 +9,25 @@
 
 /* ---------- leader latch ---------- */
 
+/* A step failed with rc: 1 if it should be retried now (the connection is still up);
+ * otherwise *lost is set and the session's next CONNECTED retries it. */
+static int retry_now(const coord_backend *b, const coord_session *s, int rc, int *lost) {
+    if (rc != COORD_CONNECTIONLOSS && rc != COORD_OPERATIONTIMEOUT)
+        return 0;
+    if (b->state(s) == COORD_STATE_CONNECTED)
+        return 1;
+    *lost = 1;
+    return 0;
+}
+
+/* A contender node's sequence number: the digits after its last '-'. */
+static int64_t sequence_of(const char *name) {
+    const char *dash = strrchr(name, '-');
+    return dash ? atoll(dash + 1) : -1;
+}
+
 static void latch_check(recipe_latch *l);
+static void latch_create(recipe_latch *l);
 
 static void set_leading(recipe_latch *l, int leading) {
     if (l->leading == leading)
@@ -29,25 +47,38 @@ static void predecessor_changed(void *arg, int event, const char *path) {
 static void predecessor_exists(void *arg, int rc, const coord_result *res) {
     (void)res;
     recipe_latch *l = arg;
-    if (rc == COORD_NONODE && !l->stopped) /* gone between our listing and the watch */
-        latch_check(l);
+    if (l->stopped)
+        return;
+    if (rc == COORD_NONODE || retry_now(l->b, l->s, rc, &l->lost))
+        latch_check(l); /* gone between our listing and the watch, or the watch was lost */
 }
 
 static void on_children(void *arg, int rc, const coord_result *res) {
     recipe_latch *l = arg;
-    if (rc != COORD_OK || l->stopped)
+    if (l->stopped)
         return;
+    if (rc != COORD_OK) {
+        if (retry_now(l->b, l->s, rc, &l->lost))
+            latch_check(l);
+        return;
+    }
     const char *mine = strrchr(l->node, '/') + 1;
     const char *pred = NULL;
-    int lowest = 1;
-    for (size_t i = 0; i < res->child_count; i++) { /* children arrive sorted */
-        int cmp = strcmp(res->children[i], mine);
-        if (cmp < 0) {
-            lowest = 0;
+    int64_t my_seq = sequence_of(mine), pred_seq = -1;
+    int present = 0;
+    for (size_t i = 0; i < res->child_count; i++) {
+        int64_t seq = sequence_of(res->children[i]);
+        present |= strcmp(res->children[i], mine) == 0;
+        if (seq < my_seq && seq > pred_seq) {
+            pred_seq = seq;
             pred = res->children[i];
         }
     }
-    if (lowest) {
+    if (!present) { /* our node went (our session was renewed meanwhile): nothing to do */
+        set_leading(l, 0);
+        return;
+    }
+    if (!pred) {
         set_leading(l, 1);
         return;
     }
@@ -60,13 +91,47 @@ static void latch_check(recipe_latch *l) {
     coord_children(l->b, l->s, l->dir, NULL, NULL, on_children, l);
 }
 
+static void adopt(recipe_latch *l, const char *path) {
+    snprintf(l->node, sizeof l->node, "%s", path);
+    l->epoch = sequence_of(path);
+    latch_check(l);
+}
+
 static void on_created(void *arg, int rc, const coord_result *res) {
     recipe_latch *l = arg;
-    if (rc != COORD_OK || l->stopped)
+    if (l->stopped)
         return;
-    snprintf(l->node, sizeof l->node, "%s", res->path);
-    l->epoch = atoll(strrchr(res->path, '-') + 1);
-    latch_check(l);
+    if (rc == COORD_OK)
+        adopt(l, res->path);
+    else if (retry_now(l->b, l->s, rc, &l->lost))
+        latch_create(l); /* latch_create first looks for a node the lost create made */
+}
+
+/* After a lost create: our node, if the create was applied, else create it now. */
+static void on_own_listing(void *arg, int rc, const coord_result *res) {
+    recipe_latch *l = arg;
+    if (l->stopped)
+        return;
+    if (rc != COORD_OK) {
+        if (retry_now(l->b, l->s, rc, &l->lost))
+            latch_create(l);
+        return;
+    }
+    char prefix[64], path[600];
+    snprintf(prefix, sizeof prefix, "c-%016llx-", (unsigned long long)l->b->session_id(l->s));
+    for (size_t i = 0; i < res->child_count; i++)
+        if (strncmp(res->children[i], prefix, strlen(prefix)) == 0) {
+            snprintf(path, sizeof path, "%s/%s", l->dir, res->children[i]);
+            adopt(l, path);
+            return;
+        }
+    char name[400];
+    snprintf(name, sizeof name, "%s/%s", l->dir, prefix);
+    coord_create(l->b, l->s, name, NULL, 0, COORD_EPHEMERAL | COORD_SEQUENTIAL, on_created, l);
+}
+
+static void latch_create(recipe_latch *l) {
+    coord_children(l->b, l->s, l->dir, NULL, NULL, on_own_listing, l);
 }
 
 int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s, const char *dir,
@@ -78,9 +143,9 @@ int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s
     l->tolerate_suspended = tolerate_suspended;
     l->on_change = on_change;
     l->arg = arg;
-    char prefix[300];
-    snprintf(prefix, sizeof prefix, "%s/c-", dir);
-    return coord_create(b, s, prefix, NULL, 0, COORD_EPHEMERAL | COORD_SEQUENTIAL, on_created, l);
+    char name[400];
+    snprintf(name, sizeof name, "%s/c-%016llx-", dir, (unsigned long long)b->session_id(s));
+    return coord_create(b, s, name, NULL, 0, COORD_EPHEMERAL | COORD_SEQUENTIAL, on_created, l);
 }
 
 void recipe_latch_session_state(recipe_latch *l, int state) {
@@ -90,8 +155,14 @@ void recipe_latch_session_state(recipe_latch *l, int state) {
         if (state == COORD_STATE_EXPIRED)
             l->stopped = 1;
     }
-    /* back from a suspension with the same session: our node is still there */
-    if (state == COORD_STATE_CONNECTED && !l->stopped && l->node[0] && !l->leading)
+    if (state != COORD_STATE_CONNECTED || l->stopped)
+        return;
+    /* back with the same session: redo a lost step; re-check unless leading */
+    int lost = l->lost;
+    l->lost = 0;
+    if (!l->node[0] && lost)
+        latch_create(l);
+    else if (l->node[0] && (lost || !l->leading))
         latch_check(l);
 }
 
@@ -185,6 +256,15 @@ static void members_listed(void *arg, int rc, const coord_result *res) {
     recipe_watcher *w = arg;
     if (rc == COORD_OK)
         w->on_members(w->arg, res->children, res->child_count);
+    else if (retry_now(w->b, w->s, rc, &w->relist))
+        members_changed(w, 0, NULL);
+}
+
+void recipe_members_session_state(recipe_watcher *w, int state) {
+    if (state == COORD_STATE_CONNECTED && w->relist) {
+        w->relist = 0;
+        members_changed(w, 0, NULL);
+    }
 }
 
 int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_session *s,
@@ -194,6 +274,7 @@ int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_sessio
     snprintf(w->dir, sizeof w->dir, "%s", dir);
     w->on_members = on_members;
     w->arg = arg;
+    w->relist = 0;
     return coord_children(b, s, dir, members_changed, w, members_listed, w);
 }
 
@@ -269,12 +350,16 @@ int recipe_assignment_write(const coord_backend *b, coord_session *s, const reci
 
 static void assignment_got(void *arg, int rc, const coord_result *res);
 
+static void assignment_changed(void *arg, int event, const char *path);
+
 /* exists() on a missing node only leaves the watch; its own answer is not needed */
 static void assignment_exists(void *arg, int rc, const coord_result *res) {
     (void)res;
     recipe_assignment_watcher *w = arg;
     if (rc == COORD_OK) /* created meanwhile: read it (the watch is already set) */
         coord_get(w->b, w->s, w->path, NULL, NULL, assignment_got, w);
+    else if (rc != COORD_NONODE && retry_now(w->b, w->s, rc, &w->reread))
+        assignment_changed(w, 0, NULL);
 }
 
 static void assignment_changed(void *arg, int event, const char *path) {
@@ -289,8 +374,11 @@ static void assignment_got(void *arg, int rc, const coord_result *res) {
         coord_exists(w->b, w->s, w->path, assignment_changed, w, assignment_exists, w);
         return;
     }
-    if (rc != COORD_OK)
+    if (rc != COORD_OK) {
+        if (retry_now(w->b, w->s, rc, &w->reread))
+            assignment_changed(w, 0, NULL);
         return;
+    }
     char *text = malloc(res->data_len + 1);
     uint32_t *workers = malloc((res->data_len / 2 + 1) * sizeof *workers);
     if (text && workers) {
@@ -317,5 +405,13 @@ int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b
     snprintf(w->path, sizeof w->path, "%s", path);
     w->on_assignment = fn;
     w->arg = arg;
+    w->reread = 0;
     return coord_get(b, s, path, assignment_changed, w, assignment_got, w);
+}
+
+void recipe_assignment_session_state(recipe_assignment_watcher *w, int state) {
+    if (state == COORD_STATE_CONNECTED && w->reread) {
+        w->reread = 0;
+        assignment_changed(w, 0, NULL);
+    }
 }

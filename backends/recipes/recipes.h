@@ -1,13 +1,17 @@
 /* recipes.h -- coordination recipes over coord.h, so they run on any backend.
  *
  * Leader election (leader latch): each contender creates an ephemeral sequential node
- * DIR/c-NNNNNNNNNN; the lowest number leads; every other contender watches only its
- * predecessor (no herd effect) and re-checks when it goes. The leader's epoch is its
- * node's sequence number, which only grows across elections. Leadership ends when the
- * session is lost (DISCONNECTED) -- or, with tolerate_suspended, only when it EXPIRES,
- * like Flink's tolerate-suspended-connections -- and the leader must stop acting.
- * Fencing: recipe_fenced_multi runs a multi that first checks the latch's own election
- * node, so a deposed leader whose session is gone cannot write.
+ * DIR/c-<session id>-NNNNNNNNNN; the lowest sequence number leads; every other
+ * contender watches only its predecessor (no herd effect) and re-checks when it goes.
+ * The session id in the name lets a contender whose create was lost with the
+ * connection (it may have been applied) find its node again instead of leaving an
+ * orphan that would lead forever (Curator's protected mode). Steps lost with the
+ * connection are retried at once if still connected, else on reconnection. The leader's epoch is
+ * its node's sequence number, which only grows across elections. Leadership ends when the session
+ * is lost (DISCONNECTED) -- or, with tolerate_suspended, only when it EXPIRES, like Flink's
+ * tolerate-suspended-connections -- and the leader must stop acting. Fencing: recipe_fenced_multi
+ * runs a multi that first checks the latch's own election node, so a deposed leader whose session
+ * is gone cannot write.
  *
  * Counter: a 64-bit decimal counter in one znode, incremented by compare-and-set on
  * the node's version (retried on BADVERSION), as Flink's checkpoint id counter.
@@ -36,6 +40,7 @@ typedef struct recipe_latch {
     int leading;
     int tolerate_suspended;
     int stopped;
+    int lost; /* a step was lost with the connection: redo it on reconnection */
     recipe_leader_fn on_change;
     void *arg;
 } recipe_latch;
@@ -68,11 +73,15 @@ typedef struct recipe_watcher {
     char dir[256];
     recipe_members_fn on_members;
     void *arg;
+    int relist; /* a listing was lost with the connection: list again on reconnection */
 } recipe_watcher;
 
-/* List dir's members now and after every change. */
+/* List dir's members now and after every change. A listing lost with the connection
+ * (so its watch too) is retried at once if the session is still connected, else when
+ * recipe_members_session_state hears CONNECTED. */
 int recipe_members_watch(recipe_watcher *w, const coord_backend *b, coord_session *s,
                          const char *dir, recipe_members_fn on_members, void *arg);
+void recipe_members_session_state(recipe_watcher *w, int state);
 
 /* Assignment store (the design text's ZooKeeper-based scheduling): the leader writes
  * which worker runs each subtask, with a generation and its epoch, into one znode
@@ -93,10 +102,13 @@ typedef struct recipe_assignment_watcher {
     char path[256];
     recipe_assignment_fn on_assignment;
     void *arg;
+    int reread; /* a read was lost with the connection: read again on reconnection */
 } recipe_assignment_watcher;
 
-/* Read the assignment now (if it exists) and after every change. */
+/* Read the assignment now (if it exists) and after every change; lost reads are
+ * retried as recipe_members_watch's are. */
 int recipe_assignment_watch(recipe_assignment_watcher *w, const coord_backend *b, coord_session *s,
                             const char *path, recipe_assignment_fn fn, void *arg);
+void recipe_assignment_session_state(recipe_assignment_watcher *w, int state);
 
 #endif

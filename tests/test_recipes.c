@@ -26,6 +26,7 @@ typedef struct node_ctx {
     int value_count;
     char members[8][32];
     int member_count, member_updates;
+    recipe_watcher *watcher; /* told of session states, like the latch */
 } node_ctx;
 
 static env_sim clock;
@@ -35,6 +36,8 @@ static node_ctx nodes[3];
 static void on_state(void *arg, int state) {
     node_ctx *n = arg;
     recipe_latch_session_state(&n->latch, state);
+    if (n->watcher)
+        recipe_members_session_state(n->watcher, state);
 }
 
 static void on_leader(void *arg, int leading, int64_t epoch) {
@@ -287,6 +290,62 @@ static void fenced_assignment_creates_the_node(void **state) {
     assert_int_equal(seen_workers[0], 5);
 }
 
+static size_t child_count;
+
+static void on_children_counted(void *arg, int rc, const coord_result *r) {
+    (void)arg;
+    child_count = rc == COORD_OK ? r->child_count : (size_t)-1;
+}
+
+/* The contender's create applies but its answer is lost with the connection: once
+ * reconnected the latch finds its node by the session id in its name (no orphan that
+ * would lead forever, no second node) and leads. */
+static void lost_create_is_found_again(void **state) {
+    (void)state;
+    just_after_a_ping();
+    recipe_latch_start(&nodes[0].latch, &mock_backend, nodes[0].s, "/election", 0, on_leader,
+                       &nodes[0]);
+    mock_partition_client(zk, nodes[0].s, 3 * SEC); /* past the read deadline, not the session */
+    run(SEC);
+    assert_int_equal(nodes[0].became_leader, 0);
+    run(5 * SEC);
+    assert_int_equal(nodes[0].became_leader, 1);
+    coord_children(&mock_backend, nodes[1].s, "/election", NULL, NULL, on_children_counted, NULL);
+    run(SEC / 10);
+    assert_int_equal(child_count, 1);
+    /* and the next contender waits behind it */
+    recipe_latch_start(&nodes[1].latch, &mock_backend, nodes[1].s, "/election", 0, on_leader,
+                       &nodes[1]);
+    run(SEC / 10);
+    assert_int_equal(nodes[1].became_leader, 0);
+}
+
+/* A membership change whose re-listing is lost with the connection is listed again
+ * when the watcher reconnects, and the watch is armed again. */
+static void membership_relists_after_connection_loss(void **state) {
+    (void)state;
+    coord_create(&mock_backend, nodes[2].s, "/workers", NULL, 0, 0, on_done, &nodes[2]);
+    run(SEC / 10);
+    recipe_watcher w;
+    recipe_members_watch(&w, &mock_backend, nodes[2].s, "/workers", on_members, &nodes[2]);
+    nodes[2].watcher = &w;
+    run(SEC / 10);
+    just_after_a_ping();
+    mock_partition_client(zk, nodes[2].s, 3 * SEC);
+    coord_create(&mock_backend, nodes[0].s, "/workers/w0", NULL, 0, COORD_EPHEMERAL, on_done,
+                 &nodes[0]);
+    run(SEC);
+    assert_int_equal(nodes[2].member_count, 0); /* its re-listing is in the cut */
+    run(5 * SEC);
+    assert_int_equal(nodes[2].member_count, 1);
+    assert_string_equal(nodes[2].members[0], "w0");
+    coord_create(&mock_backend, nodes[1].s, "/workers/w1", NULL, 0, COORD_EPHEMERAL, on_done,
+                 &nodes[1]);
+    run(SEC / 10);
+    assert_int_equal(nodes[2].member_count, 2);
+    nodes[2].watcher = NULL;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lowest_leads_and_only_the_successor_wakes, setup, teardown),
@@ -295,6 +354,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(fenced_writes_need_the_election_node, setup, teardown),
         cmocka_unit_test_setup_teardown(counter_is_exact_under_contention, setup, teardown),
         cmocka_unit_test_setup_teardown(membership_follows_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(lost_create_is_found_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(membership_relists_after_connection_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(assignments_reach_watchers, setup, teardown),
         cmocka_unit_test_setup_teardown(fenced_assignment_creates_the_node, setup, teardown),
     };

@@ -88,6 +88,7 @@ static const key_spec specs[] = {
     {DOC("restart_strategy", "", "fixed", "fixed (delay) or exponential (1s, x1.5, 60s max, jitter 0.1)"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
     {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("random_faults", "", "0", "faults drawn per run from the seeded fault stream, of the kinds the configuration has (a random campaign: sweep the seed or repeat); run-NNN/faults.txt has the schedule"), K_U32, AT(random_faults), 0, 0, 16, NULL},
     {DOC("coordination", "", "none", "none (one job manager that never fails) or mock (HA through the ZooKeeper model)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
     {DOC("job_managers", "", "2", "job managers contending for leadership (coordination = mock)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
     {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
@@ -247,6 +248,29 @@ static int parse_profile(sim_config *c, const char *v, char *err, size_t n) {
     return 0;
 }
 
+/* The fault actions, indexed by SIM_FAULT_*. */
+static const char *const fault_names[] = {
+    "crash-worker",    "restart-worker", "rescale",          "crash-jm",    "partition-jm",
+    "expire-session",  "crash-zk",       "restart-zk",       "lose-quorum", "slow-zk",
+    "drop-connection", "crash-leader",   "partition-leader", NULL};
+
+size_t config_format_faults(const sim_fault *f, uint32_t count, char *out, size_t size) {
+    size_t len = 0;
+    if (size)
+        out[0] = '\0';
+    for (uint32_t i = 0; i < count && len < size; i++) {
+        int with_duration = f[i].kind == SIM_FAULT_PARTITION_JM || f[i].kind == SIM_FAULT_SLOW_ZK ||
+                            f[i].kind == SIM_FAULT_PARTITION_LEADER;
+        int n = snprintf(out + len, size - len, "%s%.3f %s %u", i ? "; " : "",
+                         (double)f[i].at_ns / 1e9, fault_names[f[i].kind], f[i].target);
+        if (n > 0 && with_duration && len + (size_t)n < size)
+            n += snprintf(out + len + (size_t)n, size - len - (size_t)n, " %.3f",
+                          (double)f[i].duration_ns / 1e9);
+        len += n > 0 ? (size_t)n : 0;
+    }
+    return len;
+}
+
 static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
     char buf[2048];
     snprintf(buf, sizeof buf, "%s", v);
@@ -267,11 +291,7 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
                   tok);
             return SS_EINVAL;
         }
-        static const char *const actions[] = {
-            "crash-worker",    "restart-worker", "rescale",          "crash-jm",    "partition-jm",
-            "expire-session",  "crash-zk",       "restart-zk",       "lose-quorum", "slow-zk",
-            "drop-connection", "crash-leader",   "partition-leader", NULL};
-        int action_kind = name_in(action, actions);
+        int action_kind = name_in(action, fault_names);
         if (action_kind < 0) {
             error(err, n, "faults",
                   "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm, "

@@ -84,6 +84,7 @@ typedef struct sim_config {
     uint64_t restart_delay_ns;
     uint32_t fault_count;
     sim_fault faults[SIM_MAX_FAULTS];
+    uint32_t random_faults; /* faults drawn per run from the fault stream (sim/faults.c) */
     uint64_t window_ns;
     char label[64];
     int coordination; /* SIM_COORD_*: job-manager HA through a coordination service */
@@ -109,6 +110,10 @@ int config_set(sim_config *c, const char *key, const char *value, char *err, siz
  * Returns 0, or SS_EINVAL with a message. */
 int config_check(const sim_config *c, char *err, size_t errlen);
 void config_free(sim_config *c);
+
+/* A fault schedule in the syntax of the `faults` key ("T action N [D]; ..."), so that
+ * a drawn campaign can be replayed. Returns the length written (truncated to size). */
+size_t config_format_faults(const sim_fault *f, uint32_t count, char *out, size_t size);
 
 /* The INI text of a built-in scenario ("baseline": the same text as
  * bench/scenarios/baseline.ini), or NULL. */

@@ -194,6 +194,7 @@ void sim_fill_result(sim *s) {
 
 void sim_result_free(sim_result *r) {
     hist_free(&r->latency);
+    free(r->fault_schedule);
     for (int t = 0; t < SIM_COORD_TYPES; t++)
         if (r->coord[t].op[0])
             hist_free(&r->coord[t].h);

@@ -136,8 +136,19 @@ static int write_coordination(const char *dir, const sim_result *r) {
     return close_checked(f);
 }
 
+/* A random campaign's schedule, ready for `--set faults=...`. */
+static int write_fault_schedule(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "faults.txt");
+    if (!f)
+        return SS_EIO;
+    fprintf(f, "%s\n", r->fault_schedule);
+    return close_checked(f);
+}
+
 int report_write_run(const char *dir, const sim_result *r) {
     int rc = write_timeseries(dir, r);
+    if (rc == 0 && r->fault_schedule)
+        rc = write_fault_schedule(dir, r);
     if (rc == 0)
         rc = write_coordination(dir, r);
     if (rc == 0 && r->coord[0].op[0])

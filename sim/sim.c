@@ -26,6 +26,7 @@
 #include "core/hash.h"
 #include "core/place.h"
 #include "sim/cli/keys_in.h"
+#include "sim/faults.h"
 #include "sim/sim_internal.h"
 
 /* ---------- digests ---------- */
@@ -685,7 +686,7 @@ static void on_restored(sim *s, uint64_t from) {
 }
 
 static void on_fault(sim *s, uint32_t index) {
-    const sim_fault *f = &s->cfg->faults[index];
+    const sim_fault *f = &s->faults[index];
     switch (f->kind) {
     case SIM_FAULT_CRASH_WORKER:
         crash_worker(s, f->target);
@@ -818,6 +819,28 @@ static int load_key_file(sim *s) {
     return rc;
 }
 
+/* The fault schedule: the configured faults, then a random campaign's; the result
+ * carries a campaign's whole schedule in the `faults` syntax, to replay it. */
+static int setup_faults(sim *s) {
+    const sim_config *c = s->cfg;
+    uint32_t room = c->fault_count + 2 * c->random_faults;
+    s->faults = calloc(room + 1, sizeof *s->faults);
+    if (!s->faults)
+        return SS_ENOMEM;
+    memcpy(s->faults, c->faults, c->fault_count * sizeof *s->faults);
+    s->fault_count = c->fault_count;
+    if (!c->random_faults)
+        return 0;
+    s->fault_count +=
+        sim_draw_faults(c, s->seed, s->run, s->faults + c->fault_count, room - c->fault_count);
+    size_t size = 64 + (size_t)s->fault_count * 64;
+    s->r->fault_schedule = malloc(size);
+    if (!s->r->fault_schedule)
+        return SS_ENOMEM;
+    config_format_faults(s->faults, s->fault_count, s->r->fault_schedule, size);
+    return 0;
+}
+
 static int setup(sim *s) {
     const sim_config *c = s->cfg;
     part_config pc = {.scheme = c->partitioner,
@@ -894,9 +917,11 @@ static int setup(sim *s) {
     sim_push(s, 0, EV_TICK, 0, 0);
     if (c->checkpoint_interval_ns)
         sim_push(s, c->checkpoint_interval_ns, EV_CHECKPOINT, 0, 0);
-    for (uint32_t i = 0; i < c->fault_count; i++) {
+    if (setup_faults(s) != 0)
+        return SS_ENOMEM;
+    for (uint32_t i = 0; i < s->fault_count; i++) {
         uint64_t payload[3] = {i, 0, 0};
-        queue_push(s->q, c->faults[i].at_ns, EV_FAULT, payload, sizeof payload, NULL);
+        queue_push(s->q, s->faults[i].at_ns, EV_FAULT, payload, sizeof payload, NULL);
     }
     return s->failed;
 }
@@ -925,6 +950,7 @@ static void sim_free(sim *s) {
     free(s->file_line_key);
     free(s->file_key_group);
     free(s->file_key_len);
+    free(s->faults);
 }
 
 int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out, char *err,

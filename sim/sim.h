@@ -86,6 +86,7 @@ typedef struct sim_result {
     sim_coord_stat coord[SIM_COORD_TYPES];
     int exactly_once_ok;           /* 1: every key's state equals the failure-free fold */
     char exactly_once_detail[256]; /* "ok" or the first keys that differ */
+    char *fault_schedule;          /* random_faults: the run's whole schedule, else NULL */
 } sim_result;
 
 /* Run one simulation. Returns 0 and fills *out, SS_EINVAL for a config that cannot

@@ -164,7 +164,9 @@ typedef struct sim {
     uint64_t elections, commits, stale_commits;
     coord_session **retired;
     size_t retired_count, retired_cap;
-    int finished; /* every record emitted and done, no checkpoint in flight */
+    int finished;      /* every record emitted and done, no checkpoint in flight */
+    sim_fault *faults; /* the schedule: the config's, then the drawn ones */
+    uint32_t fault_count;
     /* checkpoint ids from the checkpoint_id_counter znode */
     int id_requested; /* an id is on its way */
     int id_stop;      /* ... for a savepoint of a rescale to id_rescale_to */

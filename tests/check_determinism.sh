@@ -14,7 +14,7 @@ i=0
 for bin in "$@"; do
     i=$((i + 1))
     # SCENARIO or SCENARIO:CONFIG
-    for sc in baseline skew failover failover:ensemble failover:quorum rescale split-brain; do
+    for sc in baseline skew failover failover:ensemble failover:quorum rescale split-brain chaos; do
         config=""
         case $sc in *:*) config="-c ${sc#*:}" ;; esac
         # shellcheck disable=SC2086 # $config is empty or two words

@@ -2,7 +2,8 @@
  * of a job with job-manager HA through the ZooKeeper model, each under a fault schedule
  * drawn from its own seed (worker crashes and restarts, job-manager crashes and
  * partitions, session expiries, dropped connections, coordination server crashes,
- * quorum loss, slow operations, rescales), on an ensemble whose followers lag. Every
+ * quorum loss, slow operations, rescales: the random_faults campaign of sim/faults.c),
+ * on an ensemble whose followers lag. Every
  * run must finish and stay exactly-once -- even with fencing off (a quarter of the
  * runs), since restores check each pointer's CRC -- and with fencing no deposed leader
  * may commit; a run repeated gives the same trace digest. A failing seed is printed with
@@ -32,73 +33,7 @@ static void set(sim_config *c, const char *k, const char *v) {
         fail_msg("%s = %s: %s", k, v, err);
 }
 
-/* A schedule of 2..6 faults in [2, DURATION_S - 5) s. Workers that crash come back
- * within 8 s (4 workers x 2 slots, 4 subtasks: at most 2 down at once); at most one
- * job manager of three stops for good. */
-static void draw_schedule(prng *r, char *out, size_t size) {
-    size_t len = 0;
-    int permanent = 0, workers_down = 0;
-    uint32_t n = 2 + (uint32_t)prng_below(r, 5);
-    out[0] = '\0';
-    for (uint32_t i = 0; i < n; i++) {
-        double t = 2.0 + (double)prng_below(r, (DURATION_S - 7) * 10) / 10.0;
-        double d = 1.0 + (double)prng_below(r, 200) / 10.0; /* 1 .. 21 s */
-        uint32_t kind = (uint32_t)prng_below(r, 11);
-        char one[96];
-        switch (kind) {
-        case 0:
-            if (workers_down == 2)
-                continue;
-            workers_down++;
-            {
-                uint32_t w = (uint32_t)prng_below(r, 4);
-                snprintf(one, sizeof one, "%.1f crash-worker %u; %.1f restart-worker %u", t, w,
-                         t + 1.0 + (double)prng_below(r, 70) / 10.0, w);
-            }
-            break;
-        case 1:
-            if (permanent++)
-                continue;
-            snprintf(one, sizeof one, "%.1f crash-leader 0", t);
-            break;
-        case 2:
-            snprintf(one, sizeof one, "%.1f partition-leader 0 %.1f", t, d);
-            break;
-        case 3:
-            snprintf(one, sizeof one, "%.1f partition-jm %u %.1f", t, (unsigned)prng_below(r, 3),
-                     d);
-            break;
-        case 4:
-            snprintf(one, sizeof one, "%.1f expire-session %u", t, (unsigned)prng_below(r, 3));
-            break;
-        case 5:
-            snprintf(one, sizeof one, "%.1f drop-connection %u", t, (unsigned)prng_below(r, 3));
-            break;
-        case 6: {
-            unsigned k = (unsigned)prng_below(r, 3);
-            snprintf(one, sizeof one, "%.1f crash-zk %u; %.1f restart-zk %u", t, k, t + d, k);
-            break;
-        }
-        case 7:
-            snprintf(one, sizeof one, "%.1f lose-quorum %u", t, 1 + (unsigned)prng_below(r, 15));
-            break;
-        case 8:
-            snprintf(one, sizeof one, "%.1f slow-zk %u %.1f", t, 2 + (unsigned)prng_below(r, 50),
-                     d);
-            break;
-        case 9:
-            snprintf(one, sizeof one, "%.1f rescale %u", t, 2 + (unsigned)prng_below(r, 5));
-            break;
-        default:
-            if (permanent++)
-                continue;
-            snprintf(one, sizeof one, "%.1f crash-jm %u", t, (unsigned)prng_below(r, 3));
-        }
-        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "; " : "", one);
-    }
-}
-
-static void configure(sim_config *c, prng *r, const char *faults) {
+static void configure(sim_config *c, prng *r) {
     char buf[32];
     config_defaults(c);
     const char *kv[][2] = {{"workers", "4"},
@@ -124,7 +59,8 @@ static void configure(sim_config *c, prng *r, const char *faults) {
     set(c, "tolerate_suspended", prng_below(r, 2) ? "1" : "0");
     set(c, "assignment", prng_below(r, 3) == 0 ? "coordinated" : "direct");
     set(c, "fencing", prng_below(r, 4) == 0 ? "0" : "1"); /* off: stale commits may land */
-    set(c, "faults", faults);
+    snprintf(buf, sizeof buf, "%u", 2 + (unsigned)prng_below(r, 5)); /* 2 .. 6 faults */
+    set(c, "random_faults", buf);
 }
 
 static void random_schedules_keep_exactly_once(void **state) {
@@ -134,40 +70,33 @@ static void random_schedules_keep_exactly_once(void **state) {
     for (uint64_t seed = from ? strtoull(from, NULL, 10) : 1; seed <= last; seed++) {
         prng r;
         prng_stream(&r, seed, 0, 0xC4A05);
-        char faults[2048];
-        draw_schedule(&r, faults, sizeof faults);
         sim_config c;
-        configure(&c, &r, faults);
-        sim_result res;
-        char err[256];
+        configure(&c, &r);
         char how[256];
         snprintf(how, sizeof how,
                  "--seed %llu --set session_timeout_s=%g --set zk_follower_lag_us=%g --set "
                  "worker_detection=%s --set tolerate_suspended=%d --set assignment=%s --set "
-                 "fencing=%d",
+                 "fencing=%d --set random_faults=%u",
                  (unsigned long long)seed, (double)c.session_timeout_ns / 1e9,
                  c.zk_follower_lag_ns / 1e3,
                  c.worker_detection == SIM_DETECT_SESSION ? "session" : "heartbeat",
                  c.tolerate_suspended, c.coordinated_assignment ? "coordinated" : "direct",
-                 c.fencing);
-        if (getenv("CHAOS_VERBOSE"))
-            fprintf(stderr, "%s --set 'faults=%s'\n", how, faults);
+                 c.fencing, c.random_faults);
+        sim_result res;
+        char err[256];
         if (sim_run(&c, seed, 0, &res, err, sizeof err) != 0)
-            fail_msg("%s: %s --set 'faults=%s'", how, err, faults);
-        if (!res.exactly_once_ok)
-            fail_msg("seed %llu: exactly-once violated: %s (faults = %s)", (unsigned long long)seed,
-                     res.exactly_once_detail, faults);
-        if (c.fencing && res.stale_commits != 0)
-            fail_msg("%s: %llu stale commits with fencing --set 'faults=%s'", how,
-                     (unsigned long long)res.stale_commits, faults);
+            fail_msg("%s: %s", how, err);
         if (getenv("CHAOS_VERBOSE"))
-            fprintf(stderr,
-                    "seed %llu: failovers %zu elections %llu expired %llu skipped %llu commits "
-                    "%llu | %s\n",
-                    (unsigned long long)seed, res.failover_count, (unsigned long long)res.elections,
-                    (unsigned long long)res.sessions_expired,
-                    (unsigned long long)res.pointers_skipped, (unsigned long long)res.commits,
-                    faults);
+            fprintf(stderr, "%s: failovers %zu elections %llu skipped %llu | %s\n", how,
+                    res.failover_count, (unsigned long long)res.elections,
+                    (unsigned long long)res.pointers_skipped, res.fault_schedule);
+        if (!res.exactly_once_ok)
+            fail_msg("%s: exactly-once violated: %s (faults: %s)", how, res.exactly_once_detail,
+                     res.fault_schedule);
+        if (c.fencing && res.stale_commits != 0)
+            fail_msg("%s: %llu stale commits with fencing (faults: %s)", how,
+                     (unsigned long long)res.stale_commits, res.fault_schedule);
+        assert_non_null(res.fault_schedule);
         uint64_t digest = res.trace_digest;
         sim_result_free(&res);
         if (seed <= 3) { /* the same seed replays the same run */

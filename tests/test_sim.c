@@ -384,6 +384,35 @@ static void latency_profile_is_used(void **state) {
     remove(path);
 }
 
+/* A random fault campaign is a pure function of (seed, repetition, configuration), and
+ * its schedule, spelled out in the faults key, replays the very same run. */
+static void random_campaign_replays_from_its_schedule(void **state) {
+    (void)state;
+    sim_config c;
+    ha(&c, "4");
+    set(&c, "job_managers", "3");
+    set(&c, "random_faults", "6");
+    sim_result a, b;
+    run_ok(&c, 5, &a);
+    assert_non_null(a.fault_schedule);
+    assert_true(a.exactly_once_ok);
+    run_ok(&c, 6, &b); /* another seed, another campaign */
+    assert_string_not_equal(a.fault_schedule, b.fault_schedule);
+    sim_result_free(&b);
+    sim_config d;
+    ha(&d, "4");
+    set(&d, "job_managers", "3");
+    set(&d, "faults", a.fault_schedule);
+    run_ok(&d, 5, &b);
+    assert_null(b.fault_schedule);
+    assert_int_equal(b.trace_digest, a.trace_digest);
+    assert_int_equal(b.failover_count, a.failover_count);
+    sim_result_free(&a);
+    sim_result_free(&b);
+    config_free(&c);
+    config_free(&d);
+}
+
 /* The ensemble losing quorum for three session timeouts expires no session. */
 static void quorum_loss_stalls_but_expires_nobody(void **state) {
     (void)state;
@@ -443,6 +472,7 @@ int main(void) {
         cmocka_unit_test(fencing_prevents_a_stale_commit),
         cmocka_unit_test(stale_pointer_is_skipped_by_its_crc),
         cmocka_unit_test(latency_profile_is_used),
+        cmocka_unit_test(random_campaign_replays_from_its_schedule),
         cmocka_unit_test(quorum_loss_stalls_but_expires_nobody),
         cmocka_unit_test(coordinated_assignment_adds_the_publication),
     };

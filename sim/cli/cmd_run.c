@@ -61,7 +61,7 @@ static void usage(FILE *out) {
           "Runs every run of a scenario's sweep and writes results/<scenario>/<UTC time>/\n"
           "(manifest.json, runs.csv, run-NNN/*.csv and plots) and a `latest` link.\n\n"
           "  SCENARIO       an .ini file, or the name of a shipped scenario in bench/scenarios\n"
-          "                 (baseline, skew, rescale, failover, split-brain,\n"
+          "                 (baseline, skew, rescale, failover, split-brain, chaos,\n"
           "                 sweep-parallelism); default: the built-in baseline\n"
           "  -c CONFIG      the [Config CONFIG] section to run (default: [General])\n"
           "  --runs LIST    only these run numbers, e.g. 0,3,5-7\n"
@@ -94,6 +94,8 @@ static int check_begin(void *ctx) {
 
 static int check_set(void *ctx, const char *key, const char *value, char *err, size_t errlen) {
     check_ctx *c = ctx;
+    if (strcmp(key, "repeat") == 0) /* the scenario's expansion took care of it */
+        return 0;
     if (strcmp(key, "seed") == 0) {
         if (args_parse_u64(value, &c->seed) != 0) {
             snprintf(err, errlen, "seed: expected a whole number, got '%s'", value);

@@ -1,0 +1,105 @@
+/* faults.c -- random fault campaigns (random_faults = N): N faults drawn per run from
+ * the run's own fault stream, of the kinds the configuration has -- worker crashes
+ * (each with its restart), rescales, and with a coordination service leader and
+ * job-manager crashes and partitions, session expiries, dropped connections, server
+ * crashes (with their restarts), quorum loss and slow operations -- in the spirit of
+ * Jepsen's nemeses. The schedule depends only on (seed, repetition, configuration),
+ * like every other stream, and is written out in the `faults` key's syntax so that a
+ * run can be replayed with its faults spelled out. */
+#include "core/partition.h"
+#include "core/prng.h"
+#include "sim/faults.h"
+
+/* A time in [lo, hi) of the run, in 0.1 s steps. */
+static uint64_t draw_time(prng *r, uint64_t lo_ns, uint64_t hi_ns) {
+    uint64_t steps = (hi_ns - lo_ns) / 100000000ULL;
+    return lo_ns + (steps ? prng_below(r, steps) : 0) * 100000000ULL;
+}
+
+/* A crash at f.at_ns and its recovery `after` later, into out[0..1]; returns 2. */
+static uint32_t down_and_up(sim_fault *out, sim_fault f, int down, int up, uint64_t after) {
+    out[0] = f;
+    out[0].kind = down;
+    out[1] = f;
+    out[1].kind = up;
+    out[1].at_ns = f.at_ns + after;
+    return 2;
+}
+
+uint32_t sim_draw_faults(const sim_config *c, uint64_t seed, uint32_t repeat, sim_fault *out,
+                         uint32_t room) {
+    prng r;
+    prng_stream(&r, seed, repeat, SIM_RNG_FAULTS);
+    int ha = c->coordination == SIM_COORD_MOCK;
+    uint64_t d = c->duration_ns, lo = d / 10, hi = d * 3 / 4;
+    uint64_t span = d / 4 > 1000000000ULL ? d / 4 : 1000000000ULL; /* durations: 1 s .. d/4 */
+    uint32_t workers_down = 0, max_down = c->workers > 2 ? 2 : c->workers - 1;
+    uint32_t jms_lost = 0, n = 0;
+    /* a rescale target every placement can take with max_down workers gone */
+    uint32_t groups = c->max_parallelism ? c->max_parallelism
+                                         : part_default_groups(c->partitioner, c->parallelism);
+    uint64_t slots = (uint64_t)(c->workers - max_down) * c->slots_per_worker;
+    uint32_t top = c->parallelism * 2;
+    top = top < slots ? top : (uint32_t)slots;
+    top = top < groups ? top : groups;
+    for (uint32_t i = 0; i < c->random_faults && n + 2 <= room; i++) {
+        uint32_t kinds = ha ? 11 : 2;
+        uint32_t kind = (uint32_t)prng_below(&r, kinds);
+        uint64_t t = draw_time(&r, lo, hi), dur = 1000000000ULL + draw_time(&r, 0, span);
+        sim_fault f = {t, 0, 0, 0};
+        switch (kind) {
+        case 0: /* a worker crashes and comes back */
+            if (workers_down == max_down || c->workers < 2)
+                continue;
+            workers_down++;
+            f.target = (uint32_t)prng_below(&r, c->workers);
+            n += down_and_up(out + n, f, SIM_FAULT_CRASH_WORKER, SIM_FAULT_RESTART_WORKER, dur);
+            continue;
+        case 1:
+            if (top < 1)
+                continue;
+            f.kind = SIM_FAULT_RESCALE;
+            f.target = 1 + (uint32_t)prng_below(&r, top);
+            break;
+        case 2:
+        case 3: /* a job manager stops for good: one fewer than there are */
+            if (jms_lost + 1 >= c->job_managers)
+                continue;
+            jms_lost++;
+            f.kind = kind == 2 ? SIM_FAULT_CRASH_LEADER : SIM_FAULT_CRASH_JM;
+            f.target = kind == 2 ? 0 : (uint32_t)prng_below(&r, c->job_managers);
+            break;
+        case 4:
+            f.kind = SIM_FAULT_PARTITION_LEADER;
+            f.duration_ns = dur;
+            break;
+        case 5:
+            f.kind = SIM_FAULT_PARTITION_JM;
+            f.target = (uint32_t)prng_below(&r, c->job_managers);
+            f.duration_ns = dur;
+            break;
+        case 6:
+            f.kind = SIM_FAULT_EXPIRE_SESSION;
+            f.target = (uint32_t)prng_below(&r, c->job_managers);
+            break;
+        case 7:
+            f.kind = SIM_FAULT_DROP_CONNECTION;
+            f.target = (uint32_t)prng_below(&r, c->job_managers);
+            break;
+        case 8: /* a coordination server crashes and comes back */
+            f.target = (uint32_t)prng_below(&r, c->zk_servers);
+            n += down_and_up(out + n, f, SIM_FAULT_CRASH_ZK, SIM_FAULT_RESTART_ZK, dur);
+            continue;
+        case 9:
+            f.kind = SIM_FAULT_LOSE_QUORUM;
+            f.target = (uint32_t)(dur / 1000000000ULL); /* whole seconds */
+            break;
+        default:
+            f.kind = SIM_FAULT_SLOW_ZK;
+            f.target = 2 + (uint32_t)prng_below(&r, 49);
+            f.duration_ns = dur;
+        }
+        out[n++] = f;
+    }
+    return n;
+}

@@ -277,6 +277,48 @@ static void runs_selects_and_set_overrides(void **state) {
     assert_int_not_equal(access(path, F_OK), 0);
 }
 
+/* The chaos campaign (repeat = 20, random_faults = 5): every run exactly-once, each with
+ * its schedule in faults.txt, and run 4's schedule replays run 4 (same digest). */
+static void chaos_campaign_repeats_and_replays(void **state) {
+    (void)state;
+    char out[4096], again[4096], path[8300], cmd[20000];
+    fresh(out, sizeof out, "chaos");
+    assert_int_equal(run_scenario("chaos", out, "--no-plot"), 0);
+    snprintf(path, sizeof path, "%s/runs.csv", out);
+    char *csv = tu_read_file(path, NULL);
+    assert_non_null(csv);
+    int rows = 0, col = column_of(csv, "exactly_once"), digest_col = column_of(csv, "trace_digest");
+    char buf[64], digest4[64] = "";
+    for (char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        field(line, col, buf, sizeof buf);
+        assert_string_equal(buf, "ok");
+        if (rows == 4)
+            field(line, digest_col, digest4, sizeof digest4);
+        rows++;
+    }
+    assert_int_equal(rows, 20);
+    free(csv);
+    snprintf(path, sizeof path, "%s/run-004/faults.txt", out);
+    char *faults = tu_read_file(path, NULL);
+    assert_non_null(faults);
+    *strchr(faults, '\n') = '\0';
+    char sc[4096];
+    scenario_path(sc, sizeof sc, "chaos");
+    fresh(again, sizeof again, "chaos-again");
+    snprintf(cmd, sizeof cmd,
+             "'%s' run '%s' --seed 3 --runs 4 --set random_faults=0 --set 'faults=%s' --quiet "
+             "--no-plot --out '%s'",
+             getenv("SHARDSIM_BIN"), sc, faults, again);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL), 0);
+    free(faults);
+    snprintf(path, sizeof path, "%s/runs.csv", again);
+    csv = tu_read_file(path, NULL);
+    assert_non_null(csv);
+    field(strchr(csv, '\n') + 1, column_of(csv, "trace_digest"), buf, sizeof buf);
+    assert_string_equal(buf, digest4);
+    free(csv);
+}
+
 /* Every file in tests/data/run-bad/ is a bad scenario whose first line says
  * "; expect: LINE: fragment". Each must exit 2 with one stderr line naming
  * FILE:LINE and leave no result folder. */
@@ -383,6 +425,7 @@ int main(void) {
         cmocka_unit_test(failover_shows_a_gap_and_stays_exactly_once),
         cmocka_unit_test(same_seed_same_files_and_jobs_do_not_matter),
         cmocka_unit_test(runs_selects_and_set_overrides),
+        cmocka_unit_test(chaos_campaign_repeats_and_replays),
         cmocka_unit_test(bad_scenarios_are_rejected_cleanly),
         cmocka_unit_test(bad_flags_exit_2),
         cmocka_unit_test(readme_documents_every_key),

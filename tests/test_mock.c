@@ -584,6 +584,25 @@ static void profiles_round_trip_and_reject_bad_lines(void **state) {
     assert_non_null(strstr(err, "cannot open"));
 }
 
+/* A client cut off from the service hears of a change only once it is back. */
+static void watch_events_wait_for_the_connection(void **state) {
+    world *w = *state;
+    client *a = &w->a, *b = &w->b;
+    assert_int_equal(do_create(w, a, "/w", "x", 0, NULL), COORD_OK);
+    assert_int_equal(do_get(w, b, "/w", 1)->rc, COORD_OK);
+    uint64_t t0 = w->env.now_ns;
+    mock_partition_client(w->zk, b->s, 2 * SEC);
+    int n0 = b->n;
+    assert_int_equal(do_set(w, a, "/w", "y", -1)->rc, COORD_OK);
+    env_sim_run_until(&w->env, t0 + SEC);
+    assert_int_equal(b->n, n0); /* nothing yet */
+    env_sim_run_until(&w->env, t0 + 3 * SEC);
+    assert_true(b->n > n0);
+    assert_int_equal(b->log[n0].kind, 'w');
+    assert_int_equal(b->log[n0].rc, COORD_EVENT_DATA_CHANGED);
+    assert_true(b->log[n0].at_ns >= t0 + 2 * SEC);
+}
+
 static void slow_operations_time_out_and_drops_reconnect(void **state) {
     world *w = *state;
     client *a = &w->a;
@@ -651,6 +670,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(no_quorum_expires_nobody, setup_ensemble, teardown),
         cmocka_unit_test_setup_teardown(slow_operations_time_out_and_drops_reconnect, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(watch_events_wait_for_the_connection, setup, teardown),
         cmocka_unit_test(latency_distributions_are_seeded),
         cmocka_unit_test(profiles_round_trip_and_reject_bad_lines),
         cmocka_unit_test_setup_teardown(follower_reads_lag_until_sync, setup_lagging, teardown),

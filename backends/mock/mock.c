@@ -80,7 +80,7 @@ int mock_available(const mock_zk *zk) {
 
 /* ---------- sessions ---------- */
 
-static int cut_off(const coord_session *s, uint64_t now) {
+int zk_cut_off(const coord_session *s, uint64_t now) {
     return s->killed || s->moving || now < s->cut_until_ns || !mock_available(s->zk);
 }
 
@@ -137,7 +137,7 @@ static void ping(void *arg, uint64_t id, uint64_t generation) {
         s->client == CLIENT_EXPIRED)
         return;
     uint64_t now = env_now(&zk->env);
-    if (!cut_off(s, now)) {
+    if (!zk_cut_off(s, now)) {
         if (s->server_alive) {
             s->last_heard_ns = now;
             s->last_answer_ns = now;
@@ -156,7 +156,7 @@ static void ping(void *arg, uint64_t id, uint64_t generation) {
     }
     /* The client's read deadline is watched continuously, not only at ping times. */
     uint64_t next = now + s->timeout_ns / 3, deadline = s->last_answer_ns + s->timeout_ns * 2 / 3;
-    if (s->client == CLIENT_CONNECTED && cut_off(s, now) && deadline > now && deadline < next)
+    if (s->client == CLIENT_CONNECTED && zk_cut_off(s, now) && deadline > now && deadline < next)
         next = deadline;
     env_schedule(&zk->env, next, ping, zk, s->id, s->generation);
 }
@@ -302,7 +302,7 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
     }
     /* a client cut off meanwhile never hears the answer: it gets a connection loss
      * when its read deadline passes (the operation did apply) */
-    if (cut_off(s, out)) {
+    if (zk_cut_off(s, out)) {
         r->rc = COORD_CONNECTIONLOSS;
         uint64_t deadline = s->last_answer_ns + s->timeout_ns * 2 / 3;
         send_reply(zk, r, deadline > out ? deadline : out);
@@ -325,7 +325,7 @@ static int submit(coord_session *s, request *r) {
         send_reply(zk, r, now);
         return 0;
     }
-    if (s->client == CLIENT_DISCONNECTED || cut_off(s, now)) {
+    if (s->client == CLIENT_DISCONNECTED || zk_cut_off(s, now)) {
         /* the request cannot reach the service: loss at the client's read deadline */
         r->rc = COORD_CONNECTIONLOSS;
         uint64_t deadline = s->last_answer_ns + s->timeout_ns * 2 / 3;
@@ -660,7 +660,7 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
         return;
     if (s->moving && mock_available(zk)) /* servers without a quorum take no clients */
         pick_server(zk, s);
-    if (cut_off(s, now)) { /* no server answers yet: try again */
+    if (zk_cut_off(s, now)) { /* no server answers yet: try again */
         env_schedule(&zk->env, now + zk->cfg.reconnect_ns, reconnected, zk, s->id, s->generation);
         return;
     }

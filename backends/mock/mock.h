@@ -25,7 +25,8 @@
  *     (sequentially consistent, not linearizable) -- but never behind the client's
  *     own writes; sync brings its server up to date;
  *   - a crashed server's clients see DISCONNECTED at once and connect to the next
- *     live server after reconnect_ns, keeping their session.
+ *     live server after reconnect_ns, keeping their session;
+ *   - a client cut off from the service hears watch events only once it is back.
  *   - latency per operation type from a profile file (mock_profile_load), else the
  *     read/write means with a constant, exponential or lognormal spread.
  *

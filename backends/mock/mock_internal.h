@@ -147,6 +147,9 @@ struct mock_zk {
 
 /* ---- mock.c ---- */
 coord_session *zk_session_by_id(const mock_zk *zk, uint64_t id);
+/* Can the client not reach the service now (killed, partitioned, between servers, or
+ * the ensemble unavailable)? */
+int zk_cut_off(const coord_session *s, uint64_t now);
 /* Requests and deliveries in flight go on the service's list (freed by mock_free). */
 void zk_own(mock_zk *zk, owned *o, int kind);
 void zk_disown(owned *o);

@@ -141,8 +141,14 @@ static void deliver(void *arg, uint64_t a, uint64_t b) {
     (void)a;
     coord_session *s = zk_session_by_id(d->zk, d->session_id);
     if (s && s->generation == d->generation && s->client != CLIENT_CLOSED &&
-        s->client != CLIENT_EXPIRED && !s->killed)
+        s->client != CLIENT_EXPIRED && !s->killed) {
+        uint64_t now = env_now(&d->zk->env);
+        if (zk_cut_off(s, now)) { /* the event waits for the connection (setWatches) */
+            env_schedule(&d->zk->env, now + d->zk->cfg.reconnect_ns, deliver, d, 0, 0);
+            return;
+        }
         d->fn(d->arg, d->event, d->path);
+    }
     zk_disown(&d->link);
     free(d->path);
     free(d);

@@ -9,7 +9,11 @@
  * create may be ephemeral (gone when the session ends) and/or sequential (a 10-digit,
  * zero-padded per-parent counter appended to the name, never reused). delete and set
  * take an expected version (-1: any). get, exists and children may leave a one-shot
- * watch. multi applies a batch of create/delete/set/check atomically.
+ * watch. multi applies a batch of create/delete/set/check atomically. Reads are
+ * sequentially consistent (a client's server may lag the leader); sync brings the
+ * client's server up to date first. state() tells the client's current view of its
+ * session, which recipes use to decide whether to retry a step lost with the
+ * connection now or on reconnection.
  *
  * Every operation is asynchronous: its completion callback always runs later, from the
  * event loop, never inside the call. Error codes are ZooKeeper's, with its numbers.

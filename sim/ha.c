@@ -207,6 +207,7 @@ static void free_pointer_names(sim *s) {
 typedef struct restore_ctx {
     sim *s;
     uint32_t generation;
+    int next; /* sync and the job graph: the read that follows (READ_*) */
 } restore_ctx;
 
 /* A context for the next read (kept until the end of the run); NULL if out of memory. */
@@ -216,7 +217,7 @@ static restore_ctx *restore_arg(sim *s) {
         sim_fail(s, SS_ENOMEM, "out of memory");
         return NULL;
     }
-    *c = (restore_ctx){s, s->restore_generation};
+    *c = (restore_ctx){s, s->restore_generation, 0};
     return keep_context(s, c) == 0 ? c : NULL;
 }
 
@@ -313,22 +314,14 @@ enum { READ_SYNC, READ_GRAPH, READ_POINTERS };
 
 static void restore_read(sim *s, int what);
 
-static void synced(void *arg, int rc, const coord_result *res) {
+/* A sync or the job graph came back: on to the next read. */
+static void read_done(void *arg, int rc, const coord_result *res) {
     (void)res;
-    sim *s = ((restore_ctx *)arg)->s;
-    if (restore_wanted(arg) && rc == COORD_OK)
-        restore_read(s, READ_GRAPH);
-    else if (restore_wanted(arg))
-        restore_retry(s);
-}
-
-static void graph_read(void *arg, int rc, const coord_result *res) {
-    (void)res;
-    sim *s = ((restore_ctx *)arg)->s;
-    if (restore_wanted(arg) && rc == COORD_OK)
-        restore_read(s, READ_POINTERS);
-    else if (restore_wanted(arg))
-        restore_retry(s);
+    const restore_ctx *c = arg;
+    if (restore_wanted(c) && rc == COORD_OK)
+        restore_read(c->s, c->next);
+    else if (restore_wanted(c))
+        restore_retry(c->s);
 }
 
 /* Send the restore's next read: sync, the job graph, the pointers' names. */
@@ -337,11 +330,12 @@ static void restore_read(sim *s, int what) {
     if (!c)
         return;
     coord_session *session = s->jms[s->restore_jm].session;
+    c->next = what + 1;
     int rc;
     if (what == READ_SYNC)
-        rc = coord_sync(&mock_backend, session, HA_CHECKPOINTS, synced, c);
+        rc = coord_sync(&mock_backend, session, HA_CHECKPOINTS, read_done, c);
     else if (what == READ_GRAPH)
-        rc = coord_get(&mock_backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, graph_read, c);
+        rc = coord_get(&mock_backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, read_done, c);
     else
         rc = coord_children(&mock_backend, session, HA_CHECKPOINTS, NULL, NULL, pointers_listed, c);
     if (rc != 0)

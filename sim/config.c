@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/mock/mock.h"
 #include "core/error.h"
 #include "core/partition.h"
 #include "core/place.h"
+#include "sim/cli/keys_in.h"
 #include "sim/config.h"
 
 typedef enum value_kind {
@@ -377,6 +379,33 @@ void config_defaults(sim_config *c) {
         config_set(c, specs[i].doc.name, specs[i].doc.default_text, err, sizeof err);
 }
 
+/* The key file's faults, found before any run starts (sim.c loads it for each run). */
+static int check_key_file(const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "key_file: cannot open '%s'", path);
+        return SS_EINVAL;
+    }
+    char *line = NULL;
+    size_t cap = 0, lines = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = keys_next_line(f, &line, &cap)) >= 0) {
+        lines++;
+        if (len == 0) {
+            snprintf(err, errlen, "%s:%zu: empty key", path, lines);
+            rc = SS_EINVAL;
+        }
+    }
+    if (rc == 0 && lines == 0) {
+        snprintf(err, errlen, "key_file: '%s' has no keys", path);
+        rc = SS_EINVAL;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
 int config_check(const sim_config *c, char *err, size_t errlen) {
     uint64_t slots = (uint64_t)c->workers * c->slots_per_worker;
     if (c->parallelism > slots) {
@@ -438,6 +467,14 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
                      f->target, (unsigned long long)slots, groups);
             return SS_EINVAL;
         }
+    }
+    if (c->key_dist == SIM_KEYS_FILE && check_key_file(c->key_file, err, errlen) != 0)
+        return SS_EINVAL;
+    if (c->zk_profile[0]) { /* read it now: a bad profile stops everything before any run */
+        mock_config probe;
+        mock_config_defaults(&probe);
+        if (mock_profile_load(c->zk_profile, &probe, err, errlen) != 0)
+            return SS_EINVAL;
     }
     return 0;
 }

@@ -49,6 +49,7 @@ typedef struct options {
     uint64_t seed;
     const char *out;
     int no_plot;
+    int force, out_given; /* --force; --out was given (the default folder is ours) */
     part_config base;
     int key_int;
 } options;
@@ -56,8 +57,8 @@ typedef struct options {
 static void usage(FILE *out) {
     fputs("usage: shardsim balance [--keys FILE | --uniform K | --zipf K,S]\n"
           "                        [--partitioner all|NAME,...] [--parallelism LIST]\n"
-          "                        [--rescale +D|-D] [--seed S] [--out DIR] [--no-plot]\n"
-          "                        [--max-parallelism P] [--hash crc32c|murmur3]\n"
+          "                        [--rescale +D|-D] [--seed S] [--out DIR] [--force]\n"
+          "                        [--no-plot] [--max-parallelism P] [--hash crc32c|murmur3]\n"
           "                        [--vnodes V] [--bound-c C]\n\n"
           "Balance (max/mean, CoV, Jain) of keys, records and state bytes per subtask, next\n"
           "to the ideal random assignment, and the movement on rescaling N -> N+D, for each\n"
@@ -71,7 +72,10 @@ static void usage(FILE *out) {
           "  --parallelism    comma list of N (default 4,8,16,32,64,128)\n"
           "  --rescale +D     movement from N to N+D (default +1; -D shrinks)\n"
           "  --seed S         seed of the generated keys (default 1)\n"
-          "  --out DIR        where balance.csv/json and the plots go (default results/balance)\n"
+          "  --out DIR        where balance.csv/json and the plots go (default results/balance):\n"
+          "                   a new or empty folder; an earlier shardsim result only with\n"
+          "                   --force; nothing else is ever deleted or overwritten\n"
+          "  --force          let --out replace an earlier shardsim result folder\n"
           "  --no-plot        skip gnuplot\n",
           out);
 }
@@ -512,6 +516,9 @@ static int parse(int argc, char **argv, options *o) {
         } else if (args_is(&a, "--out", NULL)) {
             if (args_value(&a, &o->out))
                 return ARGS_ERROR;
+            o->out_given = 1;
+        } else if (args_is(&a, "--force", NULL)) {
+            o->force = 1;
         } else if (args_is(&a, "--no-plot", NULL)) {
             o->no_plot = 1;
         } else if (cli_partitioner_option(&a, &o->base, &o->key_int, &orc)) {
@@ -619,6 +626,13 @@ int cli_balance(int argc, char **argv) {
         free(o.ns);
         return rc == 1 ? 0 : 2;
     }
+    /* the default folder is shardsim's own: replaced without --force */
+    char why[256];
+    if (results_check_out(o.out, o.force || !o.out_given, why, sizeof why) != 0) {
+        fprintf(stderr, "shardsim balance: --out: %s: %s\n", o.out, why);
+        free(o.ns);
+        return 2;
+    }
     keyset k;
     memset(&k, 0, sizeof k);
     if ((rc = load_keys(&o, &k)) != 0 || (rc = check_int_keys(&o, &k)) != 0) {
@@ -652,12 +666,13 @@ int cli_balance(int argc, char **argv) {
             }
             table_row(&rows[count++]);
         }
+    results_guard_signals();
     if (results_begin(o.out, tmp, sizeof tmp) != 0 ||
         write_outputs(&o, &k, rows, count, tmp) != 0 || results_replace_dir(tmp, o.out) != 0) {
         fprintf(stderr, "shardsim balance: --out: %s: cannot write results: %s\n", o.out,
                 strerror(errno));
         if (tmp[0])
-            results_remove_tree(tmp);
+            results_abort(tmp);
         status = 2;
         goto done;
     }

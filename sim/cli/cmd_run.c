@@ -40,6 +40,7 @@ typedef struct run_options {
     const char *config;   /* -c NAME */
     const char *runs;     /* --runs LIST */
     const char *out;      /* --out DIR */
+    int force;            /* --force: --out may replace an earlier shardsim result */
     uint64_t seed;
     int have_seed;
     uint32_t jobs;
@@ -56,7 +57,7 @@ typedef struct check_ctx {
 
 static void usage(FILE *out) {
     fputs("usage: shardsim run [SCENARIO] [-c CONFIG] [--runs LIST] [--seed S] [--out DIR]\n"
-          "                    [--jobs J] [--set KEY=VALUE]... [--quiet] [--no-plot]\n"
+          "                    [--force] [--jobs J] [--set KEY=VALUE]... [--quiet] [--no-plot]\n"
           "       shardsim run --keys        list every scenario key, its unit and default\n\n"
           "Runs every run of a scenario's sweep and writes results/<scenario>/<UTC time>/\n"
           "(manifest.json, runs.csv, run-NNN/*.csv and plots) and a `latest` link.\n\n"
@@ -66,7 +67,10 @@ static void usage(FILE *out) {
           "  -c CONFIG      the [Config CONFIG] section to run (default: [General])\n"
           "  --runs LIST    only these run numbers, e.g. 0,3,5-7\n"
           "  --seed S       master seed (default: the scenario's `seed`, else 1)\n"
-          "  --out DIR      write the result folder here instead\n"
+          "  --out DIR      write the result folder here instead: DIR must not exist, or be\n"
+          "                 empty; an earlier shardsim result there is replaced only with\n"
+          "                 --force; nothing else is ever deleted or overwritten\n"
+          "  --force        let --out replace an earlier shardsim result folder\n"
           "  --jobs J       run J runs at once in worker processes (default 1); the files\n"
           "                 are the same for every J\n"
           "  --set K=V      override a scenario key (repeatable; sweeps allowed)\n"
@@ -195,6 +199,8 @@ static int parse_options(int argc, char **argv, run_options *o) {
             if (o->override_count == MAX_OVERRIDES)
                 return args_fail(&a, "more than %d overrides", MAX_OVERRIDES);
             o->overrides[o->override_count++] = value;
+        } else if (args_is(&a, "--force", NULL)) {
+            o->force = 1;
         } else if (args_is(&a, "--quiet", "-q")) {
             o->quiet = 1;
         } else if (args_is(&a, "--no-plot", NULL)) {
@@ -346,15 +352,17 @@ static size_t run_all(const run_options *o, const scenario *s, const uint8_t *se
             break;
         }
         pids[started++] = pid;
+        results_track_child(pid);
     }
     for (uint32_t k = 0; k < started; k++) {
-        int status;
+        int status = 0;
         while (waitpid(pids[k], &status, 0) < 0 && errno == EINTR)
             ;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             failed++;
         progress(++done < total ? done : total, total);
     }
+    results_track_child(0);
     /* Summaries in run order, whatever order the workers finished in. */
     if (!o->quiet)
         for (size_t i = 0; i < s->run_count; i++)
@@ -539,6 +547,10 @@ static int choose_folder(const run_options *o, const scenario *s, char *final, s
         snprintf(link_dir, link_size, "results/%s%s%s", s->name, s->config ? "-" : "",
                  s->config ? s->config : "");
         snprintf(final, size, "%s/%s", link_dir, stamp);
+        struct stat st;
+        size_t len = strlen(final);
+        for (int k = 2; lstat(final, &st) == 0 && k < 1000; k++) /* two runs in one second */
+            snprintf(final + len, size - len, "-%d", k);
     }
     return results_mkdir_parent(final);
 }
@@ -587,20 +599,21 @@ int cli_run(int argc, char **argv) {
     }
 
     char final[4096], tmp[4200], link_dir[4096];
-    if (choose_folder(&o, s, final, sizeof final, link_dir, sizeof link_dir) != 0) {
+    if (o.out && results_check_out(o.out, o.force, err, sizeof err) != 0) {
+        fprintf(stderr, "shardsim run: --out: %s: %s\n", o.out, err);
+        free(selected);
+        scenario_free(s);
+        return 2;
+    }
+    if (choose_folder(&o, s, final, sizeof final, link_dir, sizeof link_dir) != 0 ||
+        results_begin(final, tmp, sizeof tmp) != 0) {
         fprintf(stderr, "shardsim run: %s: cannot create the result folder: %s\n", final,
                 strerror(errno));
         free(selected);
         scenario_free(s);
         return 2;
     }
-    snprintf(tmp, sizeof tmp, "%s.partial-%ld", final, (long)getpid());
-    if (mkdir(tmp, 0777) != 0) {
-        fprintf(stderr, "shardsim run: %s: %s\n", tmp, strerror(errno));
-        free(selected);
-        scenario_free(s);
-        return 2;
-    }
+    results_guard_signals();
     size_t failed = run_all(&o, s, selected, tmp);
     int io = write_runs_csv(s, selected, tmp);
     if (io == 0)
@@ -610,8 +623,9 @@ int cli_run(int argc, char **argv) {
     if (io == 0)
         io = results_replace_dir(tmp, final);
     if (io != 0) {
-        fprintf(stderr, "shardsim run: %s: could not write the results\n", final);
-        results_remove_tree(tmp);
+        fprintf(stderr, "shardsim run: %s: could not write the results: %s\n", final,
+                strerror(errno));
+        results_abort(tmp);
         free(selected);
         scenario_free(s);
         return 2;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "backends/coord.h"
+#include "core/error.h"
 
 const char *coord_strerror(int rc) {
     switch (rc) {
@@ -11,7 +12,7 @@ const char *coord_strerror(int rc) {
         COORD_ERROR_MAP(COORD_MSG)
 #undef COORD_MSG
     default:
-        return "unknown";
+        return rc < -1000 ? ss_strerror(rc) : "unknown";
     }
 }
 
@@ -22,9 +23,31 @@ const char *coord_error_name(int rc) {
         return #name;
         COORD_ERROR_MAP(COORD_NAME)
 #undef COORD_NAME
+#define SS_NAME(name, code, msg)                                                                   \
+    case code:                                                                                     \
+        return "SS_E" #name;
+        SS_ERROR_MAP(SS_NAME)
+#undef SS_NAME
     default:
         return "UNKNOWN";
     }
+}
+
+const char *coord_op_type_name(int type) {
+    static const char *const names[COORD_OPTYPES] = {"create",   "delete", "set",   "get", "exists",
+                                                     "children", "multi",  "close", "sync"};
+    return type >= 0 && type < COORD_OPTYPES ? names[type] : NULL;
+}
+
+void coord_config_defaults(coord_config *c) {
+    memset(c, 0, sizeof *c);
+    c->tick_ns = 2000000000ULL;
+    c->servers = 1;
+    c->read_ns = 500000;
+    c->write_ns = 2000000;
+    c->latency_dist = COORD_LATENCY_CONSTANT;
+    c->latency_sigma = 0.5;
+    c->connect_timeout_ns = 10000000000ULL;
 }
 
 int coord_path_valid(const char *path) {

@@ -23,11 +23,17 @@ static int schedule(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint6
     return queue_push(s->q, at_ns < s->now_ns ? s->now_ns : at_ns, 0, &p, sizeof p, NULL);
 }
 
+/* One thread in virtual time: a post is a timer due now. */
+static int post(void *ctx, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
+    return schedule(ctx, ((env_sim *)ctx)->now_ns, fn, arg, a, b);
+}
+
 static const env_vtable sim_vtable = {
-    .version = 1,
+    .version = 2,
     .name = "sim",
     .now_ns = now,
     .schedule = schedule,
+    .post = post,
 };
 
 int env_sim_init(env_sim *s) {

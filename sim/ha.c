@@ -48,7 +48,12 @@ static int env_push(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint6
     return queue_push(s->q, at_ns < s->now ? s->now : at_ns, EV_ENV, &p, sizeof p, NULL);
 }
 
-static const env_vtable sim_env_vtable = {1, "sim", env_now_ns, env_push};
+/* One thread in virtual time: a post is a timer due now. */
+static int env_post_now(void *ctx, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
+    return env_push(ctx, ((sim *)ctx)->now, fn, arg, a, b);
+}
+
+static const env_vtable sim_env_vtable = {2, "sim", env_now_ns, env_push, env_post_now};
 
 /* Sessions that ended stay allocated until the end: the service may still hold
  * timers naming them. */

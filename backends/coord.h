@@ -226,6 +226,10 @@ typedef struct coord_backend {
                           size_t errlen);
     /* Free the service; every session opened on it must have completed its close. */
     void (*service_free)(void *service);
+    /* Check cfg without creating anything (a profile file that does not parse, a
+     * malformed connect string): 0, or a negative code with a one-line reason in err.
+     * NULL: nothing to check before service_create. */
+    int (*config_check)(const coord_config *cfg, char *err, size_t errlen);
     int (*open)(void *service, coord_session *s, uint64_t timeout_ns, coord_state_fn on_state,
                 void *arg);
     int (*close)(coord_session *s, coord_done_fn done, void *arg);

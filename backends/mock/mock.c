@@ -39,21 +39,21 @@ void zk_disown(owned *o) {
  * Timers carry a session id, never a pointer: a closed session's memory belongs to the
  * caller again, and its late timers must find nothing. */
 
-coord_session *zk_session_by_id(const mock_zk *zk, uint64_t id) {
+mock_session *zk_session_by_id(const mock_zk *zk, uint64_t id) {
     for (size_t i = 0; i < zk->session_count; i++)
         if (zk->sessions[i]->id == id)
             return zk->sessions[i];
     return NULL;
 }
 
-static int register_session(mock_zk *zk, coord_session *s) {
+static int register_session(mock_zk *zk, mock_session *s) {
     if (ss_grow(&zk->sessions, &zk->session_cap, zk->session_count + 1, sizeof *zk->sessions) != 0)
         return SS_ENOMEM;
     zk->sessions[zk->session_count++] = s;
     return 0;
 }
 
-static void unregister_session(mock_zk *zk, const coord_session *s) {
+static void unregister_session(mock_zk *zk, const mock_session *s) {
     for (size_t i = 0; i < zk->session_count; i++)
         if (zk->sessions[i] == s) {
             zk->sessions[i] = zk->sessions[--zk->session_count];
@@ -80,16 +80,16 @@ int mock_available(const mock_zk *zk) {
 
 /* ---------- sessions ---------- */
 
-int zk_cut_off(const coord_session *s, uint64_t now) {
+int zk_cut_off(const mock_session *s, uint64_t now) {
     return s->killed || s->moving || now < s->cut_until_ns || !mock_available(s->zk);
 }
 
-static void notify(coord_session *s, int state) {
+static void notify(mock_session *s, int state) {
     if (s->on_state && !s->killed)
         s->on_state(s->arg, state);
 }
 
-static void end_session(mock_zk *zk, coord_session *s) {
+static void end_session(mock_zk *zk, mock_session *s) {
     if (!s->server_alive)
         return;
     s->server_alive = 0;
@@ -100,20 +100,20 @@ static void end_session(mock_zk *zk, coord_session *s) {
     zk_flush_deliveries(zk, env_now(&zk->env) + zk->cfg.read_ns / 2, 1);
 }
 
-static uint64_t expiry_at(const mock_zk *zk, const coord_session *s) {
+static uint64_t expiry_at(const mock_zk *zk, const mock_session *s) {
     uint64_t due = s->last_heard_ns + s->timeout_ns, tick = zk->cfg.tick_ns;
     return (due + tick - 1) / tick * tick; /* ZooKeeper's expiry buckets */
 }
 
 static void expiry_check(void *arg, uint64_t a, uint64_t b);
 
-static void arm_expiry(mock_zk *zk, coord_session *s) {
+static void arm_expiry(mock_zk *zk, mock_session *s) {
     env_schedule(&zk->env, expiry_at(zk, s), expiry_check, zk, s->id, s->generation);
 }
 
 static void expiry_check(void *arg, uint64_t id, uint64_t generation) {
     mock_zk *zk = arg;
-    coord_session *s = zk_session_by_id(zk, id);
+    mock_session *s = zk_session_by_id(zk, id);
     if (!s || generation != s->generation || !s->server_alive)
         return;
     uint64_t now = env_now(&zk->env);
@@ -132,7 +132,7 @@ static void expiry_check(void *arg, uint64_t id, uint64_t generation) {
  * disconnected, its reconnection attempt. */
 static void ping(void *arg, uint64_t id, uint64_t generation) {
     mock_zk *zk = arg;
-    coord_session *s = zk_session_by_id(zk, id);
+    mock_session *s = zk_session_by_id(zk, id);
     if (!s || generation != s->generation || s->killed || s->client == CLIENT_CLOSED ||
         s->client == CLIENT_EXPIRED)
         return;
@@ -162,7 +162,7 @@ static void ping(void *arg, uint64_t id, uint64_t generation) {
 }
 
 static void connected(void *arg, uint64_t id, uint64_t generation) {
-    coord_session *s = zk_session_by_id(arg, id);
+    mock_session *s = zk_session_by_id(arg, id);
     if (!s || generation != s->generation || s->client != CLIENT_CONNECTING)
         return;
     s->client = CLIENT_CONNECTED;
@@ -225,7 +225,7 @@ static uint64_t latency(mock_zk *zk, const request *r) {
 }
 
 static void send_reply(mock_zk *zk, request *r, uint64_t at) {
-    coord_session *s = r->s;
+    mock_session *s = r->s;
     uint64_t deadline = r->sent_ns + s->timeout_ns * 2 / 3;
     if (at > deadline && r->type != REQ_CLOSE && r->rc != COORD_CONNECTIONLOSS) {
         r->rc = COORD_OPERATIONTIMEOUT; /* the client stopped waiting; it may have applied */
@@ -240,7 +240,7 @@ static void send_reply(mock_zk *zk, request *r, uint64_t at) {
 static void apply(void *arg, uint64_t a, uint64_t b) {
     (void)a, (void)b;
     request *r = arg;
-    coord_session *s = r->s;
+    mock_session *s = r->s;
     mock_zk *zk = s->zk;
     uint64_t now = env_now(&zk->env), out = now + latency(zk, r) / 2;
     if (r->server != s->server) { /* its server crashed meanwhile: lost with the connection */
@@ -311,7 +311,7 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
     send_reply(zk, r, out);
 }
 
-static int submit(coord_session *s, request *r) {
+static int submit(mock_session *s, request *r) {
     mock_zk *zk = s->zk;
     uint64_t now = env_now(&zk->env);
     r->s = s;
@@ -367,8 +367,9 @@ static request *new_request(int type, const char *path, const void *data, size_t
 
 /* ---------- the backend table ---------- */
 
-static int m_open(void *service, coord_session *s, uint64_t timeout_ns, coord_state_fn on_state,
+static int m_open(void *service, coord_session *cs, uint64_t timeout_ns, coord_state_fn on_state,
                   void *arg) {
+    mock_session *s = (mock_session *)cs;
     mock_zk *zk = service;
     memset(s, 0, sizeof *s);
     uint64_t lo = zk->cfg.min_ticks * zk->cfg.tick_ns, hi = zk->cfg.max_ticks * zk->cfg.tick_ns;
@@ -392,13 +393,15 @@ static int m_open(void *service, coord_session *s, uint64_t timeout_ns, coord_st
     return 0;
 }
 
-static int m_close(coord_session *s, coord_done_fn done, void *arg) {
+static int m_close(coord_session *cs, coord_done_fn done, void *arg) {
+    mock_session *s = (mock_session *)cs;
     request *r = new_request(REQ_CLOSE, NULL, NULL, 0, done, arg);
     return r ? submit(s, r) : SS_ENOMEM;
 }
 
-static int m_create(coord_session *s, const char *path, const void *data, size_t len, int flags,
+static int m_create(coord_session *cs, const char *path, const void *data, size_t len, int flags,
                     coord_done_fn done, void *arg) {
+    mock_session *s = (mock_session *)cs;
     request *r = new_request(REQ_CREATE, path, data, len, done, arg);
     if (!r)
         return SS_ENOMEM;
@@ -406,8 +409,9 @@ static int m_create(coord_session *s, const char *path, const void *data, size_t
     return submit(s, r);
 }
 
-static int m_remove(coord_session *s, const char *path, int32_t version, coord_done_fn done,
+static int m_remove(coord_session *cs, const char *path, int32_t version, coord_done_fn done,
                     void *arg) {
+    mock_session *s = (mock_session *)cs;
     request *r = new_request(REQ_DELETE, path, NULL, 0, done, arg);
     if (!r)
         return SS_ENOMEM;
@@ -415,8 +419,9 @@ static int m_remove(coord_session *s, const char *path, int32_t version, coord_d
     return submit(s, r);
 }
 
-static int m_set(coord_session *s, const char *path, const void *data, size_t len, int32_t version,
+static int m_set(coord_session *cs, const char *path, const void *data, size_t len, int32_t version,
                  coord_done_fn done, void *arg) {
+    mock_session *s = (mock_session *)cs;
     request *r = new_request(REQ_SET, path, data, len, done, arg);
     if (!r)
         return SS_ENOMEM;
@@ -424,7 +429,7 @@ static int m_set(coord_session *s, const char *path, const void *data, size_t le
     return submit(s, r);
 }
 
-static int read_op(coord_session *s, int type, const char *path, coord_watch_fn watch,
+static int read_op(mock_session *s, int type, const char *path, coord_watch_fn watch,
                    void *watch_arg, coord_done_fn done, void *arg) {
     request *r = new_request(type, path, NULL, 0, done, arg);
     if (!r)
@@ -434,23 +439,27 @@ static int read_op(coord_session *s, int type, const char *path, coord_watch_fn 
     return submit(s, r);
 }
 
-static int m_get(coord_session *s, const char *path, coord_watch_fn w, void *wa, coord_done_fn d,
+static int m_get(coord_session *cs, const char *path, coord_watch_fn w, void *wa, coord_done_fn d,
                  void *a) {
+    mock_session *s = (mock_session *)cs;
     return read_op(s, REQ_GET, path, w, wa, d, a);
 }
 
-static int m_exists(coord_session *s, const char *path, coord_watch_fn w, void *wa, coord_done_fn d,
-                    void *a) {
+static int m_exists(coord_session *cs, const char *path, coord_watch_fn w, void *wa,
+                    coord_done_fn d, void *a) {
+    mock_session *s = (mock_session *)cs;
     return read_op(s, REQ_EXISTS, path, w, wa, d, a);
 }
 
-static int m_children(coord_session *s, const char *path, coord_watch_fn w, void *wa,
+static int m_children(coord_session *cs, const char *path, coord_watch_fn w, void *wa,
                       coord_done_fn d, void *a) {
+    mock_session *s = (mock_session *)cs;
     return read_op(s, REQ_CHILDREN, path, w, wa, d, a);
 }
 
-static int m_multi(coord_session *s, const coord_op *ops, size_t count, coord_done_fn done,
+static int m_multi(coord_session *cs, const coord_op *ops, size_t count, coord_done_fn done,
                    void *arg) {
+    mock_session *s = (mock_session *)cs;
     request *r = new_request(REQ_MULTI, NULL, NULL, 0, done, arg);
     if (!r)
         return SS_ENOMEM;
@@ -474,28 +483,139 @@ static int m_multi(coord_session *s, const coord_op *ops, size_t count, coord_do
     return submit(s, r);
 }
 
-static int m_sync(coord_session *s, const char *path, coord_done_fn done, void *arg) {
+static int m_sync(coord_session *cs, const char *path, coord_done_fn done, void *arg) {
+    mock_session *s = (mock_session *)cs;
     request *r = new_request(REQ_SYNC, path, NULL, 0, done, arg);
     return r ? submit(s, r) : SS_ENOMEM;
 }
 
-static uint64_t m_session_id(const coord_session *s) {
+static uint64_t m_session_id(const coord_session *cs) {
+    const mock_session *s = (const mock_session *)cs;
     return s->id;
 }
-static int m_state(const coord_session *s) {
+static int m_state(const coord_session *cs) {
+    const mock_session *s = (const mock_session *)cs;
     if (s->client == CLIENT_EXPIRED || s->client == CLIENT_CLOSED || s->killed)
         return COORD_STATE_EXPIRED;
     return s->client == CLIENT_CONNECTED ? COORD_STATE_CONNECTED : COORD_STATE_DISCONNECTED;
 }
 
-static uint64_t m_timeout(const coord_session *s) {
+static uint64_t m_timeout(const coord_session *cs) {
+    const mock_session *s = (const mock_session *)cs;
     return s->timeout_ns;
 }
 
+_Static_assert((int)MOCK_OP_TYPES == (int)COORD_OPTYPES, "the mock counts every operation type");
+_Static_assert((int)MOCK_LATENCY_CONSTANT == (int)COORD_LATENCY_CONSTANT &&
+                   (int)MOCK_LATENCY_EXPONENTIAL == (int)COORD_LATENCY_EXPONENTIAL &&
+                   (int)MOCK_LATENCY_LOGNORMAL == (int)COORD_LATENCY_LOGNORMAL,
+               "one numbering of latency distributions");
+
+/* The model's configuration from the backend-neutral one, the profile file last (it
+ * overrides the means it names). */
+static int model_config(const coord_config *cc, mock_config *mc, char *err, size_t errlen) {
+    mock_config_defaults(mc);
+    mc->tick_ns = cc->tick_ns;
+    mc->servers = cc->servers;
+    mc->read_ns = cc->read_ns;
+    mc->write_ns = cc->write_ns;
+    mc->latency_dist = cc->latency_dist;
+    mc->latency_sigma = cc->latency_sigma;
+    mc->seed = cc->seed;
+    mc->follower_lag_ns = cc->follower_lag_ns;
+    if (cc->profile && cc->profile[0] && mock_profile_load(cc->profile, mc, err, errlen) != 0)
+        return SS_EINVAL;
+    return 0;
+}
+
+static int m_config_check(const coord_config *cc, char *err, size_t errlen) {
+    mock_config mc;
+    return model_config(cc, &mc, err, errlen);
+}
+
+static int m_service_create(const env *e, const coord_config *cc, void **service, char *err,
+                            size_t errlen) {
+    mock_config mc;
+    mock_zk *zk = NULL;
+    int rc = model_config(cc, &mc, err, errlen);
+    if (rc == 0 && (rc = mock_create(e, &mc, &zk)) != 0)
+        snprintf(err, errlen, "the coordination model: %s", ss_strerror(rc));
+    *service = zk;
+    return rc;
+}
+
+static void m_service_free(void *service) {
+    mock_free(service);
+}
+
+static int f_kill_client(void *service, coord_session *s) {
+    mock_kill_client(service, s);
+    return 0;
+}
+static int f_drop_connection(void *service, coord_session *s) {
+    mock_drop_connection(service, s);
+    return 0;
+}
+static int f_partition_client(void *service, coord_session *s, uint64_t duration_ns) {
+    mock_partition_client(service, s, duration_ns);
+    return 0;
+}
+static int f_expire_session(void *service, coord_session *s) {
+    mock_expire_session(service, s);
+    return 0;
+}
+static int f_crash_server(void *service, uint32_t server) {
+    mock_crash_server(service, server);
+    return 0;
+}
+static int f_restart_server(void *service, uint32_t server) {
+    mock_restart_server(service, server);
+    return 0;
+}
+static int f_slow(void *service, double factor, uint64_t duration_ns) {
+    mock_slow(service, factor, duration_ns);
+    return 0;
+}
+
+static const coord_fault_ops mock_faults = {
+    .kill_client = f_kill_client,
+    .drop_connection = f_drop_connection,
+    .partition_client = f_partition_client,
+    .expire_session = f_expire_session,
+    .crash_server = f_crash_server,
+    .restart_server = f_restart_server,
+    .slow = f_slow,
+};
+
+static uint64_t st_ops_applied(const void *service) {
+    return mock_ops_applied(service);
+}
+static uint64_t st_sessions_expired(const void *service) {
+    return mock_sessions_expired(service);
+}
+static uint64_t st_op_count(const void *service, int type) {
+    return mock_op_count(service, type);
+}
+static const hist *st_op_histogram(const void *service, int type) {
+    return mock_op_histogram(service, type);
+}
+
+static const coord_stats_ops mock_stats = {
+    .ops_applied = st_ops_applied,
+    .sessions_expired = st_sessions_expired,
+    .op_count = st_op_count,
+    .op_histogram = st_op_histogram,
+};
+
 const coord_backend mock_backend = {
-    .version = 1,
+    .version = 2,
     .name = "mock",
-    .session_size = sizeof(struct coord_session),
+    .session_size = sizeof(mock_session),
+    .service_create = m_service_create,
+    .service_free = m_service_free,
+    .config_check = m_config_check,
+    .faults = &mock_faults,
+    .stats = &mock_stats,
     .open = m_open,
     .close = m_close,
     .create = m_create,
@@ -635,7 +755,7 @@ static void maybe_elect(mock_zk *zk) {
 /* A client that lost its server connects to the next live one. It never lands on a
  * server behind what it has seen (ZooKeeper refuses those): the new server's view is
  * brought up to date and the client's watches move there. */
-static void pick_server(mock_zk *zk, coord_session *s) {
+static void pick_server(mock_zk *zk, mock_session *s) {
     uint32_t n = zk->cfg.servers;
     for (uint32_t i = 1; i <= n; i++)
         if (zk->server_up[(s->server + i) % n]) {
@@ -653,7 +773,7 @@ static void pick_server(mock_zk *zk, coord_session *s) {
 /* The client's reconnection attempt, every reconnect_ns while no server answers. */
 static void reconnected(void *arg, uint64_t id, uint64_t generation) {
     mock_zk *zk = arg;
-    coord_session *s = zk_session_by_id(zk, id);
+    mock_session *s = zk_session_by_id(zk, id);
     uint64_t now = env_now(&zk->env);
     if (!s || generation != s->generation || s->killed || s->client == CLIENT_CLOSED ||
         s->client == CLIENT_EXPIRED)
@@ -680,7 +800,7 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
  * server every reconnect_ns; its session survives if it gets through within its
  * timeout. Meanwhile its watches are the committed tree's (what its old server had
  * not applied yet fires now), so that none is lost or fires twice. */
-static void lose_server(mock_zk *zk, coord_session *s) {
+static void lose_server(mock_zk *zk, mock_session *s) {
     if (zk->replicas && zk_on_follower(s))
         zk_replica_advance(zk, s->server, zk->zxid, env_now(&zk->env) + zk->cfg.read_ns / 2);
     s->moving = 1;
@@ -699,7 +819,7 @@ void mock_crash_server(mock_zk *zk, uint32_t server) {
         return;
     zk->server_up[server] = 0;
     for (size_t i = 0; i < zk->session_count; i++) {
-        coord_session *s = zk->sessions[i];
+        mock_session *s = zk->sessions[i];
         if (s->server == server && !s->killed && s->client != CLIENT_CLOSED &&
             s->client != CLIENT_EXPIRED)
             lose_server(zk, s);
@@ -718,16 +838,19 @@ void mock_restart_server(mock_zk *zk, uint32_t server) {
     maybe_elect(zk);
 }
 
-void mock_kill_client(mock_zk *zk, coord_session *s) {
+void mock_kill_client(mock_zk *zk, coord_session *cs) {
+    mock_session *s = (mock_session *)cs;
     (void)zk;
     s->killed = 1;
 }
 
-void mock_partition_client(mock_zk *zk, coord_session *s, uint64_t duration_ns) {
+void mock_partition_client(mock_zk *zk, coord_session *cs, uint64_t duration_ns) {
+    mock_session *s = (mock_session *)cs;
     s->cut_until_ns = env_now(&zk->env) + duration_ns;
 }
 
-void mock_expire_session(mock_zk *zk, coord_session *s) {
+void mock_expire_session(mock_zk *zk, coord_session *cs) {
+    mock_session *s = (mock_session *)cs;
     zk->sessions_expired++;
     end_session(zk, s);
 }
@@ -736,7 +859,8 @@ uint64_t mock_ops_applied(const mock_zk *zk) {
     return zk->ops_applied;
 }
 
-uint64_t mock_session_ended_ns(const coord_session *s) {
+uint64_t mock_session_ended_ns(const coord_session *cs) {
+    const mock_session *s = (const mock_session *)cs;
     return s->ended_ns;
 }
 
@@ -758,7 +882,8 @@ uint64_t mock_op_latency_ns(const mock_zk *zk, int type, double quantile) {
     return type >= 0 && type < MOCK_OP_TYPES ? hist_quantile(&zk->latency[type], quantile) : 0;
 }
 
-void mock_drop_connection(mock_zk *zk, coord_session *s) {
+void mock_drop_connection(mock_zk *zk, coord_session *cs) {
+    mock_session *s = (mock_session *)cs;
     (void)zk;
     if (s->client != CLIENT_CONNECTED)
         return;

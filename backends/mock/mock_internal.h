@@ -28,6 +28,8 @@ enum {
 
 /* Requests and watch deliveries in flight are the service's: on a list, so that
  * mock_free can release those whose timers never ran. */
+typedef struct mock_session mock_session;
+
 typedef struct owned {
     struct owned *prev, *next;
     int kind; /* OWNED_* */
@@ -43,7 +45,7 @@ typedef struct node {
 } node;
 
 typedef struct watch {
-    coord_session *s;
+    mock_session *s;
     char *path;
     int kind;
     coord_watch_fn fn;
@@ -51,7 +53,8 @@ typedef struct watch {
     int server; /* whose view fires it: a follower's index, or -1 = the committed tree */
 } watch_entry;
 
-struct coord_session {
+/* A session: the memory the caller gave open() (backend->session_size bytes). */
+struct mock_session {
     mock_zk *zk;
     uint64_t id;
     uint64_t timeout_ns;
@@ -73,7 +76,7 @@ struct coord_session {
 
 typedef struct request {
     owned link; /* first: the list's entries are cast back */
-    coord_session *s;
+    mock_session *s;
     int type;
     char *path;
     uint8_t *data;
@@ -139,17 +142,17 @@ struct mock_zk {
     double slow_factor;
     uint64_t slow_until_ns;
     hist latency[MOCK_OP_TYPES];
-    coord_session **sessions; /* open sessions: timers find theirs by id */
+    mock_session **sessions; /* open sessions: timers find theirs by id */
     size_t session_count, session_cap;
     uint64_t ops_applied, sessions_expired;
     owned in_flight; /* the list's head */
 };
 
 /* ---- mock.c ---- */
-coord_session *zk_session_by_id(const mock_zk *zk, uint64_t id);
+mock_session *zk_session_by_id(const mock_zk *zk, uint64_t id);
 /* Can the client not reach the service now (killed, partitioned, between servers, or
  * the ensemble unavailable)? */
-int zk_cut_off(const coord_session *s, uint64_t now);
+int zk_cut_off(const mock_session *s, uint64_t now);
 /* Requests and deliveries in flight go on the service's list (freed by mock_free). */
 void zk_own(mock_zk *zk, owned *o, int kind);
 void zk_disown(owned *o);
@@ -162,19 +165,19 @@ void zk_free_nodes(node *nodes, size_t count);
 /* Watches: send the events the last operation fired (each to its session, at `at`;
  * send = 0 drops them); forget a session's watches; move them with it to its server. */
 void zk_flush_deliveries(mock_zk *zk, uint64_t at, int send);
-void zk_drop_watches_of(mock_zk *zk, coord_session *s);
-void zk_retag_watches(mock_zk *zk, const coord_session *s);
+void zk_drop_watches_of(mock_zk *zk, mock_session *s);
+void zk_retag_watches(mock_zk *zk, const mock_session *s);
 /* Followers: is the session on a lagging follower; log what the last operation changed
  * (due at each follower after its lag); bring server k's view up to zxid `upto`;
  * reset it to the committed tree; free every view. */
-int zk_on_follower(const coord_session *s);
+int zk_on_follower(const mock_session *s);
 void zk_log_txn(mock_zk *zk);
 void zk_replica_advance(mock_zk *zk, uint32_t k, int64_t upto, uint64_t deliver_at);
 void zk_replica_reset(mock_zk *zk, uint32_t k);
 void zk_free_views(mock_zk *zk);
 /* Operations on the committed tree (reads on the session's view), with ZooKeeper's
  * checks and error codes; they fire watches and note what they touched. */
-int zk_apply_create(mock_zk *zk, coord_session *s, const char *path, const void *data, size_t len,
+int zk_apply_create(mock_zk *zk, mock_session *s, const char *path, const void *data, size_t len,
                     int flags, char **out_path);
 int zk_apply_delete(mock_zk *zk, const char *path, int32_t version);
 int zk_apply_set(mock_zk *zk, const char *path, const void *data, size_t len, int32_t version,
@@ -182,6 +185,6 @@ int zk_apply_set(mock_zk *zk, const char *path, const void *data, size_t len, in
 void zk_apply_multi(mock_zk *zk, request *r);
 void zk_apply_read(mock_zk *zk, request *r);
 /* A session ends: its ephemerals go. */
-void zk_drop_ephemerals(mock_zk *zk, coord_session *s);
+void zk_drop_ephemerals(mock_zk *zk, mock_session *s);
 
 #endif

@@ -90,7 +90,7 @@ static char **children_of(tree *t, const char *path, size_t *count) {
 
 /* ---------- watches ---------- */
 
-static void add_watch(mock_zk *zk, coord_session *s, const char *path, int kind, coord_watch_fn fn,
+static void add_watch(mock_zk *zk, mock_session *s, const char *path, int kind, coord_watch_fn fn,
                       void *arg, int server) {
     if (!fn)
         return;
@@ -139,7 +139,7 @@ static void deliver(void *arg, uint64_t a, uint64_t b) {
     (void)b;
     delivery *d = arg;
     (void)a;
-    coord_session *s = zk_session_by_id(d->zk, d->session_id);
+    mock_session *s = zk_session_by_id(d->zk, d->session_id);
     if (s && s->generation == d->generation && s->client != CLIENT_CLOSED &&
         s->client != CLIENT_EXPIRED && !s->killed) {
         uint64_t now = env_now(&d->zk->env);
@@ -170,7 +170,7 @@ void zk_flush_deliveries(mock_zk *zk, uint64_t at, int send) {
     zk->pending_count = 0;
 }
 
-void zk_drop_watches_of(mock_zk *zk, coord_session *s) {
+void zk_drop_watches_of(mock_zk *zk, mock_session *s) {
     size_t keep = 0;
     for (size_t i = 0; i < zk->watch_count; i++) {
         if (zk->watches[i].s == s)
@@ -201,15 +201,15 @@ typedef struct txn {
     size_t count;
 } txn;
 
-int zk_on_follower(const coord_session *s) {
+int zk_on_follower(const mock_session *s) {
     return s->zk->replicas && !s->moving && (int)s->server != s->zk->leader;
 }
 
-static tree *view_of(coord_session *s) {
+static tree *view_of(mock_session *s) {
     return zk_on_follower(s) ? &s->zk->replicas[s->server] : &s->zk->tree;
 }
 
-static int watch_server(const coord_session *s) {
+static int watch_server(const mock_session *s) {
     return zk_on_follower(s) ? (int)s->server : -1;
 }
 
@@ -365,7 +365,7 @@ void zk_replica_reset(mock_zk *zk, uint32_t k) {
 }
 
 /* The session's watches move with it to its server's view. */
-void zk_retag_watches(mock_zk *zk, const coord_session *s) {
+void zk_retag_watches(mock_zk *zk, const mock_session *s) {
     int server = watch_server(s);
     for (size_t i = 0; i < zk->watch_count; i++)
         if (zk->watches[i].s == s)
@@ -374,7 +374,7 @@ void zk_retag_watches(mock_zk *zk, const coord_session *s) {
 
 /* ---------- applying one operation ---------- */
 
-int zk_apply_create(mock_zk *zk, coord_session *s, const char *path, const void *data, size_t len,
+int zk_apply_create(mock_zk *zk, mock_session *s, const char *path, const void *data, size_t len,
                     int flags, char **out_path) {
     char parent_path[1024], actual[1100];
     parent_of(path, parent_path, sizeof parent_path);
@@ -451,7 +451,7 @@ int zk_apply_set(mock_zk *zk, const char *path, const void *data, size_t len, in
 }
 
 /* Delete every ephemeral of a session (its end: expiry or close). */
-void zk_drop_ephemerals(mock_zk *zk, coord_session *s) {
+void zk_drop_ephemerals(mock_zk *zk, mock_session *s) {
     for (size_t i = zk->tree.count; i > 0; i--)
         if (zk->tree.nodes[i - 1].stat.ephemeral_owner == s->id) {
             char *path = strdup(zk->tree.nodes[i - 1].path);

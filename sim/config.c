@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/mock/mock.h"
+#include "backends/coord.h"
 #include "core/error.h"
 #include "core/partition.h"
 #include "core/place.h"
@@ -91,8 +91,9 @@ static const key_spec specs[] = {
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
     {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
     {DOC("random_faults", "", "0", "faults drawn per run from the seeded fault stream, of the kinds the configuration has (a random campaign: sweep the seed or repeat); run-NNN/faults.txt has the schedule"), K_U32, AT(random_faults), 0, 0, 16, NULL},
-    {DOC("coordination", "", "none", "none (one job manager that never fails) or mock (HA through the ZooKeeper model)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
-    {DOC("job_managers", "", "2", "job managers contending for leadership (coordination = mock)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
+    {DOC("coordination", "", "none", "none (one job manager that never fails), mock (HA through the ZooKeeper model) or zookeeper (HA through a real ZooKeeper at zk_connect, in real time)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
+    {DOC("zk_connect", "", "", "coordination = zookeeper: the servers, host:port[,host:port...]"), K_STRING, AT(zk_connect), sizeof(((sim_config *)0)->zk_connect), 0, 0, NULL},
+    {DOC("job_managers", "", "2", "job managers contending for leadership (with a coordination service)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
     {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("zk_tick_s", "s", "2", "the coordination service's tick (ZooKeeper tickTime)"), K_SECONDS, AT(zk_tick_ns), 0, 0.001, 1e4, NULL},
     {DOC("zk_servers", "", "3", "coordination ensemble size; a quorum must be up"), K_U32, AT(zk_servers), 0, 1, 15, NULL},
@@ -106,7 +107,7 @@ static const key_spec specs[] = {
     {DOC("tolerate_suspended", "", "0", "1: a leader keeps leading while DISCONNECTED, until EXPIRED"), K_U32, AT(tolerate_suspended), 0, 0, 1, NULL},
     {DOC("fencing", "", "1", "1: checkpoint commits check the leader's election node (0: off, to show split brain)"), K_U32, AT(fencing), 0, 0, 1, NULL},
     {DOC("assignment", "", "direct", "direct, or coordinated: the leader writes subtask -> worker into the service and workers start when they see it"), K_SPECIAL, 0, 0, 0, 0, parse_assignment},
-    {DOC("worker_detection", "", "heartbeat", "heartbeat, or session (workers' ephemeral nodes, coordination = mock)"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
+    {DOC("worker_detection", "", "heartbeat", "heartbeat, or session (workers' ephemeral nodes, with a coordination service)"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
     {DOC("window_s", "s", "1", "time-series window"), K_SECONDS, AT(window_ns), 0, 0.001, 1e5, NULL},
     {DOC("label", "", "", "free text carried into the results"), K_STRING, AT(label), sizeof(((sim_config *)0)->label), 0, 0, NULL},
     {DOC("debug_corrupt_checkpoint", "", "0", "test switch: corrupt the first checkpoint blob"), K_U32, AT(debug_corrupt_checkpoint), 0, 0, 1, NULL},
@@ -181,8 +182,19 @@ static int parse_service_dist(sim_config *c, const char *v, char *err, size_t n)
 }
 
 static int parse_coordination(sim_config *c, const char *v, char *err, size_t n) {
-    static const char *const names[] = {"none", "mock", NULL};
-    return parse_enum(&c->coordination, "coordination", v, names, "expected none or mock", err, n);
+    if (strcmp(v, "none") == 0) {
+        c->coordination = SIM_COORD_NONE;
+        c->coord_backend[0] = '\0';
+        return 0;
+    }
+    if (!coord_backend_find(v) || strlen(v) >= sizeof c->coord_backend) {
+        snprintf(err, n, "coordination: expected none or a backend (%s), got '%s'",
+                 coord_backend_names(), v);
+        return SS_EINVAL;
+    }
+    c->coordination = SIM_COORD_HA;
+    snprintf(c->coord_backend, sizeof c->coord_backend, "%s", v);
+    return 0;
 }
 
 static int parse_detection(sim_config *c, const char *v, char *err, size_t n) {
@@ -406,6 +418,93 @@ static int check_key_file(const char *path, char *err, size_t errlen) {
     return rc;
 }
 
+void config_coord(const sim_config *c, uint64_t seed, coord_config *cc) {
+    coord_config_defaults(cc);
+    cc->tick_ns = c->zk_tick_ns;
+    cc->servers = c->zk_servers;
+    cc->read_ns = (uint64_t)c->zk_read_ns;
+    cc->write_ns = (uint64_t)c->zk_write_ns;
+    cc->latency_dist = c->zk_latency_dist; /* same order: constant, exponential, lognormal */
+    cc->latency_sigma = c->zk_latency_sigma;
+    cc->seed = seed;
+    cc->follower_lag_ns = (uint64_t)c->zk_follower_lag_ns;
+    cc->profile = c->zk_profile[0] ? c->zk_profile : NULL;
+    cc->connect = c->zk_connect[0] ? c->zk_connect : NULL;
+}
+
+/* The fault-table entries a fault kind needs; the flags are ORed. */
+enum {
+    NEED_KILL = 1,
+    NEED_PARTITION = 2,
+    NEED_EXPIRE = 4,
+    NEED_CRASH = 8,
+    NEED_RESTART = 16,
+    NEED_SLOW = 32,
+    NEED_DROP = 64
+};
+
+static int fault_needs(const sim_config *c, int kind) {
+    switch (kind) {
+    case SIM_FAULT_CRASH_JM:
+    case SIM_FAULT_CRASH_LEADER:
+        return NEED_KILL;
+    case SIM_FAULT_CRASH_WORKER: /* its session dies with it */
+        return c->worker_detection == SIM_DETECT_SESSION ? NEED_KILL : 0;
+    case SIM_FAULT_PARTITION_JM:
+    case SIM_FAULT_PARTITION_LEADER:
+        return NEED_PARTITION;
+    case SIM_FAULT_EXPIRE_SESSION:
+        return NEED_EXPIRE;
+    case SIM_FAULT_CRASH_ZK:
+        return NEED_CRASH;
+    case SIM_FAULT_RESTART_ZK:
+        return NEED_RESTART;
+    case SIM_FAULT_LOSE_QUORUM:
+        return NEED_CRASH | NEED_RESTART;
+    case SIM_FAULT_SLOW_ZK:
+        return NEED_SLOW;
+    case SIM_FAULT_DROP_CONNECTION:
+        return NEED_DROP;
+    default:
+        return 0;
+    }
+}
+
+int config_fault_supported(const sim_config *c, int kind) {
+    int need = fault_needs(c, kind);
+    if (!need || c->coordination != SIM_COORD_HA)
+        return 1;
+    const coord_backend *b = coord_backend_find(c->coord_backend);
+    const coord_fault_ops *f = b ? b->faults : NULL;
+    if (!f)
+        return 0;
+    return !(
+        (need & NEED_KILL && !f->kill_client) || (need & NEED_PARTITION && !f->partition_client) ||
+        (need & NEED_EXPIRE && !f->expire_session) || (need & NEED_CRASH && !f->crash_server) ||
+        (need & NEED_RESTART && !f->restart_server) || (need & NEED_SLOW && !f->slow) ||
+        (need & NEED_DROP && !f->drop_connection));
+}
+
+/* The backend accepts the configuration and can inject every fault of the schedule. */
+static int config_check_coordination(const sim_config *c, char *err, size_t errlen) {
+    const coord_backend *b = coord_backend_find(c->coord_backend);
+    if (!b) {
+        snprintf(err, errlen, "coordination: no backend '%s'", c->coord_backend);
+        return SS_EINVAL;
+    }
+    for (uint32_t i = 0; i < c->fault_count; i++)
+        if (!config_fault_supported(c, c->faults[i].kind)) {
+            snprintf(err, errlen, "faults: coordination = %s cannot inject '%s'", b->name,
+                     fault_names[c->faults[i].kind]);
+            return SS_EINVAL;
+        }
+    coord_config cc;
+    config_coord(c, 0, &cc);
+    if (b->config_check && b->config_check(&cc, err, errlen) != 0)
+        return SS_EINVAL;
+    return 0;
+}
+
 int config_check(const sim_config *c, char *err, size_t errlen) {
     uint64_t slots = (uint64_t)c->workers * c->slots_per_worker;
     if (c->parallelism > slots) {
@@ -420,12 +519,12 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
         snprintf(err, errlen, "parallelism %u is above max_parallelism %u", c->parallelism, groups);
         return SS_EINVAL;
     }
-    if (c->coordinated_assignment && c->coordination != SIM_COORD_MOCK) {
-        snprintf(err, errlen, "assignment = coordinated needs coordination = mock");
+    if (c->coordinated_assignment && c->coordination != SIM_COORD_HA) {
+        snprintf(err, errlen, "assignment = coordinated needs a coordination service");
         return SS_EINVAL;
     }
-    if (c->worker_detection == SIM_DETECT_SESSION && c->coordination != SIM_COORD_MOCK) {
-        snprintf(err, errlen, "worker_detection = session needs coordination = mock");
+    if (c->worker_detection == SIM_DETECT_SESSION && c->coordination != SIM_COORD_HA) {
+        snprintf(err, errlen, "worker_detection = session needs a coordination service");
         return SS_EINVAL;
     }
     if (c->key_dist == SIM_KEYS_FILE && !c->key_file[0]) {
@@ -439,8 +538,8 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
         int zk_fault = f->kind == SIM_FAULT_CRASH_ZK || f->kind == SIM_FAULT_RESTART_ZK ||
                        f->kind == SIM_FAULT_LOSE_QUORUM || f->kind == SIM_FAULT_SLOW_ZK ||
                        f->kind == SIM_FAULT_CRASH_LEADER || f->kind == SIM_FAULT_PARTITION_LEADER;
-        if ((jm_fault || zk_fault) && c->coordination != SIM_COORD_MOCK) {
-            snprintf(err, errlen, "faults: coordination faults need coordination = mock");
+        if ((jm_fault || zk_fault) && c->coordination != SIM_COORD_HA) {
+            snprintf(err, errlen, "faults: coordination faults need a coordination service");
             return SS_EINVAL;
         }
         if (jm_fault && f->target >= c->job_managers) {
@@ -470,12 +569,8 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
     }
     if (c->key_dist == SIM_KEYS_FILE && check_key_file(c->key_file, err, errlen) != 0)
         return SS_EINVAL;
-    if (c->zk_profile[0]) { /* read it now: a bad profile stops everything before any run */
-        mock_config probe;
-        mock_config_defaults(&probe);
-        if (mock_profile_load(c->zk_profile, &probe, err, errlen) != 0)
-            return SS_EINVAL;
-    }
+    if (c->coordination == SIM_COORD_HA) /* a bad profile or address stops every run */
+        return config_check_coordination(c, err, errlen);
     return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backends/coord.h"
+
 /* A documented key: README and `shardsim run --help-keys` list these. */
 typedef struct config_key {
     const char *name;
@@ -39,7 +41,8 @@ enum {
     SIM_FAULT_CRASH_LEADER,
     SIM_FAULT_PARTITION_LEADER
 };
-enum { SIM_COORD_NONE, SIM_COORD_MOCK };
+/* coordination = none, or HA through the backend named coord_backend */
+enum { SIM_COORD_NONE, SIM_COORD_HA };
 enum { SIM_DETECT_HEARTBEAT, SIM_DETECT_SESSION };
 
 #define SIM_MAX_FAULTS 32
@@ -87,7 +90,9 @@ typedef struct sim_config {
     uint32_t random_faults; /* faults drawn per run from the fault stream (sim/faults.c) */
     uint64_t window_ns;
     char label[64];
-    int coordination; /* SIM_COORD_*: job-manager HA through a coordination service */
+    int coordination;       /* SIM_COORD_*: job-manager HA through a coordination service */
+    char coord_backend[16]; /* its backend's name (backends/registry.c): "mock" */
+    char zk_connect[256];   /* a real service's "host:port,..." (coordination = zookeeper) */
     uint32_t job_managers;
     uint64_t session_timeout_ns, zk_tick_ns;
     uint32_t zk_servers;
@@ -109,6 +114,12 @@ int config_set(sim_config *c, const char *key, const char *value, char *err, siz
 /* Cross-key checks after all keys are set (e.g. parallelism <= max_parallelism).
  * Returns 0, or SS_EINVAL with a message. */
 int config_check(const sim_config *c, char *err, size_t errlen);
+
+/* The coordination backend's configuration for a run whose latency stream has seed. */
+void config_coord(const sim_config *c, uint64_t seed, coord_config *cc);
+/* 1 if the configured coordination backend can inject faults of this kind (every kind
+ * without coordination, and those needing no backend fault). */
+int config_fault_supported(const sim_config *c, int kind);
 void config_free(sim_config *c);
 
 /* A fault schedule in the syntax of the `faults` key ("T action N [D]; ..."), so that

@@ -30,7 +30,7 @@ uint32_t sim_draw_faults(const sim_config *c, uint64_t seed, uint32_t repeat, si
                          uint32_t room) {
     prng r;
     prng_stream(&r, seed, repeat, SIM_RNG_FAULTS);
-    int ha = c->coordination == SIM_COORD_MOCK;
+    int ha = c->coordination == SIM_COORD_HA;
     uint64_t d = c->duration_ns, lo = d / 10, hi = d * 3 / 4;
     uint64_t span = d / 4 > 1000000000ULL ? d / 4 : 1000000000ULL; /* durations: 1 s .. d/4 */
     uint32_t workers_down = 0, max_down = c->workers > 2 ? 2 : c->workers - 1;
@@ -101,5 +101,10 @@ uint32_t sim_draw_faults(const sim_config *c, uint64_t seed, uint32_t repeat, si
         }
         out[n++] = f;
     }
-    return n;
+    /* kinds the coordination backend cannot inject are left out (none for the model) */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (config_fault_supported(c, out[i].kind))
+            out[kept++] = out[i];
+    return kept;
 }

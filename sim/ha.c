@@ -1,7 +1,8 @@
-/* ha.c -- job-manager high availability through a coordination service
- * (coordination = mock): the job managers' sessions and election, checkpoint ids and
- * pointers, restarts that read the latest pointer, worker membership, the assignment
- * store, and the coordination faults. See sim_internal.h. */
+/* ha.c -- job-manager high availability through a coordination service, on any
+ * backend of the registry (coordination = mock | zookeeper): the job managers' sessions and
+ * election, checkpoint ids and pointers, restarts that read the latest pointer, worker membership,
+ * the assignment store, and the coordination faults. See sim_internal.h. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,8 @@
 #include "core/hash.h"
 #include "sim/sim_internal.h"
 
-/* ---------- coordination: job-manager HA (coordination = mock) ----------
- * J job managers contend for leadership through the ZooKeeper model; the job follows
+/* ---------- coordination: job-manager HA ----------
+ * J job managers contend for leadership through the coordination service; the job follows
  * the latest leader. The leader takes each checkpoint id from the checkpoint_id_counter
  * znode (compare-and-set), and a checkpoint completes only once the leader has
  * committed its pointer znode (jobs/job/checkpoints/<19-digit id>: epoch, offset and
@@ -58,8 +59,7 @@ static const env_vtable sim_env_vtable = {2, "sim", env_now_ns, env_push, env_po
 /* Sessions that ended stay allocated until the end: the service may still hold
  * timers naming them. */
 static coord_session *new_session(sim *s) {
-    (void)s;
-    return calloc(1, mock_backend.session_size);
+    return calloc(1, s->backend->session_size);
 }
 
 typedef struct commit_ctx {
@@ -80,6 +80,8 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
     (void)res;
     commit_ctx *c = arg;
     sim *s = c->s;
+    if (s->closing)
+        return;
     if (rc == COORD_OK) {
         s->commits++;
         if (c->leader_epoch < s->newest_epoch)
@@ -90,7 +92,7 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
             if (subsumed) { /* one retained checkpoint: the older pointer goes */
                 char path[128];
                 snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", subsumed);
-                coord_remove(&mock_backend, c->jm->session, path, -1, ignore_done, NULL);
+                coord_remove(s->backend, c->jm->session, path, -1, ignore_done, NULL);
             }
         }
     } else {
@@ -142,13 +144,14 @@ static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry)
     int rc;
     if (s->cfg->fencing && retry) { /* the check names the election node it led with */
         coord_op fenced[2] = {{COORD_OP_CHECK, jm->old_node, NULL, 0, 0, -1}, op};
-        rc = coord_multi(&mock_backend, jm->session, fenced, 2, commit_done, c);
+        rc = coord_multi(s->backend, jm->session, fenced, 2, commit_done, c);
     } else if (s->cfg->fencing) {
         rc = recipe_fenced_multi(&jm->latch, &op, 1, commit_done, c);
     } else {
-        rc = coord_multi(&mock_backend, jm->session, &op, 1, commit_done, c);
+        rc = coord_multi(s->backend, jm->session, &op, 1, commit_done, c);
     }
-    (void)rc; /* a refused call leaves the checkpoint pending until the job restarts */
+    if (rc != 0) /* refused at once: handled as a failed commit */
+        commit_done(c, rc, NULL);
 }
 
 /* ---- checkpoint ids: the leader increments checkpoint_id_counter (compare-and-set) */
@@ -163,6 +166,8 @@ typedef struct id_ctx {
 static void checkpoint_id_done(void *arg, int rc, int64_t value) {
     const id_ctx *c = arg;
     sim *s = c->s;
+    if (s->closing)
+        return;
     if (c->token != s->id_token)
         return;
     s->id_requested = 0;
@@ -178,8 +183,8 @@ int ha_request_checkpoint_id(sim *s, int stop, uint32_t rescale_to) {
     if (!c || keep_context(s, c) != 0)
         return 0;
     *c = (id_ctx){s, ++s->id_token};
-    if (recipe_counter_next(&mock_backend, s->jms[s->active].session, HA_COUNTER,
-                            checkpoint_id_done, c) != 0)
+    if (recipe_counter_next(s->backend, s->jms[s->active].session, HA_COUNTER, checkpoint_id_done,
+                            c) != 0)
         return 0;
     s->id_requested = 1;
     s->id_stop = stop;
@@ -229,8 +234,8 @@ static restore_ctx *restore_arg(sim *s) {
 /* Is this read still wanted (no newer failure, restart or leader since)? */
 static int restore_wanted(const restore_ctx *c) {
     const sim *s = c->s;
-    return c->generation == s->restore_generation && s->restoring && s->job == JOB_DOWN &&
-           s->active == s->restore_jm;
+    return !s->closing && c->generation == s->restore_generation && s->restoring &&
+           s->job == JOB_DOWN && s->active == s->restore_jm;
 }
 
 /* A read failed: the restart is tried again after the restart strategy's delay. */
@@ -256,7 +261,7 @@ static void next_pointer(sim *s) {
     char path[160];
     snprintf(path, sizeof path, HA_CHECKPOINTS "/%s", s->pointer_names[--s->pointer_next]);
     restore_ctx *c = restore_arg(s);
-    if (c && coord_get(&mock_backend, s->jms[s->restore_jm].session, path, NULL, NULL, pointer_read,
+    if (c && coord_get(s->backend, s->jms[s->restore_jm].session, path, NULL, NULL, pointer_read,
                        c) != 0)
         restore_retry(s);
 }
@@ -289,6 +294,10 @@ static void pointer_read(void *arg, int rc, const coord_result *res) {
     next_pointer(s);
 }
 
+static int compare_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void pointers_listed(void *arg, int rc, const coord_result *res) {
     sim *s = ((restore_ctx *)arg)->s;
     if (!restore_wanted(arg))
@@ -303,7 +312,7 @@ static void pointers_listed(void *arg, int rc, const coord_result *res) {
         sim_fail(s, SS_ENOMEM, "out of memory");
         return;
     }
-    for (size_t i = 0; i < res->child_count; i++) { /* 19-digit names: sorted = by id */
+    for (size_t i = 0; i < res->child_count; i++) {
         s->pointer_names[i] = strdup(res->children[i]);
         if (!s->pointer_names[i]) {
             sim_fail(s, SS_ENOMEM, "out of memory");
@@ -311,6 +320,8 @@ static void pointers_listed(void *arg, int rc, const coord_result *res) {
         }
         s->pointer_count = i + 1;
     }
+    /* children come in no promised order; 19-digit names sort by id */
+    qsort(s->pointer_names, s->pointer_count, sizeof *s->pointer_names, compare_names);
     s->pointer_next = s->pointer_count;
     next_pointer(s);
 }
@@ -338,11 +349,11 @@ static void restore_read(sim *s, int what) {
     c->next = what + 1;
     int rc;
     if (what == READ_SYNC)
-        rc = coord_sync(&mock_backend, session, HA_CHECKPOINTS, read_done, c);
+        rc = coord_sync(s->backend, session, HA_CHECKPOINTS, read_done, c);
     else if (what == READ_GRAPH)
-        rc = coord_get(&mock_backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, read_done, c);
+        rc = coord_get(s->backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, read_done, c);
     else
-        rc = coord_children(&mock_backend, session, HA_CHECKPOINTS, NULL, NULL, pointers_listed, c);
+        rc = coord_children(s->backend, session, HA_CHECKPOINTS, NULL, NULL, pointers_listed, c);
     if (rc != 0)
         restore_retry(s);
 }
@@ -387,14 +398,23 @@ static void jm_state(void *arg, int state);
 static void jm_leader(void *arg, int leading, int64_t epoch);
 static void leader_sees_members(void *arg, const char *const *names, size_t count);
 
+/* The standby's watch on the node before its own fired: remember when. */
+static void jm_woken(void *arg) {
+    jm_node *jm = arg;
+    jm->woke_ns = jm->owner->now;
+}
+
 static void join_election(jm_node *jm) {
-    recipe_latch_start(&jm->latch, &mock_backend, jm->session, HA_ROOT "/leader",
+    recipe_latch_start(&jm->latch, jm->owner->backend, jm->session, HA_ROOT "/leader",
                        jm->owner->cfg->tolerate_suspended, jm_leader, jm);
+    jm->latch.on_wake = jm_woken;
 }
 
 static void jm_state(void *arg, int state) {
     jm_node *jm = arg;
     sim *s = jm->owner;
+    if (s->closing)
+        return;
     int was_leading = jm->latch.leading;
     recipe_latch_session_state(&jm->latch, state);
     if (jm->watching == jm->session)
@@ -412,7 +432,7 @@ static void jm_state(void *arg, int state) {
     s->retired[s->retired_count++] = jm->session;
     jm->session = new_session(s);
     if (!jm->session ||
-        mock_backend.open(s->zk, jm->session, s->cfg->session_timeout_ns, jm_state, jm) != 0) {
+        s->backend->open(s->service, jm->session, s->cfg->session_timeout_ns, jm_state, jm) != 0) {
         sim_fail(s, SS_ENOMEM, "out of memory");
         return;
     }
@@ -426,6 +446,8 @@ static void jm_state(void *arg, int state) {
 static void jm_leader(void *arg, int leading, int64_t epoch) {
     jm_node *jm = arg;
     sim *s = jm->owner;
+    if (s->closing)
+        return;
     if (leading && epoch > s->newest_epoch)
         s->newest_epoch = epoch;
     if (!leading) {
@@ -437,7 +459,7 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
     s->active = (int)jm->index;
     if (s->cfg->worker_detection == SIM_DETECT_SESSION && jm->watching != jm->session) {
         jm->watching = jm->session; /* the leader watches the members (once per session) */
-        recipe_members_watch(&jm->members, &mock_backend, jm->session, HA_ROOT "/workers",
+        recipe_members_watch(&jm->members, s->backend, jm->session, HA_ROOT "/workers",
                              leader_sees_members, jm);
     }
     if (first)
@@ -448,10 +470,10 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
         if (!f)
             return;
         f->fault_ns = s->leader_lost_ns ? s->leader_lost_ns : s->now;
-        /* detected when the service expired the old leader's session (a leader that only
-         * lost its connection noticed at once); elected now */
-        uint64_t ended = s->lost_session ? mock_session_ended_ns(s->lost_session) : 0;
-        f->detected_ns = ended >= f->fault_ns ? ended : f->fault_ns;
+        /* detected when this standby saw the old leader's election node go -- its watch
+         * fired as the service expired or closed that session (a leader that only lost
+         * its connection noticed at once) -- as a real client learns it; elected now */
+        f->detected_ns = jm->woke_ns >= f->fault_ns ? jm->woke_ns : f->fault_ns;
         f->elected_ns = s->now;
         s->failed_offset = s->offset;
         sim_stop_job(s);
@@ -472,6 +494,8 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
  * declared failed now (worker_detection = session). */
 static void members_changed(void *arg, const char *const *names, size_t count) {
     sim *s = arg;
+    if (s->closing)
+        return;
     uint32_t *present = calloc(s->cfg->workers, sizeof *present);
     if (!present) {
         sim_fail(s, SS_ENOMEM, "out of memory");
@@ -503,14 +527,14 @@ static void ignore_done(void *arg, int rc, const coord_result *res) {
 /* Only the current leader acts on what it sees. */
 static void leader_sees_members(void *arg, const char *const *names, size_t count) {
     jm_node *jm = arg;
-    if (jm->owner->active == (int)jm->index && jm->latch.leading)
+    if (!jm->owner->closing && jm->owner->active == (int)jm->index && jm->latch.leading)
         members_changed(jm->owner, names, count);
 }
 
 static void register_worker(sim *s, uint32_t w) {
     char path[64];
     snprintf(path, sizeof path, HA_ROOT "/workers/w%u-%u", w, ++s->incarnation[w]);
-    coord_create(&mock_backend, s->worker_sessions[w], path, NULL, 0, COORD_EPHEMERAL, ignore_done,
+    coord_create(s->backend, s->worker_sessions[w], path, NULL, 0, COORD_EPHEMERAL, ignore_done,
                  NULL);
 }
 
@@ -523,7 +547,7 @@ void ha_worker_back(sim *s, uint32_t w) {
     s->retired[s->retired_count++] = s->worker_sessions[w];
     s->worker_sessions[w] = new_session(s);
     if (!s->worker_sessions[w] ||
-        mock_backend.open(s->zk, s->worker_sessions[w], s->cfg->session_timeout_ns, NULL, NULL))
+        s->backend->open(s->service, s->worker_sessions[w], s->cfg->session_timeout_ns, NULL, NULL))
         return;
     register_worker(s, w);
 }
@@ -532,10 +556,12 @@ void ha_worker_back(sim *s, uint32_t w) {
 static void ha_ready(void *arg, int rc, const coord_result *res) {
     (void)rc, (void)res;
     sim *s = arg;
+    if (s->closing)
+        return;
     for (uint32_t i = 0; i < s->cfg->job_managers; i++)
         join_election(&s->jms[i]);
     if (s->cfg->coordinated_assignment) {
-        recipe_assignment_watch(&s->assignment, &mock_backend, s->admin, HA_ROOT "/assignment",
+        recipe_assignment_watch(&s->assignment, s->backend, s->admin, HA_ROOT "/assignment",
                                 assignment_seen, s);
         ha_publish_assignment(s); /* the first placement; the job is already running on it */
         s->awaiting_generation = 0;
@@ -549,6 +575,8 @@ static void ha_ready(void *arg, int rc, const coord_result *res) {
 /* The admin session (it watches the assignment) is back: re-read what was lost. */
 static void admin_state(void *arg, int state) {
     sim *s = arg;
+    if (s->closing)
+        return;
     if (s->cfg->coordinated_assignment)
         recipe_assignment_session_state(&s->assignment, state);
 }
@@ -556,25 +584,23 @@ static void admin_state(void *arg, int state) {
 int ha_setup(sim *s) {
     const sim_config *c = s->cfg;
     s->active = -1;
-    if (c->coordination != SIM_COORD_MOCK)
+    if (c->coordination != SIM_COORD_HA)
         return 0;
     s->env = (env){&sim_env_vtable, s};
-    mock_config mc;
-    mock_config_defaults(&mc);
-    mc.tick_ns = c->zk_tick_ns;
-    mc.servers = c->zk_servers;
-    mc.read_ns = (uint64_t)c->zk_read_ns;
-    mc.write_ns = (uint64_t)c->zk_write_ns;
-    mc.latency_dist = c->zk_latency_dist; /* same order: constant, exponential, lognormal */
-    mc.latency_sigma = c->zk_latency_sigma;
-    mc.seed = s->seed ^ ((uint64_t)s->run << 32);
-    mc.follower_lag_ns = (uint64_t)c->zk_follower_lag_ns;
-    if (c->zk_profile[0] && mock_profile_load(c->zk_profile, &mc, s->err, s->errlen) != 0) {
+    s->backend = coord_backend_find(c->coord_backend);
+    if (!s->backend) {
+        snprintf(s->err, s->errlen, "coordination: no backend '%s'", c->coord_backend);
         s->failed = SS_EINVAL;
         return SS_EINVAL;
     }
-    if (mock_create(&s->env, &mc, &s->zk) != 0)
-        return SS_ENOMEM;
+    coord_config cc;
+    config_coord(c, s->seed ^ ((uint64_t)s->run << 32), &cc);
+    int rc = s->backend->service_create(&s->env, &cc, &s->service, s->err, s->errlen);
+    if (rc != 0) {
+        s->backend = NULL; /* nothing to close or free */
+        s->failed = rc;
+        return rc;
+    }
     s->admin = new_session(s);
     s->jms = calloc(c->job_managers, sizeof *s->jms);
     s->worker_sessions = calloc(c->workers, sizeof *s->worker_sessions);
@@ -582,7 +608,7 @@ int ha_setup(sim *s) {
     s->incarnation = calloc(c->workers, sizeof *s->incarnation);
     if (!s->admin || !s->jms || !s->worker_sessions || !s->member_seen || !s->incarnation)
         return SS_ENOMEM;
-    mock_backend.open(s->zk, s->admin, 20 * c->zk_tick_ns, admin_state, s);
+    s->backend->open(s->service, s->admin, 20 * c->zk_tick_ns, admin_state, s);
     for (uint32_t i = 0; i < c->job_managers; i++) {
         jm_node *jm = &s->jms[i];
         jm->owner = s;
@@ -590,13 +616,13 @@ int ha_setup(sim *s) {
         jm->session = new_session(s);
         if (!jm->session)
             return SS_ENOMEM;
-        mock_backend.open(s->zk, jm->session, c->session_timeout_ns, jm_state, jm);
+        s->backend->open(s->service, jm->session, c->session_timeout_ns, jm_state, jm);
     }
     for (uint32_t w = 0; c->worker_detection == SIM_DETECT_SESSION && w < c->workers; w++) {
         s->worker_sessions[w] = new_session(s);
         if (!s->worker_sessions[w])
             return SS_ENOMEM;
-        mock_backend.open(s->zk, s->worker_sessions[w], c->session_timeout_ns, NULL, NULL);
+        s->backend->open(s->service, s->worker_sessions[w], c->session_timeout_ns, NULL, NULL);
     }
     /* Flink's layout: leader/, jobgraphs/<job>, jobs/<job>/checkpoints/<id> */
     static const char *const dirs[] = {"/shardsim",          HA_ROOT,           HA_ROOT "/leader",
@@ -605,17 +631,17 @@ int ha_setup(sim *s) {
     char graph[160];
     int glen = snprintf(graph, sizeof graph, "source(%u) -> keyed(%u, %s) -> sink", c->sources,
                         c->parallelism, c->partitioner);
-    coord_create(&mock_backend, s->admin, "/shardsim", NULL, 0, 0, ignore_done, s);
+    coord_create(s->backend, s->admin, "/shardsim", NULL, 0, 0, ignore_done, s);
     for (size_t i = 1; i < sizeof dirs / sizeof dirs[0]; i++) /* one session: applied in order */
-        coord_create(&mock_backend, s->admin, dirs[i], NULL, 0, 0, ignore_done, s);
-    coord_create(&mock_backend, s->admin, HA_ROOT "/jobgraphs/job", graph, (size_t)glen, 0,
-                 ha_ready, s);
+        coord_create(s->backend, s->admin, dirs[i], NULL, 0, 0, ignore_done, s);
+    coord_create(s->backend, s->admin, HA_ROOT "/jobgraphs/job", graph, (size_t)glen, 0, ha_ready,
+                 s);
     return 0;
 }
 
 /* Can the job's leader act (trigger and commit checkpoints)? */
 int ha_leader_can_act(const sim *s) {
-    if (s->cfg->coordination != SIM_COORD_MOCK)
+    if (s->cfg->coordination != SIM_COORD_HA)
         return 1;
     return s->active >= 0 && s->jms[s->active].latch.leading && !s->jms[s->active].crashed;
 }
@@ -623,27 +649,29 @@ int ha_leader_can_act(const sim *s) {
 static void crash_jm(sim *s, uint32_t i) {
     jm_node *jm = &s->jms[i];
     jm->crashed = 1;
-    mock_kill_client(s->zk, jm->session);
+    s->backend->faults->kill_client(s->service, jm->session);
     leader_lost(s, jm, 1);
 }
 
 static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns) {
-    mock_partition_client(s->zk, s->jms[i].session, duration_ns);
+    s->backend->faults->partition_client(s->service, s->jms[i].session, duration_ns);
     leader_lost(s, &s->jms[i], 0); /* it still thinks it leads, but reaches nobody */
 }
 
 static void quorum_back(void *arg, uint64_t servers, uint64_t b) {
     (void)b;
     sim *s = arg;
+    if (s->closing)
+        return;
     for (uint32_t k = 0; k < servers; k++)
-        mock_restart_server(s->zk, k);
+        s->backend->faults->restart_server(s->service, k);
 }
 
 /* A majority of the ensemble goes down for a while, then comes back. */
 static void lose_quorum(sim *s, uint64_t duration_ns) {
     uint32_t majority = s->cfg->zk_servers / 2 + 1;
     for (uint32_t k = 0; k < majority; k++)
-        mock_crash_server(s->zk, k);
+        s->backend->faults->crash_server(s->service, k);
     env_schedule(&s->env, s->now + duration_ns, quorum_back, s, majority, 0);
 }
 
@@ -651,6 +679,8 @@ static void assignment_seen(void *arg, uint64_t generation, const uint32_t *work
                             uint32_t count) {
     (void)workers, (void)count;
     sim *s = arg;
+    if (s->closing)
+        return;
     if (generation != s->awaiting_generation || s->awaiting_epoch != s->epoch_no)
         return; /* not the placement a restart waits for, or a newer failure came */
     s->awaiting_generation = 0;
@@ -672,14 +702,16 @@ void ha_publish_assignment(sim *s) {
     const recipe_latch *fence = s->active >= 0 && s->cfg->fencing && s->jms[s->active].latch.node[0]
                                     ? &s->jms[s->active].latch
                                     : NULL;
-    recipe_assignment_write(&mock_backend, writer, fence, HA_ROOT "/assignment",
-                            s->assign_generation, workers, s->n, assignment_written, s);
+    recipe_assignment_write(s->backend, writer, fence, HA_ROOT "/assignment", s->assign_generation,
+                            workers, s->n, assignment_written, s);
     free(workers);
 }
 
 static void republish(void *arg, uint64_t generation, uint64_t b) {
     (void)b;
     sim *s = arg;
+    if (s->closing)
+        return;
     if (s->awaiting_generation == generation && s->awaiting_epoch == s->epoch_no)
         ha_publish_assignment(s);
 }
@@ -689,12 +721,48 @@ static void republish(void *arg, uint64_t generation, uint64_t b) {
 static void assignment_written(void *arg, int rc, const coord_result *res) {
     (void)res;
     sim *s = arg;
+    if (s->closing)
+        return;
     if (rc != COORD_OK && s->awaiting_generation == s->assign_generation)
         env_schedule(&s->env, s->now + 1000000000ULL, republish, s, s->awaiting_generation, 0);
 }
 
+static void session_closed(void *arg, int rc, const coord_result *res) {
+    (void)rc, (void)res;
+    ((sim *)arg)->closes_pending--;
+}
+
+static void close_session(sim *s, coord_session *session) {
+    if (session && s->backend->close(session, session_closed, s) == 0)
+        s->closes_pending++;
+}
+
+/* The run is over: close every session (coord.h: before its memory goes) and run the
+ * coordination's timers until the closes completed. Nothing of the HA acts any more
+ * (s->closing), and the job model's own events are dropped. */
+static void close_all(sim *s) {
+    s->closing = 1;
+    close_session(s, s->admin);
+    for (uint32_t i = 0; s->jms && i < s->cfg->job_managers; i++)
+        close_session(s, s->jms[i].session);
+    for (uint32_t w = 0; s->worker_sessions && w < s->cfg->workers; w++)
+        close_session(s, s->worker_sessions[w]);
+    for (size_t i = 0; i < s->retired_count; i++)
+        close_session(s, s->retired[i]);
+    queue_event ev;
+    for (uint64_t n = 0; s->closes_pending > 0 && n < 100000000 && queue_pop(s->q, &ev) == 0; n++)
+        if (ev.type == EV_ENV) {
+            s->now = ev.time_ns > s->now ? ev.time_ns : s->now;
+            ha_timer(s, &ev);
+        }
+    assert(s->closes_pending == 0);
+}
+
 void ha_free(sim *s) {
-    mock_free(s->zk); /* first: nothing may run after the sessions go */
+    if (s->backend) {
+        close_all(s);
+        s->backend->service_free(s->service); /* every session closed: nothing runs now */
+    }
     for (size_t i = 0; i < s->context_count; i++)
         free(s->contexts[i]);
     free(s->contexts);
@@ -714,7 +782,7 @@ void ha_free(sim *s) {
 }
 
 void ha_worker_crashed(sim *s, uint32_t w) {
-    mock_kill_client(s->zk, s->worker_sessions[w]);
+    s->backend->faults->kill_client(s->service, s->worker_sessions[w]);
 }
 
 void ha_fault(sim *s, const sim_fault *f) {
@@ -726,22 +794,22 @@ void ha_fault(sim *s, const sim_fault *f) {
         partition_jm(s, f->target, f->duration_ns);
         break;
     case SIM_FAULT_EXPIRE_SESSION:
-        mock_expire_session(s->zk, s->jms[f->target].session);
+        s->backend->faults->expire_session(s->service, s->jms[f->target].session);
         break;
     case SIM_FAULT_CRASH_ZK:
-        mock_crash_server(s->zk, f->target);
+        s->backend->faults->crash_server(s->service, f->target);
         break;
     case SIM_FAULT_RESTART_ZK:
-        mock_restart_server(s->zk, f->target);
+        s->backend->faults->restart_server(s->service, f->target);
         break;
     case SIM_FAULT_LOSE_QUORUM:
         lose_quorum(s, (uint64_t)f->target * 1000000000ULL);
         break;
     case SIM_FAULT_SLOW_ZK:
-        mock_slow(s->zk, (double)f->target, f->duration_ns);
+        s->backend->faults->slow(s->service, (double)f->target, f->duration_ns);
         break;
     case SIM_FAULT_DROP_CONNECTION:
-        mock_drop_connection(s->zk, s->jms[f->target].session);
+        s->backend->faults->drop_connection(s->service, s->jms[f->target].session);
         break;
     case SIM_FAULT_CRASH_LEADER: /* whichever job manager leads now */
         if (s->active >= 0)

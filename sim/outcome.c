@@ -129,18 +129,22 @@ void sim_fill_result(sim *s) {
     r->commits = s->commits;
     r->stale_commits = s->stale_commits;
     r->pointers_skipped = s->pointers_skipped;
-    if (s->zk) {
-        r->coord_ops = mock_ops_applied(s->zk);
-        r->sessions_expired = mock_sessions_expired(s->zk);
-        for (int t = 0; t < MOCK_OP_TYPES && t < SIM_COORD_TYPES; t++) {
+    const coord_stats_ops *st = s->backend ? s->backend->stats : NULL;
+    if (st) {
+        r->coord_ops = st->ops_applied ? st->ops_applied(s->service) : 0;
+        r->sessions_expired = st->sessions_expired ? st->sessions_expired(s->service) : 0;
+        for (int t = 0; t < COORD_OPTYPES && t < SIM_COORD_TYPES && st->op_histogram; t++) {
             sim_coord_stat *c = &r->coord[t];
-            snprintf(c->op, sizeof c->op, "%s", mock_op_name(t));
-            c->count = mock_op_count(s->zk, t);
-            c->p50_ns = mock_op_latency_ns(s->zk, t, 0.5);
-            c->p99_ns = mock_op_latency_ns(s->zk, t, 0.99);
-            c->max_ns = mock_op_latency_ns(s->zk, t, 1.0);
-            if (hist_init(&c->h) != 0 || hist_merge(&c->h, mock_op_histogram(s->zk, t)) != 0)
+            const hist *h = st->op_histogram(s->service, t);
+            snprintf(c->op, sizeof c->op, "%s", coord_op_type_name(t));
+            c->count = st->op_count ? st->op_count(s->service, t) : 0;
+            if (hist_init(&c->h) != 0 || (h && hist_merge(&c->h, h) != 0)) {
                 sim_fail(s, SS_ENOMEM, "out of memory");
+                continue;
+            }
+            c->p50_ns = hist_quantile(&c->h, 0.5);
+            c->p99_ns = hist_quantile(&c->h, 0.99);
+            c->max_ns = hist_quantile(&c->h, 1.0);
         }
     }
     r->checkpoint_bytes = 0;

@@ -6,8 +6,8 @@
  *   timeseries.csv  t_s,records_in,records_done,backlog,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,down
  *   subtasks.csv    subtask,worker,keys,records,state_bytes
  *   latency.csv     lo_ns,hi_ns,count,cumulative_fraction   (histogram buckets)
- *   coordination.csv  op,count,p50_ms,p99_ms,max_ms (per operation type; coordination = mock)
- *   failovers.csv   kind,target,fault_s,detected_s,restarted_s,restored_s,caught_up_s,
+ *   coordination.csv  op,count,p50_ms,p99_ms,max_ms (per operation type; with a coordination
+ * service) failovers.csv   kind,target,fault_s,detected_s,restarted_s,restored_s,caught_up_s,
  *                   detection_s,downtime_s,bytes_restored,records_replayed,checkpoint_id
  */
 #ifndef SHARDSIM_SIM_REPORT_H

@@ -326,7 +326,7 @@ int sim_push(sim *s, uint64_t at, uint32_t type, uint64_t a, uint64_t b) {
 static int trigger_checkpoint(sim *s, int stop, uint32_t rescale_to) {
     if (s->job != JOB_RUNNING || s->jm.pending.id || s->id_requested || !ha_leader_can_act(s))
         return 0;
-    if (s->cfg->coordination == SIM_COORD_MOCK)
+    if (s->cfg->coordination == SIM_COORD_HA)
         return ha_request_checkpoint_id(s, stop, rescale_to);
     sim_start_checkpoint(s, ++s->jm.next_id, stop, rescale_to);
     return 1;
@@ -395,7 +395,7 @@ static void checkpoint_done(sim *s, uint32_t id) {
     checkpoint *c = &s->jm.pending;
     if (c->id != id)
         return;
-    if (s->cfg->coordination == SIM_COORD_MOCK) {
+    if (s->cfg->coordination == SIM_COORD_HA) {
         ha_commit(s, id, c->offset);
         return;
     }
@@ -613,7 +613,7 @@ static void finish_rescale(sim *s) {
 /* Resume processing at `at` from offset `from`; with a coordinated assignment, only once
  * the workers have seen the new placement in the service. */
 static void resume(sim *s, uint64_t at, uint64_t from) {
-    if (!s->cfg->coordinated_assignment || !s->zk) {
+    if (!s->cfg->coordinated_assignment || !s->service) {
         sim_push(s, at, EV_RESTORED, from, 0);
         return;
     }
@@ -639,7 +639,7 @@ static void on_restart(sim *s) {
     if (f && !f->restarted_ns)
         f->restarted_ns = s->now;
     s->job = JOB_DOWN;
-    if (s->cfg->coordination == SIM_COORD_MOCK)
+    if (s->cfg->coordination == SIM_COORD_HA)
         ha_read_latest_checkpoint(s); /* the leader finds it in the service */
     else
         sim_restore_from(s, &s->jm.completed);

@@ -76,7 +76,7 @@ typedef struct sim_result {
     size_t failover_count;
     uint32_t checkpoints_completed;
     uint64_t checkpoint_bytes; /* size of the last completed checkpoint */
-    /* coordination (coordination = mock) */
+    /* coordination (with a coordination service) */
     uint64_t coord_ops; /* operations the coordination service applied */
     uint64_t elections; /* times a job manager became leader */
     uint64_t sessions_expired;

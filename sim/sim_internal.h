@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include "backends/coord.h"
-#include "backends/mock/mock.h"
 #include "backends/recipes/recipes.h"
 #include "core/dist.h"
 #include "core/env.h"
@@ -80,7 +79,7 @@ typedef struct jm {
 
 struct sim;
 
-/* A job manager when coordination = mock: its session and its place in the election. */
+/* A job manager with a coordination service: its session and its place in the election. */
 typedef struct jm_node {
     struct sim *owner;
     uint32_t index;
@@ -91,6 +90,7 @@ typedef struct jm_node {
     uint64_t unsent_offset;
     char old_node[300];      /* the election node of the session that lost it */
     recipe_watcher members;  /* as leader: the workers' directory */
+    uint64_t woke_ns;        /* when its election watch last saw the node before it go */
     coord_session *watching; /* the session whose watch on it is armed */
 } jm_node;
 
@@ -149,15 +149,18 @@ typedef struct sim {
     char *err;
     size_t errlen;
     int failed;
-    /* coordination (coordination = mock) */
+    /* coordination (with a coordination service) */
     env env;
-    mock_zk *zk;
+    const coord_backend *backend; /* NULL: coordination = none */
+    void *service;                /* the backend's service */
+    int closing;                  /* the run is over: sessions are being closed */
+    int64_t closes_pending;       /* closes not yet completed */
     coord_session *admin;
     jm_node *jms;
     int active;                  /* index of the job manager the job follows, -1 = none */
     int64_t newest_epoch;        /* the highest leader epoch elected so far */
     uint64_t leader_lost_ns;     /* when the active leader was lost (crash, cut off) */
-    coord_session *lost_session; /* ... and its session (its expiry is the detection) */
+    coord_session *lost_session; /* ... and its session */
     coord_session **worker_sessions;
     uint32_t *member_seen; /* per worker: the incarnation the leader last saw, 0 = none */
     uint32_t *incarnation; /* per worker: registrations so far (names w<W>-<incarnation>) */
@@ -203,7 +206,7 @@ void sim_record_at(const sim *s, uint64_t offset, uint64_t *key, uint32_t *value
 uint64_t sim_sched_ns(const sim *s, uint64_t offset);
 uint32_t sim_key_bytes(const sim *s, uint64_t key);
 
-/* ---- ha.c: high availability (coordination = mock) ---- */
+/* ---- ha.c: high availability (with a coordination service) ---- */
 int ha_setup(sim *s);
 void ha_free(sim *s);
 /* Can the job's leader act (trigger and commit checkpoints)? 1 without coordination. */

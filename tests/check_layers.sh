@@ -1,7 +1,9 @@
 #!/bin/sh
 # Dependencies point one way: sim -> backends -> core. Fails (exit 1) naming each
 # include that points the wrong way, and each wall-clock or libc-random call in core/
-# or sim/ outside the one file allowed to read the clock (sim/env_real.c).
+# or sim/ outside the files allowed to read the clock (sim/env_real.c: folder names;
+# sim/env_rt.c: the real-time loop for runs against a real ZooKeeper), and each file of
+# sim/ that names the in-process coordination model.
 top=${1:-.}
 cd "$top" || exit 2
 bad=0
@@ -18,6 +20,13 @@ for f in $(find core sim -name '*.[ch]' ! -name env_real.c); do
   if grep -nE '(^|[^_a-zA-Z0-9.>])(rand|srand|random|srandom|drand48|time|clock|gettimeofday|clock_gettime)[[:space:]]*\(' "$f" \
       | grep -vE '^[0-9]+:[[:space:]]*(/\*|\*|//)'; then
     report "$f: wall-clock or libc random call (determinism rule)"
+  fi
+done
+# Coordination is pluggable: outside backends/ (and the mock's own tests) nothing names
+# the in-process model; the simulator chooses a backend by name from the registry.
+for f in $(find sim -name '*.[ch]'); do
+  if grep -nE 'mock_|backends/mock/' "$f"; then
+    report "$f: names the coordination model; go through coord.h and the registry"
   fi
 done
 [ $bad -eq 0 ] && echo "check_layers: ok"

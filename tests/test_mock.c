@@ -14,6 +14,7 @@
 
 #include "backends/coord.h"
 #include "backends/mock/mock.h"
+#include "core/error.h"
 #include "sim/env_sim.h"
 
 #define SEC 1000000000ULL
@@ -574,13 +575,13 @@ static void profiles_round_trip_and_reject_bad_lines(void **state) {
         fclose(f);
         mock_config e;
         mock_config_defaults(&e);
-        assert_int_equal(mock_profile_load(path, &e, err, sizeof err), -1);
+        assert_int_equal(mock_profile_load(path, &e, err, sizeof err), SS_EINVAL);
         if (!strstr(err, bad[i][1]))
             fail_msg("got '%s', want '%s'", err, bad[i][1]);
         assert_true(e.op_median_ns[3] == 0); /* left alone */
     }
     remove(path);
-    assert_int_equal(mock_profile_load("/nonexistent/p.ini", &d, err, sizeof err), -1);
+    assert_int_equal(mock_profile_load("/nonexistent/p.ini", &d, err, sizeof err), SS_EINVAL);
     assert_non_null(strstr(err, "cannot open"));
 }
 

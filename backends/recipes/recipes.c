@@ -20,6 +20,14 @@ static int retry_now(const coord_backend *b, const coord_session *s, int rc, int
     return 0;
 }
 
+/* A step the backend refused at once (rc != 0): nothing was sent and no callback will
+ * come, so it is redone like a step lost with the connection -- on the session's next
+ * CONNECTED -- never dropped, and never retried inside the call. */
+static void refused(int rc, int *lost) {
+    if (rc != 0)
+        *lost = 1;
+}
+
 /* A contender node's sequence number: the digits after its last '-'. */
 static int64_t sequence_of(const char *name) {
     const char *dash = strrchr(name, '-');
@@ -40,8 +48,12 @@ static void set_leading(recipe_latch *l, int leading) {
 static void predecessor_changed(void *arg, int event, const char *path) {
     (void)path;
     recipe_latch *l = arg;
-    if (event == COORD_EVENT_DELETED && !l->stopped)
-        latch_check(l);
+    if (event != COORD_EVENT_DELETED || l->stopped)
+        return;
+    l->wakes++;
+    if (l->on_wake)
+        l->on_wake(l->arg);
+    latch_check(l);
 }
 
 static void predecessor_exists(void *arg, int rc, const coord_result *res) {
@@ -84,11 +96,12 @@ static void on_children(void *arg, int rc, const coord_result *res) {
     }
     char path[600];
     snprintf(path, sizeof path, "%s/%s", l->dir, pred);
-    coord_exists(l->b, l->s, path, predecessor_changed, l, predecessor_exists, l);
+    refused(coord_exists(l->b, l->s, path, predecessor_changed, l, predecessor_exists, l),
+            &l->lost);
 }
 
 static void latch_check(recipe_latch *l) {
-    coord_children(l->b, l->s, l->dir, NULL, NULL, on_children, l);
+    refused(coord_children(l->b, l->s, l->dir, NULL, NULL, on_children, l), &l->lost);
 }
 
 static void adopt(recipe_latch *l, const char *path) {
@@ -127,11 +140,13 @@ static void on_own_listing(void *arg, int rc, const coord_result *res) {
         }
     char name[400];
     snprintf(name, sizeof name, "%s/%s", l->dir, prefix);
-    coord_create(l->b, l->s, name, NULL, 0, COORD_EPHEMERAL | COORD_SEQUENTIAL, on_created, l);
+    refused(
+        coord_create(l->b, l->s, name, NULL, 0, COORD_EPHEMERAL | COORD_SEQUENTIAL, on_created, l),
+        &l->lost);
 }
 
 static void latch_create(recipe_latch *l) {
-    coord_children(l->b, l->s, l->dir, NULL, NULL, on_own_listing, l);
+    refused(coord_children(l->b, l->s, l->dir, NULL, NULL, on_own_listing, l), &l->lost);
 }
 
 int recipe_latch_start(recipe_latch *l, const coord_backend *b, coord_session *s, const char *dir,
@@ -190,6 +205,14 @@ typedef struct counter_step {
 
 static void counter_read(counter_step *c);
 
+/* A step refused at once ends the increment with that code, as a failed step would. */
+static void counter_sent(counter_step *c, int rc) {
+    if (rc == 0)
+        return;
+    c->done(c->arg, rc, 0);
+    free(c);
+}
+
 static void counter_written(void *arg, int rc, const coord_result *res) {
     (void)res;
     counter_step *c = arg;
@@ -207,7 +230,8 @@ static void counter_got(void *arg, int rc, const coord_result *res) {
     if (rc == COORD_NONODE) {
         c->next = 1;
         snprintf(text, sizeof text, "%lld", (long long)c->next);
-        coord_create(c->b, c->s, c->path, text, strlen(text), 0, counter_written, c);
+        counter_sent(c,
+                     coord_create(c->b, c->s, c->path, text, strlen(text), 0, counter_written, c));
         return;
     }
     if (rc != COORD_OK) {
@@ -219,11 +243,12 @@ static void counter_got(void *arg, int rc, const coord_result *res) {
              (const char *)res->data);
     c->next = atoll(text) + 1;
     snprintf(text, sizeof text, "%lld", (long long)c->next);
-    coord_set(c->b, c->s, c->path, text, strlen(text), res->stat.version, counter_written, c);
+    counter_sent(c, coord_set(c->b, c->s, c->path, text, strlen(text), res->stat.version,
+                              counter_written, c));
 }
 
 static void counter_read(counter_step *c) {
-    coord_get(c->b, c->s, c->path, NULL, NULL, counter_got, c);
+    counter_sent(c, coord_get(c->b, c->s, c->path, NULL, NULL, counter_got, c));
 }
 
 int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
@@ -249,7 +274,7 @@ static void members_listed(void *arg, int rc, const coord_result *res);
 static void members_changed(void *arg, int event, const char *path) {
     (void)event, (void)path;
     recipe_watcher *w = arg;
-    coord_children(w->b, w->s, w->dir, members_changed, w, members_listed, w);
+    refused(coord_children(w->b, w->s, w->dir, members_changed, w, members_listed, w), &w->relist);
 }
 
 static void members_listed(void *arg, int rc, const coord_result *res) {
@@ -357,7 +382,7 @@ static void assignment_exists(void *arg, int rc, const coord_result *res) {
     (void)res;
     recipe_assignment_watcher *w = arg;
     if (rc == COORD_OK) /* created meanwhile: read it (the watch is already set) */
-        coord_get(w->b, w->s, w->path, NULL, NULL, assignment_got, w);
+        refused(coord_get(w->b, w->s, w->path, NULL, NULL, assignment_got, w), &w->reread);
     else if (rc != COORD_NONODE && retry_now(w->b, w->s, rc, &w->reread))
         assignment_changed(w, 0, NULL);
 }
@@ -365,13 +390,14 @@ static void assignment_exists(void *arg, int rc, const coord_result *res) {
 static void assignment_changed(void *arg, int event, const char *path) {
     (void)event, (void)path;
     recipe_assignment_watcher *w = arg;
-    coord_get(w->b, w->s, w->path, assignment_changed, w, assignment_got, w);
+    refused(coord_get(w->b, w->s, w->path, assignment_changed, w, assignment_got, w), &w->reread);
 }
 
 static void assignment_got(void *arg, int rc, const coord_result *res) {
     recipe_assignment_watcher *w = arg;
     if (rc == COORD_NONODE) { /* not written yet: wait for its creation */
-        coord_exists(w->b, w->s, w->path, assignment_changed, w, assignment_exists, w);
+        refused(coord_exists(w->b, w->s, w->path, assignment_changed, w, assignment_exists, w),
+                &w->reread);
         return;
     }
     if (rc != COORD_OK) {

@@ -43,6 +43,12 @@ typedef struct recipe_latch {
     int lost; /* a step was lost with the connection: redo it on reconnection */
     recipe_leader_fn on_change;
     void *arg;
+    /* Wake-ups: the predecessor's node went and this contender re-checked. Only the
+     * successor of a lost node should wake (no herd effect): callers count. on_wake,
+     * if set after recipe_latch_start, is called with arg at each wake-up (a standby
+     * learns then, as a real client would, that the node before it is gone). */
+    uint64_t wakes;
+    void (*on_wake)(void *arg);
 } recipe_latch;
 
 /* Join the election under dir (which must exist). on_change(arg, 1, epoch) when we

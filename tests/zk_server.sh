@@ -141,16 +141,30 @@ pick_ports() {
 
 # --- four-letter words -----------------------------------------------------------------------
 
-# fourlw PORT WORD: print the server's answer; each probe is bounded by 1 s.
+# fourlw PORT WORD [SECONDS]: print the server's answer; each probe is bounded by 1 s (or less).
 fourlw() {
     # shellcheck disable=SC2016 # expanded by the inner bash
-    timeout 1 bash -c 'exec 3<> "/dev/tcp/127.0.0.1/$1" || exit 1; printf %s "$2" >&3; cat <&3' \
+    timeout "${3:-1}" bash -c 'exec 3<> "/dev/tcp/127.0.0.1/$1" || exit 1; printf %s "$2" >&3; cat <&3' \
         _ "$1" "$2" 2> /dev/null
 }
 
 # server_mode PORT: print standalone/leader/follower (nothing if it does not serve).
 server_mode() {
-    fourlw "$1" srvr | awk '/^Mode: / { print $2; exit }'
+    fourlw "$1" srvr "${2:-1}" | awk '/^Mode: / { print $2; exit }'
+}
+
+# While a server starts, a connection made just after its port opens and before its database
+# is loaded can hang (a server-side NullPointerException leaves the socket open): 3 of 80
+# standalone starts here. Readiness probes therefore give up after 0.3 s, and after three such
+# time-outs (a slow, loaded machine) go back to 1 s.
+probe_timeouts=0
+ready_mode() { # PORT: set ready to the mode (empty if the server does not serve yet)
+    local t=0.3 out rc
+    [ $probe_timeouts -ge 3 ] && t=1
+    out=$(fourlw "$1" srvr "$t")
+    rc=$?
+    [ $rc -eq 124 ] && probe_timeouts=$((probe_timeouts + 1))
+    ready=$(awk '/^Mode: / { print $2; exit }' <<< "$out")
 }
 
 # --- directory and configuration -------------------------------------------------------------
@@ -238,6 +252,7 @@ launch() {
             org.apache.zookeeper.server.quorum.QuorumPeerMain "$s/zoo.cfg"
     ) > "$d/server$n.out" 2>&1 < /dev/null &
     pid=$!
+    disown "$pid" 2> /dev/null # no "Killed" job report from this shell for kill
     echo "$pid" > "$d/server$n.pid"
 }
 
@@ -259,7 +274,7 @@ bind_conflict() { # DIR N
 # 0: all serve; 1: a server died or the deadline passed (named on stderr, log tail printed);
 # 2: a server died of a port conflict (no log tail).
 wait_serving() {
-    local d=$1 end=$2 n pid port mode pending conf
+    local d=$1 end=$2 n pid port ready pending conf
     shift 2
     pending=" $* "
     while :; do
@@ -273,8 +288,8 @@ wait_serving() {
                 log_tail "$d" "$n"
                 return 1
             fi
-            mode=$(server_mode "$port")
-            case $mode in
+            ready_mode "$port"
+            case $ready in
                 standalone | leader | follower)
                     # Make sure the answer came from this server, not someone else's on the port.
                     conf=$(fourlw "$port" conf)
@@ -345,6 +360,7 @@ start_watchdog() {
         stop_servers "$d"
     ) > /dev/null 2>&1 < /dev/null &
     echo $! > "$d/watchdog.pid"
+    disown $! 2> /dev/null
 }
 
 cmd_start() { # DIR KIND

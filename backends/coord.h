@@ -220,6 +220,10 @@ typedef struct coord_backend {
     int version; /* 2 */
     const char *name;
     size_t session_size;
+    /* 1: a real service, whose replies come on the client's threads in real time: its
+     * env must be a real-time one (sim/env_rt.h) with post. 0: a model in the env's
+     * time (virtual in simulations), deterministic. */
+    int real_time;
     /* Create the service on env e (whose loop runs every callback) from cfg. Returns 0
      * and *service, or a negative code with a one-line reason in err. */
     int (*service_create)(const env *e, const coord_config *cfg, void **service, char *err,

@@ -92,6 +92,7 @@ static const key_spec specs[] = {
     {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
     {DOC("random_faults", "", "0", "faults drawn per run from the seeded fault stream, of the kinds the configuration has (a random campaign: sweep the seed or repeat); run-NNN/faults.txt has the schedule"), K_U32, AT(random_faults), 0, 0, 16, NULL},
     {DOC("coordination", "", "none", "none (one job manager that never fails), mock (HA through the ZooKeeper model) or zookeeper (HA through a real ZooKeeper at zk_connect, in real time)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
+    {DOC("time_scale", "", "1", "runs against a real ZooKeeper (real time): real seconds per simulated second of the job model; coordination timeouts stay real"), K_DOUBLE, AT(time_scale), 0, 0.001, 1000, NULL},
     {DOC("zk_connect", "", "", "coordination = zookeeper: the servers, host:port[,host:port...]"), K_STRING, AT(zk_connect), sizeof(((sim_config *)0)->zk_connect), 0, 0, NULL},
     {DOC("job_managers", "", "2", "job managers contending for leadership (with a coordination service)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
     {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},

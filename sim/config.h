@@ -93,6 +93,7 @@ typedef struct sim_config {
     int coordination;       /* SIM_COORD_*: job-manager HA through a coordination service */
     char coord_backend[16]; /* its backend's name (backends/registry.c): "mock" */
     char zk_connect[256];   /* a real service's "host:port,..." (coordination = zookeeper) */
+    double time_scale;      /* real time: real seconds per simulated second */
     uint32_t job_managers;
     uint64_t session_timeout_ns, zk_tick_ns;
     uint32_t zk_servers;

@@ -114,7 +114,7 @@ int env_rt_init(env_rt *r) {
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
         return SS_EIO;
-    r->origin_ns = monotonic_ns();
+    r->origin_ns = (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
     pthread_condattr_t attr;
     if (pthread_condattr_init(&attr) != 0)
         return SS_ENOMEM;
@@ -141,24 +141,22 @@ void env_rt_free(env_rt *r) {
 
 /* ---------- the loop ---------- */
 
-/* Take every post queued now, in order, into *batch (the caller frees it). */
-static size_t take_posts(env_rt *r, env_rt_entry **batch) {
+/* The number of posts queued now. */
+static size_t posts_queued(env_rt *r) {
     pthread_mutex_lock(&r->lock);
     size_t n = r->post_count;
-    *batch = NULL;
-    if (n > 0) {
-        *batch = malloc(n * sizeof **batch);
-        if (!*batch) {
-            n = 0; /* out of memory: leave them queued for the next pass */
-        } else {
-            for (size_t i = 0; i < n; i++)
-                (*batch)[i] = r->posts[(r->post_head + i) % r->post_cap];
-            r->post_head = (r->post_head + n) % r->post_cap;
-            r->post_count -= n;
-        }
-    }
     pthread_mutex_unlock(&r->lock);
     return n;
+}
+
+/* Take the oldest post (one is queued: only the loop takes). */
+static env_rt_entry take_post(env_rt *r) {
+    pthread_mutex_lock(&r->lock);
+    env_rt_entry e = r->posts[r->post_head];
+    r->post_head = (r->post_head + 1) % r->post_cap;
+    r->post_count--;
+    pthread_mutex_unlock(&r->lock);
+    return e;
 }
 
 /* Sleep until wake_ns (env time) or a post, whichever comes first. */
@@ -191,26 +189,15 @@ static long run_pass(env_rt *r, int (*stop)(void *arg), void *arg) {
         if (stop && stop(arg))
             return -1;
     }
-    env_rt_entry *batch;
-    size_t n = take_posts(r, &batch);
-    for (size_t i = 0; i < n; i++) {
-        batch[i].fn(batch[i].arg, batch[i].a, batch[i].b);
+    /* posts queued by now; later ones (also those these callbacks make) wait */
+    for (size_t i = 0, n = posts_queued(r); i < n; i++) {
+        env_rt_entry e = take_post(r);
+        e.fn(e.arg, e.a, e.b);
         r->fired++;
         ran++;
-        if (stop && stop(arg)) {
-            /* the rest of the batch goes back to the front of the FIFO, in order */
-            pthread_mutex_lock(&r->lock);
-            for (size_t j = n; j-- > i + 1;) {
-                r->post_head = (r->post_head + r->post_cap - 1) % r->post_cap;
-                r->posts[r->post_head] = batch[j];
-                r->post_count++;
-            }
-            pthread_mutex_unlock(&r->lock);
-            free(batch);
+        if (stop && stop(arg))
             return -1;
-        }
     }
-    free(batch);
     return ran;
 }
 

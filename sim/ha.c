@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/grow.h"
 #include "core/hash.h"
+#include "sim/env_rt.h"
 #include "sim/sim_internal.h"
 
 /* ---------- coordination: job-manager HA ----------
@@ -55,6 +56,77 @@ static int env_post_now(void *ctx, env_timer_fn fn, void *arg, uint64_t a, uint6
 }
 
 static const env_vtable sim_env_vtable = {2, "sim", env_now_ns, env_push, env_post_now};
+
+/* ---- real time (a real-time backend: a real ZooKeeper) ----
+ * The job model's events stay in the simulation's queue; ha_pace holds each back until
+ * the monotonic clock reaches it (times time_scale), and meanwhile runs what the
+ * backend's client threads posted, with the simulation's clock moved to the real one. */
+
+static uint64_t real_of_sim(const sim *s, uint64_t t) {
+    double real = (double)t * s->cfg->time_scale;
+    return real >= 1.8e19 ? UINT64_MAX : (uint64_t)real;
+}
+
+/* The simulation's clock follows the monotonic one (it never goes back). */
+static void rt_follow_clock(sim *s) {
+    uint64_t t = (uint64_t)((double)env_now(&s->rt->env) / s->cfg->time_scale);
+    if (t > s->now)
+        s->now = t;
+}
+
+typedef struct rt_post {
+    sim *s;
+    env_timer_fn fn;
+    void *arg;
+    uint64_t a, b;
+} rt_post;
+
+static void rt_trampoline(void *arg, uint64_t a, uint64_t b) {
+    (void)a, (void)b;
+    rt_post p = *(rt_post *)arg;
+    free(arg);
+    rt_follow_clock(p.s);
+    p.fn(p.arg, p.a, p.b);
+}
+
+/* Any thread: queue fn for the loop (env_rt's post is the thread-safe part). */
+static int env_post_rt(void *ctx, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
+    sim *s = ctx;
+    rt_post *p = malloc(sizeof *p);
+    if (!p)
+        return SS_ENOMEM;
+    *p = (rt_post){s, fn, arg, a, b};
+    int rc = env_post(&s->rt->env, rt_trampoline, p, 0, 0);
+    if (rc != 0)
+        free(p);
+    return rc;
+}
+
+static const env_vtable rt_env_vtable = {2, "sim-rt", env_now_ns, env_push, env_post_rt};
+
+/* env_rt_run's stop: once one callback ran. */
+static int ran_one(void *arg) {
+    const sim *s = arg;
+    return s->rt->fired != s->pace_fired;
+}
+
+/* Run at most one post, waiting until real time reaches deadline_real at most.
+ * 1 if a post ran. */
+static int rt_run_one(sim *s, uint64_t deadline_real) {
+    s->pace_fired = s->rt->fired;
+    env_rt_run(s->rt, deadline_real, ran_one, s);
+    return s->rt->fired != s->pace_fired;
+}
+
+void ha_pace(sim *s) {
+    for (;;) {
+        uint64_t t;
+        uint64_t due = queue_peek_time(s->q, &t) == 0 ? real_of_sim(s, t)
+                                                      : env_now(&s->rt->env) + 1000000000ULL;
+        if (env_now(&s->rt->env) >= due || !rt_run_one(s, due))
+            return; /* the next event is due (or, with none queued, nothing came for 1 s) */
+    }
+}
 
 /* Sessions that ended stay allocated until the end: the service may still hold
  * timers naming them. */
@@ -593,6 +665,19 @@ int ha_setup(sim *s) {
         s->failed = SS_EINVAL;
         return SS_EINVAL;
     }
+    if (s->backend->real_time) { /* the job model's clock follows the monotonic one */
+        s->rt = malloc(sizeof *s->rt);
+        if (!s->rt || env_rt_init(s->rt) != 0) {
+            free(s->rt);
+            s->rt = NULL;
+            snprintf(s->err, s->errlen, "coordination = %s: cannot set up a real-time loop",
+                     s->backend->name);
+            s->backend = NULL;
+            s->failed = SS_EIO;
+            return SS_EIO;
+        }
+        s->env = (env){&rt_env_vtable, s};
+    }
     coord_config cc;
     config_coord(c, s->seed ^ ((uint64_t)s->run << 32), &cc);
     int rc = s->backend->service_create(&s->env, &cc, &s->service, s->err, s->errlen);
@@ -749,6 +834,12 @@ static void close_all(sim *s) {
         close_session(s, s->worker_sessions[w]);
     for (size_t i = 0; i < s->retired_count; i++)
         close_session(s, s->retired[i]);
+    if (s->rt) { /* the replies come from the client's threads: 10 s at most */
+        uint64_t deadline = env_now(&s->rt->env) + 10000000000ULL;
+        while (s->closes_pending > 0 && env_now(&s->rt->env) < deadline)
+            rt_run_one(s, deadline);
+        return;
+    }
     queue_event ev;
     for (uint64_t n = 0; s->closes_pending > 0 && n < 100000000 && queue_pop(s->q, &ev) == 0; n++)
         if (ev.type == EV_ENV) {
@@ -762,6 +853,10 @@ void ha_free(sim *s) {
     if (s->backend) {
         close_all(s);
         s->backend->service_free(s->service); /* every session closed: nothing runs now */
+    }
+    if (s->rt) {
+        env_rt_free(s->rt);
+        free(s->rt);
     }
     for (size_t i = 0; i < s->context_count; i++)
         free(s->contexts[i]);

@@ -972,9 +972,10 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
     queue_event ev;
     uint64_t same_time = 0; /* events in a row at one virtual instant */
     /* Every event is bounded: the stream is finite and each incarnation ends. */
-    while (rc == 0 && !s.failed && !s.finished && queue_pop(s.q, &ev) == 0) {
+    while (rc == 0 && !s.failed && !s.finished && (!s.rt || (ha_pace(&s), 1)) &&
+           queue_pop(s.q, &ev) == 0) {
         same_time = ev.time_ns == s.now ? same_time + 1 : 0;
-        s.now = ev.time_ns;
+        s.now = ev.time_ns > s.now ? ev.time_ns : s.now; /* real time: posts moved it on */
         s.events++;
         if (s.now > 10 * cfg->duration_ns + 86400000000000ULL) { /* every loop has a bound */
             sim_fail(&s, SS_EINVAL, "the simulation did not finish within 10 x duration_s + 1 day");

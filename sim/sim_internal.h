@@ -154,6 +154,8 @@ typedef struct sim {
     const coord_backend *backend; /* NULL: coordination = none */
     void *service;                /* the backend's service */
     int closing;                  /* the run is over: sessions are being closed */
+    struct env_rt *rt;            /* a real-time backend's loop (NULL: virtual time) */
+    uint64_t pace_fired;          /* rt->fired when the last wait began */
     int64_t closes_pending;       /* closes not yet completed */
     coord_session *admin;
     jm_node *jms;
@@ -227,6 +229,9 @@ void ha_worker_crashed(sim *s, uint32_t w);
 void ha_worker_back(sim *s, uint32_t w);
 /* An EV_ENV event: run the coordination timer it carries. */
 void ha_timer(sim *s, const queue_event *ev);
+/* Real time only (s->rt): wait until the next event is due on the monotonic clock
+ * (times time_scale), running what the coordination's client threads posted. */
+void ha_pace(sim *s);
 
 /* ---- outcome.c ---- */
 void sim_check_exactly_once(sim *s);

@@ -4,10 +4,13 @@
 #   bash cmake/dev.sh run [SHARDSIM ARGS]  install what is missing, build (release), run
 #                                          the main job (no args: the embedded defaults)
 #   bash cmake/dev.sh test                 install, build, run the whole test suite:
-#                                          release (-O2, warnings as errors), then
-#                                          AddressSanitizer + UndefinedBehaviorSanitizer,
+#                                          start a real ZooKeeper (standalone and a
+#                                          3-server ensemble, on loopback, in a temp
+#                                          folder), release (-O2, warnings as errors),
+#                                          then AddressSanitizer + UndefinedBehaviorSanitizer,
 #                                          then byte-identical results from gcc -O2,
-#                                          gcc -O0 and clang -O2 builds
+#                                          gcc -O0 and clang -O2 builds; the servers are
+#                                          stopped by pid however the tests end
 #   bash cmake/dev.sh bench                install, build, run every benchmark
 #
 # Packages come from Debian 12 with apt-get, only when missing (idempotent). Needs root
@@ -17,6 +20,8 @@ cd "$(dirname "$0")/.."
 
 BUILD_PACKAGES="gcc make cmake pkg-config libc6-dev libcmocka-dev libinih-dev libjansson-dev libxxhash-dev gnuplot-nox"
 TEST_PACKAGES="clang clang-format"
+# the real ZooKeeper backend and the servers its tests run against (pulls a JRE: tests only)
+ZK_PACKAGES="libzookeeper-mt-dev zookeeper"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
@@ -35,9 +40,28 @@ install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-build() { # build PRESET
-    cmake --preset "$1" >/dev/null
-    cmake --build --preset "$1" -j "$JOBS"
+build() { # build PRESET [CMAKE ARGS]
+    local preset=$1
+    shift
+    cmake --preset "$preset" "$@" >/dev/null
+    cmake --build --preset "$preset" -j "$JOBS"
+}
+
+# Start the ZooKeeper servers the tests need: ZK_CONNECT (standalone), ZK_ENSEMBLE and
+# ZK_ENSEMBLE_DIR (3 servers, for the tests that kill one). They are stopped by pid when
+# this script exits, however it exits (and by a watcher if it is killed).
+start_zookeeper() {
+    ZK_TMP=$(mktemp -d "${TMPDIR:-/tmp}/shardsim-zk.XXXXXX")
+    trap 'bash tests/zk_server.sh stop "$ZK_TMP/standalone" >/dev/null 2>&1;
+          bash tests/zk_server.sh stop "$ZK_TMP/ensemble" >/dev/null 2>&1; rm -rf "$ZK_TMP"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    export ZK_WATCH_PID=$$
+    ZK_CONNECT=$(bash tests/zk_server.sh start "$ZK_TMP/standalone" standalone)
+    ZK_ENSEMBLE=$(bash tests/zk_server.sh start "$ZK_TMP/ensemble" ensemble)
+    ZK_ENSEMBLE_DIR="$ZK_TMP/ensemble"
+    export ZK_CONNECT ZK_ENSEMBLE ZK_ENSEMBLE_DIR
+    log "ZooKeeper: standalone $ZK_CONNECT, ensemble $ZK_ENSEMBLE"
 }
 
 case "${1:-}" in
@@ -51,13 +75,14 @@ run)
     exec ./build/release/shardsim "$@"
     ;;
 test)
-    install $BUILD_PACKAGES $TEST_PACKAGES
-    build release
+    install $BUILD_PACKAGES $TEST_PACKAGES $ZK_PACKAGES
+    build release -DSHARDSIM_ZOOKEEPER=ON
+    start_zookeeper
     ctest --preset release -j "$JOBS"
-    build asan
+    build asan -DSHARDSIM_ZOOKEEPER=ON
     ctest --preset asan -j "$JOBS"
-    build debug
-    build clang
+    build debug -DSHARDSIM_ZOOKEEPER=ON
+    build clang -DSHARDSIM_ZOOKEEPER=ON
     sh tests/check_determinism.sh "$PWD" build/release/shardsim build/debug/shardsim \
         build/clang/shardsim
     ;;

@@ -156,6 +156,7 @@ typedef struct sim {
     int closing;                  /* the run is over: sessions are being closed */
     struct env_rt *rt;            /* a real-time backend's loop (NULL: virtual time) */
     uint64_t pace_fired;          /* rt->fired when the last wait began */
+    uint64_t rt_connected_ns;     /* real time a job manager was last connected */
     int64_t closes_pending;       /* closes not yet completed */
     coord_session *admin;
     jm_node *jms;

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "backends/coord.h"
 #include "core/error.h"
 #include "sim/cli/args.h"
 #include "sim/cli/cli.h"
@@ -395,6 +396,34 @@ static int write_runs_csv(const scenario *s, const uint8_t *selected, const char
     return fclose(out) == 0 ? 0 : SS_EIO;
 }
 
+/* The coordination the runs used ("none", "mock", "zookeeper", in run order without
+ * repeats) and whether any ran in real time against a real service: then the results
+ * carry no determinism promise, and the manifest says so. */
+static void coordination_facts(const scenario *s, json_t *m) {
+    json_t *used = json_array();
+    int real_time = 0;
+    for (size_t i = 0; i < s->run_count; i++) {
+        sim_config cfg;
+        uint64_t seed;
+        char err[256];
+        if (build_run(&s->runs[i], &cfg, &seed, err, sizeof err) != 0)
+            continue;
+        const coord_backend *b =
+            cfg.coordination == SIM_COORD_HA ? coord_backend_find(cfg.coord_backend) : NULL;
+        const char *name = b ? b->name : "none";
+        real_time |= b && b->real_time;
+        int seen = 0;
+        for (size_t k = 0; k < json_array_size(used); k++)
+            seen |= strcmp(json_string_value(json_array_get(used, k)), name) == 0;
+        if (!seen)
+            json_array_append_new(used, json_string(name));
+        config_free(&cfg);
+    }
+    json_object_set_new(m, "coordination", used);
+    json_object_set_new(m, "real_time", json_boolean(real_time));
+    json_object_set_new(m, "deterministic", json_boolean(!real_time));
+}
+
 static int write_manifest(const run_options *o, const scenario *s, int argc, char **argv,
                           const char *dir, uint64_t seed) {
     char stamp[32] = "";
@@ -417,6 +446,7 @@ static int write_manifest(const run_options *o, const scenario *s, int argc, cha
     json_object_set_new(m, "parameters", params);
     json_object_set_new(m, "command_line", cmd);
     json_object_set_new(m, "created_utc", json_string(stamp));
+    coordination_facts(s, m);
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     int rc = json_dump_file(m, path, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : SS_EIO;

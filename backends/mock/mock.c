@@ -313,6 +313,10 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
 
 static int submit(mock_session *s, request *r) {
     mock_zk *zk = s->zk;
+    if (s->closing) { /* coord.h: nothing of a session runs after its close */
+        free_request(r);
+        return COORD_INVALIDSTATE;
+    }
     uint64_t now = env_now(&zk->env);
     r->s = s;
     r->sent_ns = now;
@@ -396,7 +400,10 @@ static int m_open(void *service, coord_session *cs, uint64_t timeout_ns, coord_s
 static int m_close(coord_session *cs, coord_done_fn done, void *arg) {
     mock_session *s = (mock_session *)cs;
     request *r = new_request(REQ_CLOSE, NULL, NULL, 0, done, arg);
-    return r ? submit(s, r) : SS_ENOMEM;
+    int rc = r ? submit(s, r) : SS_ENOMEM;
+    if (rc == 0)
+        s->closing = 1;
+    return rc;
 }
 
 static int m_create(coord_session *cs, const char *path, const void *data, size_t len, int flags,

@@ -42,6 +42,8 @@ typedef struct node {
     uint8_t *data;
     size_t len;
     coord_stat stat;
+    int32_t created; /* children ever created: the next sequential suffix (ZooKeeper
+                      * counts creates only, while cversion also counts deletes) */
 } node;
 
 typedef struct watch {
@@ -72,6 +74,7 @@ struct mock_session {
     int moving;          /* lost its server, not yet connected to another */
     uint64_t visible_ns; /* its last write is in its server's view from then */
     uint64_t ended_ns;   /* when the service ended it (expiry, close); 0 = alive */
+    int closing;         /* close() was called: every later call is refused at once */
 };
 
 typedef struct request {

@@ -384,7 +384,7 @@ int zk_apply_create(mock_zk *zk, mock_session *s, const char *path, const void *
     if (parent->stat.ephemeral_owner)
         return COORD_NOCHILDRENFOREPHEMERALS;
     if (flags & COORD_SEQUENTIAL)
-        snprintf(actual, sizeof actual, "%s%010d", path, parent->stat.cversion);
+        snprintf(actual, sizeof actual, "%s%010d", path, parent->created);
     else
         snprintf(actual, sizeof actual, "%s", path);
     if (find(&zk->tree, actual))
@@ -395,6 +395,7 @@ int zk_apply_create(mock_zk *zk, mock_session *s, const char *path, const void *
         return COORD_CONNECTIONLOSS;
     parent = &zk->tree.nodes[parent_index]; /* the array may have moved */
     parent->stat.cversion++;
+    parent->created++;
     parent->stat.num_children++;
     if (out_path)
         *out_path = strdup(actual);
@@ -491,10 +492,33 @@ void zk_free_nodes(node *nodes, size_t count) {
     free(nodes);
 }
 
+/* The armed watches, copied: a failed multi puts back those its ops consumed. */
+static watch_entry *copy_watches(const mock_zk *zk) {
+    watch_entry *w = malloc((zk->watch_count + 1) * sizeof *w);
+    for (size_t i = 0; w && i < zk->watch_count; i++) {
+        w[i] = zk->watches[i];
+        w[i].path = strdup(zk->watches[i].path);
+    }
+    return w;
+}
+
+static void restore_watches(mock_zk *zk, watch_entry *saved, size_t count) {
+    for (size_t i = 0; i < zk->watch_count; i++)
+        free(zk->watches[i].path);
+    free(zk->watches);
+    zk->watches = saved;
+    zk->watch_count = count;
+    zk->watch_cap = count + 1;
+}
+
 void zk_apply_multi(mock_zk *zk, request *r) {
     tree_copy before;
     r->op_rcs = calloc(r->op_count, sizeof *r->op_rcs);
-    if (!r->op_rcs || copy_tree(zk, &before) != 0) {
+    size_t watch_count = zk->watch_count;
+    watch_entry *watches = copy_watches(zk);
+    if (!r->op_rcs || !watches || copy_tree(zk, &before) != 0) {
+        if (watches)
+            restore_watches(zk, watches, watch_count); /* nothing consumed yet */
         r->rc = COORD_CONNECTIONLOSS;
         return;
     }
@@ -534,13 +558,16 @@ void zk_apply_multi(mock_zk *zk, request *r) {
             free(zk->pending[k].path);
         zk->pending_count = 0;
         untouch(zk);
-        for (size_t i = 0; i < r->op_count; i++)
-            if (i != failed)
-                r->op_rcs[i] = COORD_RUNTIMEINCONSISTENCY;
+        /* as ZooKeeper reports it: the ops before the failing one OK, the ones after
+         * it RUNTIMEINCONSISTENCY; no watch fires and none is used up */
+        for (size_t i = failed + 1; i < r->op_count; i++)
+            r->op_rcs[i] = COORD_RUNTIMEINCONSISTENCY;
         r->rc = r->op_rcs[failed];
-        /* watches that the failed ops consumed are lost in this model: acceptable for
-         * now, as ZooKeeper fires none; noted in mock.h's limits */
+        restore_watches(zk, watches, watch_count);
     } else {
+        for (size_t i = 0; i < watch_count; i++)
+            free(watches[i].path);
+        free(watches);
         zk_free_nodes(before.nodes, before.count);
         /* one transaction: every change of the multi carries the same zxid */
         int64_t z = zxid0 + 1;

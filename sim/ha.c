@@ -1,171 +1,141 @@
-/* ha.c -- job-manager high availability through a coordination service, on any
- * backend of the registry (coordination = mock | zookeeper): the job managers' sessions and
- * election, checkpoint ids and pointers, restarts that read the latest pointer, worker membership,
- * the assignment store, and the coordination faults. See sim_internal.h. */
-#include <assert.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/error.h"
-#include "core/grow.h"
-#include "core/hash.h"
-#include "sim/env_rt.h"
-#include "sim/sim_internal.h"
-
-/* ---------- coordination: job-manager HA ----------
- * J job managers contend for leadership through the coordination service; the job follows
- * the latest leader. The leader takes each checkpoint id from the checkpoint_id_counter
- * znode (compare-and-set), and a checkpoint completes only once the leader has
- * committed its pointer znode (jobs/job/checkpoints/<19-digit id>: epoch, offset and
- * the CRC32C of its blobs), fenced by a check of the leader's election node unless
- * fencing is off; the pointer of the checkpoint it subsumes is then deleted. A restart
- * is the leader's: it syncs, reads the job graph and the pointers, newest first, and
- * restores the first whose id, offset and CRC match state that exists (none: start
+/* ha.c -- job-manager high availability through a coordination service; see ha.h.
+ *
+ * J job managers contend for leadership through the coordination service; the job
+ * follows the latest leader. The leader takes each checkpoint id from the
+ * checkpoint_id_counter znode (compare-and-set), and a checkpoint completes only once
+ * the leader has committed its pointer znode (jobs/job/checkpoints/<19-digit id>: epoch,
+ * offset and the CRC32C of its blobs), fenced by a check of the leader's election node
+ * unless fencing is off; the pointer of the checkpoint it subsumes is then deleted. A
+ * restart is the leader's: it syncs, reads the job graph and the pointers, newest first,
+ * and restores the first whose id, offset and CRC match state that exists (none: start
  * over). A leader cut off from the service keeps believing it leads until its session
  * says otherwise; a commit it loses in flight is retried after it reconnects with a new
  * session -- with fencing that retry is refused, without it a deposed leader commits
  * after its successor won (stale_commits), and its pointer, naming state that is gone,
  * must be skipped by the next restore (pointers_skipped). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/recipes/recipes.h"
+#include "core/error.h"
+#include "core/grow.h"
+#include "sim/ha.h"
 
 #define HA_ROOT "/shardsim/c"
 #define HA_CHECKPOINTS HA_ROOT "/jobs/job/checkpoints"
 #define HA_COUNTER HA_ROOT "/jobs/job/checkpoint_id_counter"
 
-typedef struct env_payload {
-    env_timer_fn fn;
-    void *arg;
-    uint64_t a, b;
-} env_payload;
+/* A job manager: its session and its place in the election. */
+typedef struct jm_node {
+    struct ha *owner;
+    uint32_t index;
+    coord_session *session;
+    recipe_latch latch;
+    int crashed;
+    uint32_t unsent_commit; /* a checkpoint whose commit was lost in flight: retried */
+    uint64_t unsent_offset;
+    char old_node[300];      /* the election node of the session that lost it */
+    recipe_watcher members;  /* as leader: the workers' directory */
+    coord_session *watching; /* the session whose watch on it is armed */
+    uint64_t woke_ns;        /* when its election watch last saw the node before it go */
+} jm_node;
 
-_Static_assert(sizeof(env_payload) <= QUEUE_PAYLOAD_BYTES, "env timer fits an event");
+struct ha {
+    const sim_config *cfg;
+    const env *env;
+    ha_job job;
+    const coord_backend *backend;
+    void *service;
+    int closing;            /* the run is over: sessions are being closed */
+    int64_t closes_pending; /* closes not yet completed */
+    coord_session *admin;
+    jm_node *jms;
+    int active;              /* index of the job manager the job follows, -1 = none */
+    int64_t newest_epoch;    /* the highest leader epoch elected so far */
+    uint64_t leader_lost_ns; /* when the active leader was lost (crash, cut off) */
+    coord_session **worker_sessions;
+    uint32_t *member_seen; /* per worker: the incarnation the leader last saw, 0 = none */
+    uint32_t *incarnation; /* per worker: registrations so far (names w<W>-<incarnation>) */
+    uint64_t elections, commits, stale_commits;
+    coord_session **retired; /* sessions that ended: kept until the end (timers name them) */
+    size_t retired_count, retired_cap;
+    /* checkpoint ids from the checkpoint_id_counter znode */
+    int id_requested; /* an id is on its way */
+    int id_stop;      /* ... for a savepoint of a rescale to id_rescale_to */
+    uint32_t id_rescale_to;
+    uint64_t id_token; /* the request an answer must match */
+    /* a restart reads the latest checkpoint pointer from the service */
+    uint32_t restore_generation; /* bumps abandon the reads in flight */
+    int restoring;               /* reads in flight */
+    int restart_waiting;         /* no leader to read them yet */
+    int restore_jm;              /* the job manager reading */
+    char **pointer_names;        /* checkpoints/ children, ascending */
+    size_t pointer_count, pointer_next;
+    uint64_t pointers_skipped; /* pointers naming state that is not there */
+    void **contexts;           /* callback contexts, freed at the end */
+    size_t context_count, context_cap;
+    /* assignment = coordinated: a restart waits until the workers see its placement */
+    recipe_assignment_watcher assignment;
+    uint64_t assign_generation, awaiting_generation, awaiting_incarnation;
+};
 
-static uint64_t env_now_ns(void *ctx) {
-    return ((sim *)ctx)->now;
+static uint64_t now_ns(const ha *h) {
+    return env_now(h->env);
 }
 
-static int env_push(void *ctx, uint64_t at_ns, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
-    sim *s = ctx;
-    env_payload p = {fn, arg, a, b};
-    return queue_push(s->q, at_ns < s->now ? s->now : at_ns, EV_ENV, &p, sizeof p, NULL);
-}
-
-/* One thread in virtual time: a post is a timer due now. */
-static int env_post_now(void *ctx, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
-    return env_push(ctx, ((sim *)ctx)->now, fn, arg, a, b);
-}
-
-static const env_vtable sim_env_vtable = {2, "sim", env_now_ns, env_push, env_post_now};
-
-/* ---- real time (a real-time backend: a real ZooKeeper) ----
- * The job model's events stay in the simulation's queue; ha_pace holds each back until
- * the monotonic clock reaches it (times time_scale), and meanwhile runs what the
- * backend's client threads posted, with the simulation's clock moved to the real one. */
-
-static uint64_t real_of_sim(const sim *s, uint64_t t) {
-    double real = (double)t * s->cfg->time_scale;
-    return real >= 1.8e19 ? UINT64_MAX : (uint64_t)real;
-}
-
-/* The simulation's clock follows the monotonic one (it never goes back). */
-static void rt_follow_clock(sim *s) {
-    uint64_t t = (uint64_t)((double)env_now(&s->rt->env) / s->cfg->time_scale);
-    if (t > s->now)
-        s->now = t;
-}
-
-typedef struct rt_post {
-    sim *s;
-    env_timer_fn fn;
-    void *arg;
-    uint64_t a, b;
-} rt_post;
-
-static void rt_trampoline(void *arg, uint64_t a, uint64_t b) {
-    (void)a, (void)b;
-    rt_post p = *(rt_post *)arg;
-    free(arg);
-    rt_follow_clock(p.s);
-    p.fn(p.arg, p.a, p.b);
-}
-
-/* Any thread: queue fn for the loop (env_rt's post is the thread-safe part). */
-static int env_post_rt(void *ctx, env_timer_fn fn, void *arg, uint64_t a, uint64_t b) {
-    sim *s = ctx;
-    rt_post *p = malloc(sizeof *p);
-    if (!p)
-        return SS_ENOMEM;
-    *p = (rt_post){s, fn, arg, a, b};
-    int rc = env_post(&s->rt->env, rt_trampoline, p, 0, 0);
-    if (rc != 0)
-        free(p);
-    return rc;
-}
-
-static const env_vtable rt_env_vtable = {2, "sim-rt", env_now_ns, env_push, env_post_rt};
-
-/* env_rt_run's stop: once one callback ran. */
-static int ran_one(void *arg) {
-    const sim *s = arg;
-    return s->rt->fired != s->pace_fired;
-}
-
-/* Run at most one post, waiting until real time reaches deadline_real at most.
- * 1 if a post ran. */
-static int rt_run_one(sim *s, uint64_t deadline_real) {
-    s->pace_fired = s->rt->fired;
-    env_rt_run(s->rt, deadline_real, ran_one, s);
-    return s->rt->fired != s->pace_fired;
-}
-
-void ha_pace(sim *s) {
-    for (;;) {
-        uint64_t t;
-        uint64_t due = queue_peek_time(s->q, &t) == 0 ? real_of_sim(s, t)
-                                                      : env_now(&s->rt->env) + 1000000000ULL;
-        if (env_now(&s->rt->env) >= due || !rt_run_one(s, due))
-            return; /* the next event is due (or, with none queued, nothing came for 1 s) */
-    }
+static void fail(ha *h, int code, const char *msg) {
+    h->job.fail(h->job.ctx, code, msg);
 }
 
 /* Sessions that ended stay allocated until the end: the service may still hold
  * timers naming them. */
-static coord_session *new_session(sim *s) {
-    return calloc(1, s->backend->session_size);
+static coord_session *new_session(ha *h) {
+    return calloc(1, h->backend->session_size);
 }
 
+/* Callback contexts live until the end of the run: a reply may never come. */
+static int keep_context(ha *h, void *c) {
+    if (ss_grow(&h->contexts, &h->context_cap, h->context_count + 1, sizeof *h->contexts) != 0) {
+        free(c);
+        fail(h, SS_ENOMEM, "out of memory");
+        return SS_ENOMEM;
+    }
+    h->contexts[h->context_count++] = c;
+    return 0;
+}
+
+static void ignore_done(void *arg, int rc, const coord_result *res) {
+    (void)arg, (void)rc, (void)res;
+}
+
+/* ---------- commits of checkpoint pointers ---------- */
+
 typedef struct commit_ctx {
-    sim *s;
+    ha *h;
     jm_node *jm;
     uint32_t id;
-    uint64_t epoch_no, offset;
+    uint64_t incarnation, offset;
     int64_t leader_epoch;
     int retry;
 } commit_ctx;
 
-static void ignore_done(void *arg, int rc, const coord_result *res);
-static void assignment_written(void *arg, int rc, const coord_result *res);
-static void assignment_seen(void *arg, uint64_t generation, const uint32_t *workers,
-                            uint32_t count);
-
 static void commit_done(void *arg, int rc, const coord_result *res) {
     (void)res;
     commit_ctx *c = arg;
-    sim *s = c->s;
-    if (s->closing)
+    ha *h = c->h;
+    if (h->closing)
         return;
     if (rc == COORD_OK) {
-        s->commits++;
-        if (c->leader_epoch < s->newest_epoch)
-            s->stale_commits++; /* a deposed leader committed after its successor won */
-        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id) {
-            uint32_t subsumed = s->jm.completed.id;
-            sim_complete_checkpoint(s);
-            if (subsumed) { /* one retained checkpoint: the older pointer goes */
-                char path[128];
-                snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", subsumed);
-                coord_remove(s->backend, c->jm->session, path, -1, ignore_done, NULL);
-            }
+        h->commits++;
+        if (c->leader_epoch < h->newest_epoch)
+            h->stale_commits++; /* a deposed leader committed after its successor won */
+        uint32_t subsumed = 0;
+        if (!c->retry && h->job.committed(h->job.ctx, c->id, c->incarnation, &subsumed) &&
+            subsumed) { /* one retained checkpoint: the older pointer goes */
+            char path[128];
+            snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", subsumed);
+            coord_remove(h->backend, c->jm->session, path, -1, ignore_done, NULL);
         }
     } else {
         if ((rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED) && !c->retry) {
@@ -173,197 +143,178 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
             c->jm->unsent_offset = c->offset;
         }
         /* the checkpoint failed: the next one may start */
-        if (!c->retry && c->epoch_no == s->epoch_no && s->jm.pending.id == c->id)
-            sim_checkpoint_free(&s->jm.pending);
+        if (!c->retry)
+            h->job.commit_failed(h->job.ctx, c->id, c->incarnation);
     }
 }
 
-/* The CRC32C of a checkpoint's blobs, in subtask order: what its pointer carries. */
-static uint32_t checkpoint_crc(const checkpoint *ck) {
-    uint32_t crc = 0;
-    for (uint32_t i = 0; i < ck->parallelism; i++)
-        crc = hash_crc32c_update(crc, ck->blobs[i], ck->blob_len[i]);
-    return crc;
-}
-
-/* Callback contexts live until the end of the run: a reply may never come. */
-static int keep_context(sim *s, void *c) {
-    if (ss_grow(&s->contexts, &s->context_cap, s->context_count + 1, sizeof *s->contexts) != 0) {
-        free(c);
-        sim_fail(s, SS_ENOMEM, "out of memory");
-        return SS_ENOMEM;
-    }
-    s->contexts[s->context_count++] = c;
-    return 0;
-}
-
-static void commit(sim *s, jm_node *jm, uint32_t id, uint64_t offset, int retry) {
+static void commit(ha *h, jm_node *jm, uint32_t id, uint64_t offset, uint32_t crc, int retry) {
     commit_ctx *c = calloc(1, sizeof *c);
     if (!c) {
-        sim_fail(s, SS_ENOMEM, "out of memory");
+        fail(h, SS_ENOMEM, "out of memory");
         return;
     }
-    *c = (commit_ctx){s, jm, id, s->epoch_no, offset, jm->latch.epoch, retry};
-    if (keep_context(s, c) != 0)
+    *c = (commit_ctx){h, jm, id, h->job.incarnation(h->job.ctx), offset, jm->latch.epoch, retry};
+    if (keep_context(h, c) != 0)
         return;
     char path[128], data[128];
     snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", id);
-    /* the pointer carries the CRC32C of the checkpoint's blobs (a retry has lost them) */
-    uint32_t crc = !retry && s->jm.pending.id == id ? checkpoint_crc(&s->jm.pending) : 0;
     int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu crc32c=%08x",
                      (long long)jm->latch.epoch, (unsigned long long)offset, crc);
     coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
     int rc;
-    if (s->cfg->fencing && retry) { /* the check names the election node it led with */
+    if (h->cfg->fencing && retry) { /* the check names the election node it led with */
         coord_op fenced[2] = {{COORD_OP_CHECK, jm->old_node, NULL, 0, 0, -1}, op};
-        rc = coord_multi(s->backend, jm->session, fenced, 2, commit_done, c);
-    } else if (s->cfg->fencing) {
+        rc = coord_multi(h->backend, jm->session, fenced, 2, commit_done, c);
+    } else if (h->cfg->fencing) {
         rc = recipe_fenced_multi(&jm->latch, &op, 1, commit_done, c);
     } else {
-        rc = coord_multi(s->backend, jm->session, &op, 1, commit_done, c);
+        rc = coord_multi(h->backend, jm->session, &op, 1, commit_done, c);
     }
     if (rc != 0) /* refused at once: handled as a failed commit */
         commit_done(c, rc, NULL);
 }
 
-/* ---- checkpoint ids: the leader increments checkpoint_id_counter (compare-and-set) */
+void ha_commit(ha *h, uint32_t id, uint64_t offset, uint32_t crc) {
+    if (h->active >= 0)
+        commit(h, &h->jms[h->active], id, offset, crc, 0);
+}
+
+/* ---------- checkpoint ids: the leader increments checkpoint_id_counter (CAS) ---------- */
 
 /* What a counter request carries: the request it answers (a newer one, or a stopped
  * job, makes it stale). */
 typedef struct id_ctx {
-    sim *s;
+    ha *h;
     uint64_t token;
 } id_ctx;
 
 static void checkpoint_id_done(void *arg, int rc, int64_t value) {
     const id_ctx *c = arg;
-    sim *s = c->s;
-    if (s->closing)
+    ha *h = c->h;
+    if (h->closing || c->token != h->id_token)
         return;
-    if (c->token != s->id_token)
-        return;
-    s->id_requested = 0;
-    if (rc == COORD_OK && value > 0 && value <= UINT32_MAX && s->job == JOB_RUNNING &&
-        !s->jm.pending.id && ha_leader_can_act(s))
-        sim_start_checkpoint(s, (uint32_t)value, s->id_stop, s->id_rescale_to);
-    else if (s->id_stop) /* the rescale waits for the next chance */
-        sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
+    h->id_requested = 0;
+    uint32_t id = rc == COORD_OK && value > 0 && value <= UINT32_MAX ? (uint32_t)value : 0;
+    h->job.checkpoint_id(h->job.ctx, id, h->id_stop, h->id_rescale_to, ha_leader_can_act(h));
 }
 
-int ha_request_checkpoint_id(sim *s, int stop, uint32_t rescale_to) {
+int ha_request_checkpoint_id(ha *h, int stop, uint32_t rescale_to) {
     id_ctx *c = malloc(sizeof *c);
-    if (!c || keep_context(s, c) != 0)
+    if (!c || keep_context(h, c) != 0)
         return 0;
-    *c = (id_ctx){s, ++s->id_token};
-    if (recipe_counter_next(s->backend, s->jms[s->active].session, HA_COUNTER, checkpoint_id_done,
+    *c = (id_ctx){h, ++h->id_token};
+    if (recipe_counter_next(h->backend, h->jms[h->active].session, HA_COUNTER, checkpoint_id_done,
                             c) != 0)
         return 0;
-    s->id_requested = 1;
-    s->id_stop = stop;
-    s->id_rescale_to = rescale_to;
+    h->id_requested = 1;
+    h->id_stop = stop;
+    h->id_rescale_to = rescale_to;
     return 1;
 }
 
-void ha_job_stopped(sim *s) {
-    if (!s->id_requested)
-        return;
-    s->id_requested = 0; /* its answer, if it ever comes, is stale */
-    s->id_token++;
-    if (s->id_stop) /* the rescale it served is tried again */
-        sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
+int ha_id_requested(const ha *h) {
+    return h->id_requested;
 }
 
-/* ---- restore: the leader reads the job graph and the checkpoint pointers (after a
- * sync, unless zk_sync = 0), newest first, and restores the first whose id, offset
- * and CRC32C match state that exists; none: the job starts over. */
+int ha_job_stopped(ha *h) {
+    if (!h->id_requested)
+        return 0;
+    h->id_requested = 0; /* its answer, if it ever comes, is stale */
+    h->id_token++;
+    return h->id_stop; /* the rescale it served is tried again */
+}
 
-static void free_pointer_names(sim *s) {
-    for (size_t i = 0; i < s->pointer_count; i++)
-        free(s->pointer_names[i]);
-    free(s->pointer_names);
-    s->pointer_names = NULL;
-    s->pointer_count = s->pointer_next = 0;
+/* ---------- restore: the leader reads the job graph and the checkpoint pointers (after
+ * a sync, unless zk_sync = 0), newest first, and restores the first whose id, offset
+ * and CRC32C match state that exists; none: the job starts over. ---------- */
+
+static void free_pointer_names(ha *h) {
+    for (size_t i = 0; i < h->pointer_count; i++)
+        free(h->pointer_names[i]);
+    free(h->pointer_names);
+    h->pointer_names = NULL;
+    h->pointer_count = h->pointer_next = 0;
 }
 
 /* What a read in flight carries: which restart it serves. */
 typedef struct restore_ctx {
-    sim *s;
+    ha *h;
     uint32_t generation;
     int next; /* sync and the job graph: the read that follows (READ_*) */
 } restore_ctx;
 
 /* A context for the next read (kept until the end of the run); NULL if out of memory. */
-static restore_ctx *restore_arg(sim *s) {
+static restore_ctx *restore_arg(ha *h) {
     restore_ctx *c = malloc(sizeof *c);
     if (!c) {
-        sim_fail(s, SS_ENOMEM, "out of memory");
+        fail(h, SS_ENOMEM, "out of memory");
         return NULL;
     }
-    *c = (restore_ctx){s, s->restore_generation, 0};
-    return keep_context(s, c) == 0 ? c : NULL;
+    *c = (restore_ctx){h, h->restore_generation, 0};
+    return keep_context(h, c) == 0 ? c : NULL;
 }
 
 /* Is this read still wanted (no newer failure, restart or leader since)? */
 static int restore_wanted(const restore_ctx *c) {
-    const sim *s = c->s;
-    return !s->closing && c->generation == s->restore_generation && s->restoring &&
-           s->job == JOB_DOWN && s->active == s->restore_jm;
+    const ha *h = c->h;
+    return !h->closing && c->generation == h->restore_generation && h->restoring &&
+           h->job.down(h->job.ctx) && h->active == h->restore_jm;
 }
 
 /* A read failed: the restart is tried again after the restart strategy's delay. */
-static void restore_retry(sim *s) {
-    s->restoring = 0;
-    free_pointer_names(s);
-    sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+static void restore_retry(ha *h) {
+    h->restoring = 0;
+    free_pointer_names(h);
+    h->job.restart(h->job.ctx, 0);
 }
 
-static void restore_found(sim *s, const checkpoint *c) {
-    s->restoring = 0;
-    free_pointer_names(s);
-    sim_restore_from(s, c);
+static void restore_found(ha *h, int found) {
+    h->restoring = 0;
+    free_pointer_names(h);
+    h->job.restore(h->job.ctx, found);
 }
 
 static void pointer_read(void *arg, int rc, const coord_result *res);
 
-static void next_pointer(sim *s) {
-    if (s->pointer_next == 0) {
-        restore_found(s, NULL);
+static void next_pointer(ha *h) {
+    if (h->pointer_next == 0) {
+        restore_found(h, 0);
         return;
     }
     char path[160];
-    snprintf(path, sizeof path, HA_CHECKPOINTS "/%s", s->pointer_names[--s->pointer_next]);
-    restore_ctx *c = restore_arg(s);
-    if (c && coord_get(s->backend, s->jms[s->restore_jm].session, path, NULL, NULL, pointer_read,
+    snprintf(path, sizeof path, HA_CHECKPOINTS "/%s", h->pointer_names[--h->pointer_next]);
+    restore_ctx *c = restore_arg(h);
+    if (c && coord_get(h->backend, h->jms[h->restore_jm].session, path, NULL, NULL, pointer_read,
                        c) != 0)
-        restore_retry(s);
+        restore_retry(h);
 }
 
 static void pointer_read(void *arg, int rc, const coord_result *res) {
-    sim *s = ((restore_ctx *)arg)->s;
+    ha *h = ((restore_ctx *)arg)->h;
     if (!restore_wanted(arg))
         return;
     if (rc == COORD_NONODE) { /* subsumed meanwhile */
-        next_pointer(s);
+        next_pointer(h);
         return;
     }
     if (rc != COORD_OK) {
-        restore_retry(s);
+        restore_retry(h);
         return;
     }
     char text[128];
-    unsigned long long id = strtoull(s->pointer_names[s->pointer_next], NULL, 10), offset = 0;
+    unsigned long long id = strtoull(h->pointer_names[h->pointer_next], NULL, 10), offset = 0;
     long long epoch = 0;
     unsigned crc = 0;
     snprintf(text, sizeof text, "%.*s", (int)(res->data_len < 127 ? res->data_len : 127),
              (const char *)res->data);
-    const checkpoint *c = &s->jm.completed;
-    if (sscanf(text, "epoch=%lld offset=%llu crc32c=%x", &epoch, &offset, &crc) == 3 && c->id &&
-        c->id == id && c->offset == offset && checkpoint_crc(c) == crc) {
-        restore_found(s, c);
+    if (sscanf(text, "epoch=%lld offset=%llu crc32c=%x", &epoch, &offset, &crc) == 3 && id &&
+        id <= UINT32_MAX && h->job.has_checkpoint(h->job.ctx, (uint32_t)id, offset, crc)) {
+        restore_found(h, 1);
         return;
     }
-    s->pointers_skipped++; /* its state is gone or differs: an older one may do */
-    next_pointer(s);
+    h->pointers_skipped++; /* its state is gone or differs: an older one may do */
+    next_pointer(h);
 }
 
 static int compare_names(const void *a, const void *b) {
@@ -371,99 +322,87 @@ static int compare_names(const void *a, const void *b) {
 }
 
 static void pointers_listed(void *arg, int rc, const coord_result *res) {
-    sim *s = ((restore_ctx *)arg)->s;
+    ha *h = ((restore_ctx *)arg)->h;
     if (!restore_wanted(arg))
         return;
     if (rc != COORD_OK) {
-        restore_retry(s);
+        restore_retry(h);
         return;
     }
-    free_pointer_names(s);
-    s->pointer_names = calloc(res->child_count + 1, sizeof *s->pointer_names);
-    if (!s->pointer_names) {
-        sim_fail(s, SS_ENOMEM, "out of memory");
+    free_pointer_names(h);
+    h->pointer_names = calloc(res->child_count + 1, sizeof *h->pointer_names);
+    if (!h->pointer_names) {
+        fail(h, SS_ENOMEM, "out of memory");
         return;
     }
     for (size_t i = 0; i < res->child_count; i++) {
-        s->pointer_names[i] = strdup(res->children[i]);
-        if (!s->pointer_names[i]) {
-            sim_fail(s, SS_ENOMEM, "out of memory");
+        h->pointer_names[i] = strdup(res->children[i]);
+        if (!h->pointer_names[i]) {
+            fail(h, SS_ENOMEM, "out of memory");
             return;
         }
-        s->pointer_count = i + 1;
+        h->pointer_count = i + 1;
     }
     /* children come in no promised order; 19-digit names sort by id */
-    qsort(s->pointer_names, s->pointer_count, sizeof *s->pointer_names, compare_names);
-    s->pointer_next = s->pointer_count;
-    next_pointer(s);
+    qsort(h->pointer_names, h->pointer_count, sizeof *h->pointer_names, compare_names);
+    h->pointer_next = h->pointer_count;
+    next_pointer(h);
 }
 
 enum { READ_SYNC, READ_GRAPH, READ_POINTERS };
 
-static void restore_read(sim *s, int what);
+static void restore_read(ha *h, int what);
 
 /* A sync or the job graph came back: on to the next read. */
 static void read_done(void *arg, int rc, const coord_result *res) {
     (void)res;
     const restore_ctx *c = arg;
     if (restore_wanted(c) && rc == COORD_OK)
-        restore_read(c->s, c->next);
+        restore_read(c->h, c->next);
     else if (restore_wanted(c))
-        restore_retry(c->s);
+        restore_retry(c->h);
 }
 
 /* Send the restore's next read: sync, the job graph, the pointers' names. */
-static void restore_read(sim *s, int what) {
-    restore_ctx *c = restore_arg(s);
+static void restore_read(ha *h, int what) {
+    restore_ctx *c = restore_arg(h);
     if (!c)
         return;
-    coord_session *session = s->jms[s->restore_jm].session;
+    coord_session *session = h->jms[h->restore_jm].session;
     c->next = what + 1;
     int rc;
     if (what == READ_SYNC)
-        rc = coord_sync(s->backend, session, HA_CHECKPOINTS, read_done, c);
+        rc = coord_sync(h->backend, session, HA_CHECKPOINTS, read_done, c);
     else if (what == READ_GRAPH)
-        rc = coord_get(s->backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, read_done, c);
+        rc = coord_get(h->backend, session, HA_ROOT "/jobgraphs/job", NULL, NULL, read_done, c);
     else
-        rc = coord_children(s->backend, session, HA_CHECKPOINTS, NULL, NULL, pointers_listed, c);
+        rc = coord_children(h->backend, session, HA_CHECKPOINTS, NULL, NULL, pointers_listed, c);
     if (rc != 0)
-        restore_retry(s);
+        restore_retry(h);
 }
 
-void ha_read_latest_checkpoint(sim *s) {
-    if (s->active < 0 || !ha_leader_can_act(s)) {
-        s->restart_waiting = 1; /* the next leader restarts the job */
+void ha_read_latest_checkpoint(ha *h) {
+    if (h->active < 0 || !ha_leader_can_act(h)) {
+        h->restart_waiting = 1; /* the next leader restarts the job */
         return;
     }
-    s->restart_waiting = 0;
-    s->restoring = 1;
-    s->restore_generation++;
-    s->restore_jm = s->active;
-    restore_read(s, s->cfg->zk_sync ? READ_SYNC : READ_GRAPH);
+    h->restart_waiting = 0;
+    h->restoring = 1;
+    h->restore_generation++;
+    h->restore_jm = h->active;
+    restore_read(h, h->cfg->zk_sync ? READ_SYNC : READ_GRAPH);
 }
+
+/* ---------- the election ---------- */
 
 /* The job's leader jm is lost from now (stop: it no longer acts as leader). */
-static void leader_lost(sim *s, jm_node *jm, int stop) {
-    if (s->active != (int)jm->index)
+static void leader_lost(ha *h, jm_node *jm, int stop) {
+    if (h->active != (int)jm->index)
         return;
     if (stop)
-        s->active = -1;
-    if (!s->leader_lost_ns) {
-        s->leader_lost_ns = s->now;
-        s->lost_session = jm->session;
-    }
-}
-
-void ha_commit(sim *s, uint32_t id, uint64_t offset) {
-    if (s->active >= 0)
-        commit(s, &s->jms[s->active], id, offset, 0);
-}
-
-void ha_timer(sim *s, const queue_event *ev) {
-    (void)s;
-    env_payload p;
-    memcpy(&p, ev->payload.bytes, sizeof p);
-    p.fn(p.arg, p.a, p.b);
+        h->active = -1;
+    if (!h->leader_lost_ns)
+        h->leader_lost_ns = now_ns(h);
 }
 
 static void jm_state(void *arg, int state);
@@ -473,7 +412,7 @@ static void leader_sees_members(void *arg, const char *const *names, size_t coun
 /* The standby's watch on the node before its own fired: remember when. */
 static void jm_woken(void *arg) {
     jm_node *jm = arg;
-    jm->woke_ns = jm->owner->now;
+    jm->woke_ns = now_ns(jm->owner);
 }
 
 static void join_election(jm_node *jm) {
@@ -484,32 +423,32 @@ static void join_election(jm_node *jm) {
 
 static void jm_state(void *arg, int state) {
     jm_node *jm = arg;
-    sim *s = jm->owner;
-    if (s->closing)
+    ha *h = jm->owner;
+    if (h->closing)
         return;
     int was_leading = jm->latch.leading;
     recipe_latch_session_state(&jm->latch, state);
     if (jm->watching == jm->session)
         recipe_members_session_state(&jm->members, state);
     if (was_leading && !jm->latch.leading)
-        leader_lost(s, jm, 1);
+        leader_lost(h, jm, 1);
     if (state != COORD_STATE_EXPIRED || jm->crashed)
         return;
     /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
     snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch.node);
-    if (ss_grow(&s->retired, &s->retired_cap, s->retired_count + 1, sizeof *s->retired) != 0) {
-        sim_fail(s, SS_ENOMEM, "out of memory");
+    if (ss_grow(&h->retired, &h->retired_cap, h->retired_count + 1, sizeof *h->retired) != 0) {
+        fail(h, SS_ENOMEM, "out of memory");
         return;
     }
-    s->retired[s->retired_count++] = jm->session;
-    jm->session = new_session(s);
+    h->retired[h->retired_count++] = jm->session;
+    jm->session = new_session(h);
     if (!jm->session ||
-        s->backend->open(s->service, jm->session, s->cfg->session_timeout_ns, jm_state, jm) != 0) {
-        sim_fail(s, SS_ENOMEM, "out of memory");
+        h->backend->open(h->service, jm->session, h->cfg->session_timeout_ns, jm_state, jm) != 0) {
+        fail(h, SS_ENOMEM, "out of memory");
         return;
     }
-    if (jm->unsent_commit) {
-        commit(s, jm, jm->unsent_commit, jm->unsent_offset, 1);
+    if (jm->unsent_commit) { /* a retry has lost the blobs: no CRC */
+        commit(h, jm, jm->unsent_commit, jm->unsent_offset, 0, 1);
         jm->unsent_commit = 0;
     }
     join_election(jm);
@@ -517,402 +456,395 @@ static void jm_state(void *arg, int state) {
 
 static void jm_leader(void *arg, int leading, int64_t epoch) {
     jm_node *jm = arg;
-    sim *s = jm->owner;
-    if (s->closing)
+    ha *h = jm->owner;
+    if (h->closing)
         return;
-    if (leading && epoch > s->newest_epoch)
-        s->newest_epoch = epoch;
+    if (leading && epoch > h->newest_epoch)
+        h->newest_epoch = epoch;
     if (!leading) {
-        leader_lost(s, jm, 1);
+        leader_lost(h, jm, 1);
         return;
     }
-    s->elections++;
-    int first = s->elections == 1;
-    s->active = (int)jm->index;
-    if (s->cfg->worker_detection == SIM_DETECT_SESSION && jm->watching != jm->session) {
+    h->elections++;
+    int first = h->elections == 1;
+    h->active = (int)jm->index;
+    if (h->cfg->worker_detection == SIM_DETECT_SESSION && jm->watching != jm->session) {
         jm->watching = jm->session; /* the leader watches the members (once per session) */
-        recipe_members_watch(&jm->members, s->backend, jm->session, HA_ROOT "/workers",
+        recipe_members_watch(&jm->members, h->backend, jm->session, HA_ROOT "/workers",
                              leader_sees_members, jm);
     }
     if (first)
         return;
-    /* a new leader takes over the job: restart it from the last committed checkpoint */
-    if (s->job == JOB_RUNNING || s->job == JOB_STOPPING) {
-        sim_failover *f = sim_new_failover(s, "leader-change", jm->index);
-        if (!f)
-            return;
-        f->fault_ns = s->leader_lost_ns ? s->leader_lost_ns : s->now;
-        /* detected when this standby saw the old leader's election node go -- its watch
-         * fired as the service expired or closed that session (a leader that only lost
-         * its connection noticed at once) -- as a real client learns it; elected now */
-        f->detected_ns = jm->woke_ns >= f->fault_ns ? jm->woke_ns : f->fault_ns;
-        f->elected_ns = s->now;
-        s->failed_offset = s->offset;
-        sim_stop_job(s);
-        s->open_failover = f;
-        s->consecutive_failures++;
-        sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
-    } else if (s->job == JOB_DOWN && (s->restart_waiting || s->restoring)) {
-        s->restoring = 0; /* the old leader's reads are abandoned: this one reads again */
-        s->restore_generation++;
-        s->restart_waiting = 0;
-        sim_push(s, s->now, EV_RESTART, 0, 0);
+    /* a new leader takes over the job: restart it from the last committed checkpoint.
+     * Detected when this standby saw the old leader's election node go -- its watch
+     * fired as the service expired or closed that session (a leader that only lost
+     * its connection noticed at once) -- as a real client learns it; elected now. */
+    uint64_t now = now_ns(h), fault = h->leader_lost_ns ? h->leader_lost_ns : now;
+    uint64_t detected = jm->woke_ns >= fault ? jm->woke_ns : fault;
+    if (!h->job.leader_changed(h->job.ctx, jm->index, fault, detected, now) &&
+        h->job.down(h->job.ctx) && (h->restart_waiting || h->restoring)) {
+        h->restoring = 0; /* the old leader's reads are abandoned: this one reads again */
+        h->restore_generation++;
+        h->restart_waiting = 0;
+        h->job.restart(h->job.ctx, 1);
     }
-    s->leader_lost_ns = 0;
-    s->lost_session = NULL;
+    h->leader_lost_ns = 0;
 }
 
+int ha_leader_can_act(const ha *h) {
+    return h->active >= 0 && h->jms[h->active].latch.leading && !h->jms[h->active].crashed;
+}
+
+int ha_connected(const ha *h) {
+    for (uint32_t i = 0; i < h->cfg->job_managers; i++)
+        if (!h->jms[i].crashed && h->backend->state(h->jms[i].session) == COORD_STATE_CONNECTED)
+            return 1;
+    return 0;
+}
+
+/* ---------- worker membership (worker_detection = session) ---------- */
+
 /* The members of the workers' directory changed: a worker whose ephemeral node went is
- * declared failed now (worker_detection = session). */
-static void members_changed(void *arg, const char *const *names, size_t count) {
-    sim *s = arg;
-    if (s->closing)
-        return;
-    uint32_t *present = calloc(s->cfg->workers, sizeof *present);
+ * lost. */
+static void members_changed(ha *h, const char *const *names, size_t count) {
+    uint32_t *present = calloc(h->cfg->workers, sizeof *present);
     if (!present) {
-        sim_fail(s, SS_ENOMEM, "out of memory");
+        fail(h, SS_ENOMEM, "out of memory");
         return;
     }
     for (size_t i = 0; i < count; i++) {
         unsigned w, incarnation;
-        if (sscanf(names[i], "w%u-%u", &w, &incarnation) == 2 && w < s->cfg->workers)
+        if (sscanf(names[i], "w%u-%u", &w, &incarnation) == 2 && w < h->cfg->workers)
             present[w] = incarnation;
     }
     /* an incarnation the leader knew is gone (a restarted worker registers anew) */
-    for (uint32_t w = 0; w < s->cfg->workers; w++) {
-        if (s->member_seen[w] && present[w] != s->member_seen[w]) {
-            sim_failover *f = s->open_failover;
-            if (f && !f->detected_ns && f->target == w && strcmp(f->kind, "crash-worker") == 0) {
-                f->detected_ns = s->now;
-                sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
-            }
-        }
-        s->member_seen[w] = present[w];
+    for (uint32_t w = 0; w < h->cfg->workers; w++) {
+        if (h->member_seen[w] && present[w] != h->member_seen[w])
+            h->job.worker_lost(h->job.ctx, w);
+        h->member_seen[w] = present[w];
     }
     free(present);
-}
-
-static void ignore_done(void *arg, int rc, const coord_result *res) {
-    (void)arg, (void)rc, (void)res;
 }
 
 /* Only the current leader acts on what it sees. */
 static void leader_sees_members(void *arg, const char *const *names, size_t count) {
     jm_node *jm = arg;
-    if (!jm->owner->closing && jm->owner->active == (int)jm->index && jm->latch.leading)
-        members_changed(jm->owner, names, count);
+    ha *h = jm->owner;
+    if (!h->closing && h->active == (int)jm->index && jm->latch.leading)
+        members_changed(h, names, count);
 }
 
-static void register_worker(sim *s, uint32_t w) {
+static void register_worker(ha *h, uint32_t w) {
     char path[64];
-    snprintf(path, sizeof path, HA_ROOT "/workers/w%u-%u", w, ++s->incarnation[w]);
-    coord_create(s->backend, s->worker_sessions[w], path, NULL, 0, COORD_EPHEMERAL, ignore_done,
+    snprintf(path, sizeof path, HA_ROOT "/workers/w%u-%u", w, ++h->incarnation[w]);
+    coord_create(h->backend, h->worker_sessions[w], path, NULL, 0, COORD_EPHEMERAL, ignore_done,
                  NULL);
 }
 
-/* A restarted worker opens a new session and registers again. */
-void ha_worker_back(sim *s, uint32_t w) {
-    if (s->cfg->worker_detection != SIM_DETECT_SESSION)
+void ha_worker_back(ha *h, uint32_t w) {
+    if (h->cfg->worker_detection != SIM_DETECT_SESSION)
         return;
-    if (ss_grow(&s->retired, &s->retired_cap, s->retired_count + 1, sizeof *s->retired) != 0)
+    if (ss_grow(&h->retired, &h->retired_cap, h->retired_count + 1, sizeof *h->retired) != 0)
         return;
-    s->retired[s->retired_count++] = s->worker_sessions[w];
-    s->worker_sessions[w] = new_session(s);
-    if (!s->worker_sessions[w] ||
-        s->backend->open(s->service, s->worker_sessions[w], s->cfg->session_timeout_ns, NULL, NULL))
+    h->retired[h->retired_count++] = h->worker_sessions[w];
+    h->worker_sessions[w] = new_session(h);
+    if (!h->worker_sessions[w] ||
+        h->backend->open(h->service, h->worker_sessions[w], h->cfg->session_timeout_ns, NULL, NULL))
         return;
-    register_worker(s, w);
+    register_worker(h, w);
 }
 
-/* The admin's directories exist: job managers join the election, workers register. */
-static void ha_ready(void *arg, int rc, const coord_result *res) {
-    (void)rc, (void)res;
-    sim *s = arg;
-    if (s->closing)
-        return;
-    for (uint32_t i = 0; i < s->cfg->job_managers; i++)
-        join_election(&s->jms[i]);
-    if (s->cfg->coordinated_assignment) {
-        recipe_assignment_watch(&s->assignment, s->backend, s->admin, HA_ROOT "/assignment",
-                                assignment_seen, s);
-        ha_publish_assignment(s); /* the first placement; the job is already running on it */
-        s->awaiting_generation = 0;
-    }
-    if (s->cfg->worker_detection == SIM_DETECT_SESSION) {
-        for (uint32_t w = 0; w < s->cfg->workers; w++)
-            register_worker(s, w);
-    }
+void ha_worker_crashed(ha *h, uint32_t w) {
+    h->backend->faults->kill_client(h->service, h->worker_sessions[w]);
 }
 
-/* The admin session (it watches the assignment) is back: re-read what was lost. */
-static void admin_state(void *arg, int state) {
-    sim *s = arg;
-    if (s->closing)
-        return;
-    if (s->cfg->coordinated_assignment)
-        recipe_assignment_session_state(&s->assignment, state);
-}
+/* ---------- the assignment store (assignment = coordinated) ---------- */
 
-int ha_setup(sim *s) {
-    const sim_config *c = s->cfg;
-    s->active = -1;
-    if (c->coordination != SIM_COORD_HA)
-        return 0;
-    s->env = (env){&sim_env_vtable, s};
-    s->backend = coord_backend_find(c->coord_backend);
-    if (!s->backend) {
-        snprintf(s->err, s->errlen, "coordination: no backend '%s'", c->coord_backend);
-        s->failed = SS_EINVAL;
-        return SS_EINVAL;
-    }
-    if (s->backend->real_time) { /* the job model's clock follows the monotonic one */
-        s->rt = malloc(sizeof *s->rt);
-        if (!s->rt || env_rt_init(s->rt) != 0) {
-            free(s->rt);
-            s->rt = NULL;
-            snprintf(s->err, s->errlen, "coordination = %s: cannot set up a real-time loop",
-                     s->backend->name);
-            s->backend = NULL;
-            s->failed = SS_EIO;
-            return SS_EIO;
-        }
-        s->env = (env){&rt_env_vtable, s};
-    }
-    coord_config cc;
-    config_coord(c, s->seed ^ ((uint64_t)s->run << 32), &cc);
-    int rc = s->backend->service_create(&s->env, &cc, &s->service, s->err, s->errlen);
-    if (rc != 0) {
-        s->backend = NULL; /* nothing to close or free */
-        s->failed = rc;
-        return rc;
-    }
-    s->admin = new_session(s);
-    s->jms = calloc(c->job_managers, sizeof *s->jms);
-    s->worker_sessions = calloc(c->workers, sizeof *s->worker_sessions);
-    s->member_seen = calloc(c->workers, sizeof *s->member_seen);
-    s->incarnation = calloc(c->workers, sizeof *s->incarnation);
-    if (!s->admin || !s->jms || !s->worker_sessions || !s->member_seen || !s->incarnation)
-        return SS_ENOMEM;
-    s->backend->open(s->service, s->admin, 20 * c->zk_tick_ns, admin_state, s);
-    for (uint32_t i = 0; i < c->job_managers; i++) {
-        jm_node *jm = &s->jms[i];
-        jm->owner = s;
-        jm->index = i;
-        jm->session = new_session(s);
-        if (!jm->session)
-            return SS_ENOMEM;
-        s->backend->open(s->service, jm->session, c->session_timeout_ns, jm_state, jm);
-    }
-    for (uint32_t w = 0; c->worker_detection == SIM_DETECT_SESSION && w < c->workers; w++) {
-        s->worker_sessions[w] = new_session(s);
-        if (!s->worker_sessions[w])
-            return SS_ENOMEM;
-        s->backend->open(s->service, s->worker_sessions[w], c->session_timeout_ns, NULL, NULL);
-    }
-    /* Flink's layout: leader/, jobgraphs/<job>, jobs/<job>/checkpoints/<id> */
-    static const char *const dirs[] = {"/shardsim",          HA_ROOT,           HA_ROOT "/leader",
-                                       HA_ROOT "/jobgraphs", HA_ROOT "/jobs",   HA_ROOT "/jobs/job",
-                                       HA_CHECKPOINTS,       HA_ROOT "/workers"};
-    char graph[160];
-    int glen = snprintf(graph, sizeof graph, "source(%u) -> keyed(%u, %s) -> sink", c->sources,
-                        c->parallelism, c->partitioner);
-    coord_create(s->backend, s->admin, "/shardsim", NULL, 0, 0, ignore_done, s);
-    for (size_t i = 1; i < sizeof dirs / sizeof dirs[0]; i++) /* one session: applied in order */
-        coord_create(s->backend, s->admin, dirs[i], NULL, 0, 0, ignore_done, s);
-    coord_create(s->backend, s->admin, HA_ROOT "/jobgraphs/job", graph, (size_t)glen, 0, ha_ready,
-                 s);
-    return 0;
-}
-
-/* Can the job's leader act (trigger and commit checkpoints)? */
-int ha_leader_can_act(const sim *s) {
-    if (s->cfg->coordination != SIM_COORD_HA)
-        return 1;
-    return s->active >= 0 && s->jms[s->active].latch.leading && !s->jms[s->active].crashed;
-}
-
-static void crash_jm(sim *s, uint32_t i) {
-    jm_node *jm = &s->jms[i];
-    jm->crashed = 1;
-    s->backend->faults->kill_client(s->service, jm->session);
-    leader_lost(s, jm, 1);
-}
-
-static void partition_jm(sim *s, uint32_t i, uint64_t duration_ns) {
-    s->backend->faults->partition_client(s->service, s->jms[i].session, duration_ns);
-    leader_lost(s, &s->jms[i], 0); /* it still thinks it leads, but reaches nobody */
-}
-
-static void quorum_back(void *arg, uint64_t servers, uint64_t b) {
-    (void)b;
-    sim *s = arg;
-    if (s->closing)
-        return;
-    for (uint32_t k = 0; k < servers; k++)
-        s->backend->faults->restart_server(s->service, k);
-}
-
-/* A majority of the ensemble goes down for a while, then comes back. */
-static void lose_quorum(sim *s, uint64_t duration_ns) {
-    uint32_t majority = s->cfg->zk_servers / 2 + 1;
-    for (uint32_t k = 0; k < majority; k++)
-        s->backend->faults->crash_server(s->service, k);
-    env_schedule(&s->env, s->now + duration_ns, quorum_back, s, majority, 0);
-}
+static void assignment_written(void *arg, int rc, const coord_result *res);
 
 static void assignment_seen(void *arg, uint64_t generation, const uint32_t *workers,
                             uint32_t count) {
     (void)workers, (void)count;
-    sim *s = arg;
-    if (s->closing)
-        return;
-    if (generation != s->awaiting_generation || s->awaiting_epoch != s->epoch_no)
-        return; /* not the placement a restart waits for, or a newer failure came */
-    s->awaiting_generation = 0;
-    sim_push(s, s->resume_at_ns > s->now ? s->resume_at_ns : s->now, EV_RESTORED, s->resume_from,
-             0);
+    ha *h = arg;
+    if (h->closing || generation != h->awaiting_generation)
+        return;                            /* not the placement a restart waits for */
+    if (h->job.placement_seen(h->job.ctx)) /* (or a newer failure came) */
+        h->awaiting_generation = 0;
 }
 
-/* The leader (or, with none, the admin) writes the placement; workers watch it. */
-void ha_publish_assignment(sim *s) {
-    uint32_t *workers = malloc(s->n * sizeof *workers);
+void ha_publish_assignment(ha *h) {
+    uint32_t n = h->job.placement(h->job.ctx, NULL, 0);
+    uint32_t *workers = malloc((n ? n : 1) * sizeof *workers);
     if (!workers) {
-        sim_fail(s, SS_ENOMEM, "out of memory");
+        fail(h, SS_ENOMEM, "out of memory");
         return;
     }
-    for (uint32_t i = 0; i < s->n; i++)
-        workers[i] = s->sub[i].worker;
-    s->awaiting_generation = ++s->assign_generation;
-    coord_session *writer = s->active >= 0 ? s->jms[s->active].session : s->admin;
-    const recipe_latch *fence = s->active >= 0 && s->cfg->fencing && s->jms[s->active].latch.node[0]
-                                    ? &s->jms[s->active].latch
+    h->job.placement(h->job.ctx, workers, n);
+    h->awaiting_generation = ++h->assign_generation;
+    h->awaiting_incarnation = h->job.incarnation(h->job.ctx);
+    coord_session *writer = h->active >= 0 ? h->jms[h->active].session : h->admin;
+    const recipe_latch *fence = h->active >= 0 && h->cfg->fencing && h->jms[h->active].latch.node[0]
+                                    ? &h->jms[h->active].latch
                                     : NULL;
-    recipe_assignment_write(s->backend, writer, fence, HA_ROOT "/assignment", s->assign_generation,
-                            workers, s->n, assignment_written, s);
+    recipe_assignment_write(h->backend, writer, fence, HA_ROOT "/assignment", h->assign_generation,
+                            workers, n, assignment_written, h);
     free(workers);
 }
 
 static void republish(void *arg, uint64_t generation, uint64_t b) {
     (void)b;
-    sim *s = arg;
-    if (s->closing)
-        return;
-    if (s->awaiting_generation == generation && s->awaiting_epoch == s->epoch_no)
-        ha_publish_assignment(s);
+    ha *h = arg;
+    if (!h->closing && h->awaiting_generation == generation &&
+        h->awaiting_incarnation == h->job.incarnation(h->job.ctx))
+        ha_publish_assignment(h);
 }
 
 /* A restart waits for its placement to be seen: a write that failed is tried again
  * a second later (by whoever leads then). */
 static void assignment_written(void *arg, int rc, const coord_result *res) {
     (void)res;
-    sim *s = arg;
-    if (s->closing)
-        return;
-    if (rc != COORD_OK && s->awaiting_generation == s->assign_generation)
-        env_schedule(&s->env, s->now + 1000000000ULL, republish, s, s->awaiting_generation, 0);
+    ha *h = arg;
+    if (!h->closing && rc != COORD_OK && h->awaiting_generation == h->assign_generation)
+        env_schedule(h->env, now_ns(h) + 1000000000ULL, republish, h, h->awaiting_generation, 0);
 }
+
+/* ---------- set-up ---------- */
+
+/* The admin's directories exist: job managers join the election, workers register. */
+static void ha_ready(void *arg, int rc, const coord_result *res) {
+    (void)rc, (void)res;
+    ha *h = arg;
+    if (h->closing)
+        return;
+    for (uint32_t i = 0; i < h->cfg->job_managers; i++)
+        join_election(&h->jms[i]);
+    if (h->cfg->coordinated_assignment) {
+        recipe_assignment_watch(&h->assignment, h->backend, h->admin, HA_ROOT "/assignment",
+                                assignment_seen, h);
+        ha_publish_assignment(h); /* the first placement; the job is already running on it */
+        h->awaiting_generation = 0;
+    }
+    if (h->cfg->worker_detection == SIM_DETECT_SESSION) {
+        for (uint32_t w = 0; w < h->cfg->workers; w++)
+            register_worker(h, w);
+    }
+}
+
+/* The admin session (it watches the assignment) is back: re-read what was lost. */
+static void admin_state(void *arg, int state) {
+    ha *h = arg;
+    if (!h->closing && h->cfg->coordinated_assignment)
+        recipe_assignment_session_state(&h->assignment, state);
+}
+
+/* Open the sessions and make Flink's layout: leader/, jobgraphs/<job>,
+ * jobs/<job>/checkpoints/<id>. */
+static int open_all(ha *h) {
+    const sim_config *c = h->cfg;
+    h->admin = new_session(h);
+    h->jms = calloc(c->job_managers, sizeof *h->jms);
+    h->worker_sessions = calloc(c->workers, sizeof *h->worker_sessions);
+    h->member_seen = calloc(c->workers, sizeof *h->member_seen);
+    h->incarnation = calloc(c->workers, sizeof *h->incarnation);
+    if (!h->admin || !h->jms || !h->worker_sessions || !h->member_seen || !h->incarnation)
+        return SS_ENOMEM;
+    h->backend->open(h->service, h->admin, 20 * c->zk_tick_ns, admin_state, h);
+    for (uint32_t i = 0; i < c->job_managers; i++) {
+        jm_node *jm = &h->jms[i];
+        jm->owner = h;
+        jm->index = i;
+        jm->session = new_session(h);
+        if (!jm->session)
+            return SS_ENOMEM;
+        h->backend->open(h->service, jm->session, c->session_timeout_ns, jm_state, jm);
+    }
+    for (uint32_t w = 0; c->worker_detection == SIM_DETECT_SESSION && w < c->workers; w++) {
+        h->worker_sessions[w] = new_session(h);
+        if (!h->worker_sessions[w])
+            return SS_ENOMEM;
+        h->backend->open(h->service, h->worker_sessions[w], c->session_timeout_ns, NULL, NULL);
+    }
+    static const char *const dirs[] = {"/shardsim",          HA_ROOT,           HA_ROOT "/leader",
+                                       HA_ROOT "/jobgraphs", HA_ROOT "/jobs",   HA_ROOT "/jobs/job",
+                                       HA_CHECKPOINTS,       HA_ROOT "/workers"};
+    char graph[160];
+    int glen = snprintf(graph, sizeof graph, "source(%u) -> keyed(%u, %s) -> sink", c->sources,
+                        c->parallelism, c->partitioner);
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) /* one session: applied in order */
+        if (coord_create(h->backend, h->admin, dirs[i], NULL, 0, 0, ignore_done, h) != 0)
+            return SS_ENOMEM;
+    if (coord_create(h->backend, h->admin, HA_ROOT "/jobgraphs/job", graph, (size_t)glen, 0,
+                     ha_ready, h) != 0)
+        return SS_ENOMEM;
+    return 0;
+}
+
+int ha_create(const sim_config *cfg, const env *e, uint64_t seed, const ha_job *job, ha **out,
+              char *err, size_t errlen) {
+    *out = NULL;
+    const coord_backend *b = coord_backend_find(cfg->coord_backend);
+    if (!b) {
+        snprintf(err, errlen, "coordination: no backend '%s'", cfg->coord_backend);
+        return SS_EINVAL;
+    }
+    ha *h = calloc(1, sizeof *h);
+    if (!h)
+        return SS_ENOMEM;
+    *h = (ha){.cfg = cfg, .env = e, .job = *job, .backend = b, .active = -1};
+    coord_config cc;
+    config_coord(cfg, seed, &cc);
+    int rc = b->service_create(e, &cc, &h->service, err, errlen);
+    if (rc != 0) {
+        free(h);
+        return rc;
+    }
+    *out = h;
+    rc = open_all(h);
+    if (rc != 0)
+        snprintf(err, errlen, "coordination: %s", ss_strerror(rc));
+    return rc;
+}
+
+/* ---------- the end ---------- */
 
 static void session_closed(void *arg, int rc, const coord_result *res) {
     (void)rc, (void)res;
-    ((sim *)arg)->closes_pending--;
+    ((ha *)arg)->closes_pending--;
 }
 
-static void close_session(sim *s, coord_session *session) {
-    if (session && s->backend->close(session, session_closed, s) == 0)
-        s->closes_pending++;
+static void close_session(ha *h, coord_session *session) {
+    if (session && h->backend->close(session, session_closed, h) == 0)
+        h->closes_pending++;
 }
 
-/* The run is over: close every session (coord.h: before its memory goes) and run the
- * coordination's timers until the closes completed. Nothing of the HA acts any more
- * (s->closing), and the job model's own events are dropped. */
-static void close_all(sim *s) {
-    s->closing = 1;
-    close_session(s, s->admin);
-    for (uint32_t i = 0; s->jms && i < s->cfg->job_managers; i++)
-        close_session(s, s->jms[i].session);
-    for (uint32_t w = 0; s->worker_sessions && w < s->cfg->workers; w++)
-        close_session(s, s->worker_sessions[w]);
-    for (size_t i = 0; i < s->retired_count; i++)
-        close_session(s, s->retired[i]);
-    if (s->rt) { /* the replies come from the client's threads: 10 s at most */
-        uint64_t deadline = env_now(&s->rt->env) + 10000000000ULL;
-        while (s->closes_pending > 0 && env_now(&s->rt->env) < deadline)
-            rt_run_one(s, deadline);
+void ha_close(ha *h) {
+    if (h->closing)
         return;
-    }
-    queue_event ev;
-    for (uint64_t n = 0; s->closes_pending > 0 && n < 100000000 && queue_pop(s->q, &ev) == 0; n++)
-        if (ev.type == EV_ENV) {
-            s->now = ev.time_ns > s->now ? ev.time_ns : s->now;
-            ha_timer(s, &ev);
-        }
-    assert(s->closes_pending == 0);
+    h->closing = 1;
+    close_session(h, h->admin);
+    for (uint32_t i = 0; h->jms && i < h->cfg->job_managers; i++)
+        close_session(h, h->jms[i].session);
+    for (uint32_t w = 0; h->worker_sessions && w < h->cfg->workers; w++)
+        close_session(h, h->worker_sessions[w]);
+    for (size_t i = 0; i < h->retired_count; i++)
+        close_session(h, h->retired[i]);
 }
 
-void ha_free(sim *s) {
-    if (s->backend) {
-        close_all(s);
-        s->backend->service_free(s->service); /* every session closed: nothing runs now */
-    }
-    if (s->rt) {
-        env_rt_free(s->rt);
-        free(s->rt);
-    }
-    for (size_t i = 0; i < s->context_count; i++)
-        free(s->contexts[i]);
-    free(s->contexts);
-    free_pointer_names(s);
-    free(s->admin);
-    for (uint32_t i = 0; s->jms && i < s->cfg->job_managers; i++)
-        free(s->jms[i].session);
-    free(s->jms);
-    for (uint32_t w = 0; s->worker_sessions && w < s->cfg->workers; w++)
-        free(s->worker_sessions[w]);
-    free(s->worker_sessions);
-    free(s->member_seen);
-    free(s->incarnation);
-    for (size_t i = 0; i < s->retired_count; i++)
-        free(s->retired[i]);
-    free(s->retired);
+int ha_closed(const ha *h) {
+    return h->closing && h->closes_pending == 0;
 }
 
-void ha_worker_crashed(sim *s, uint32_t w) {
-    s->backend->faults->kill_client(s->service, s->worker_sessions[w]);
+void ha_free(ha *h) {
+    if (!h)
+        return;
+    h->backend->service_free(h->service); /* every session closed: nothing runs now */
+    for (size_t i = 0; i < h->context_count; i++)
+        free(h->contexts[i]);
+    free(h->contexts);
+    free_pointer_names(h);
+    free(h->admin);
+    for (uint32_t i = 0; h->jms && i < h->cfg->job_managers; i++)
+        free(h->jms[i].session);
+    free(h->jms);
+    for (uint32_t w = 0; h->worker_sessions && w < h->cfg->workers; w++)
+        free(h->worker_sessions[w]);
+    free(h->worker_sessions);
+    free(h->member_seen);
+    free(h->incarnation);
+    for (size_t i = 0; i < h->retired_count; i++)
+        free(h->retired[i]);
+    free(h->retired);
+    free(h);
 }
 
-void ha_fault(sim *s, const sim_fault *f) {
+int ha_fill_result(const ha *h, sim_result *r) {
+    r->elections = h->elections;
+    r->commits = h->commits;
+    r->stale_commits = h->stale_commits;
+    r->pointers_skipped = h->pointers_skipped;
+    const coord_stats_ops *st = h->backend->stats;
+    if (!st)
+        return 0;
+    r->coord_ops = st->ops_applied ? st->ops_applied(h->service) : 0;
+    r->sessions_expired = st->sessions_expired ? st->sessions_expired(h->service) : 0;
+    for (int t = 0; t < COORD_OPTYPES && t < SIM_COORD_TYPES && st->op_histogram; t++) {
+        sim_coord_stat *c = &r->coord[t];
+        const hist *hs = st->op_histogram(h->service, t);
+        snprintf(c->op, sizeof c->op, "%s", coord_op_type_name(t));
+        c->count = st->op_count ? st->op_count(h->service, t) : 0;
+        if (hist_init(&c->h) != 0 || (hs && hist_merge(&c->h, hs) != 0))
+            return SS_ENOMEM;
+        c->p50_ns = hist_quantile(&c->h, 0.5);
+        c->p99_ns = hist_quantile(&c->h, 0.99);
+        c->max_ns = hist_quantile(&c->h, 1.0);
+    }
+    return 0;
+}
+
+/* ---------- faults ---------- */
+
+static void crash_jm(ha *h, uint32_t i) {
+    jm_node *jm = &h->jms[i];
+    jm->crashed = 1;
+    h->backend->faults->kill_client(h->service, jm->session);
+    leader_lost(h, jm, 1);
+}
+
+static void partition_jm(ha *h, uint32_t i, uint64_t duration_ns) {
+    h->backend->faults->partition_client(h->service, h->jms[i].session, duration_ns);
+    leader_lost(h, &h->jms[i], 0); /* it still thinks it leads, but reaches nobody */
+}
+
+static void quorum_back(void *arg, uint64_t servers, uint64_t b) {
+    (void)b;
+    ha *h = arg;
+    for (uint32_t k = 0; !h->closing && k < servers; k++)
+        h->backend->faults->restart_server(h->service, k);
+}
+
+/* A majority of the ensemble goes down for a while, then comes back. */
+static void lose_quorum(ha *h, uint64_t duration_ns) {
+    uint32_t majority = h->cfg->zk_servers / 2 + 1;
+    for (uint32_t k = 0; k < majority; k++)
+        h->backend->faults->crash_server(h->service, k);
+    env_schedule(h->env, now_ns(h) + duration_ns, quorum_back, h, majority, 0);
+}
+
+/* config_check made sure the backend can inject every fault of the schedule. */
+void ha_fault(ha *h, const sim_fault *f) {
+    const coord_fault_ops *ops = h->backend->faults;
     switch (f->kind) {
     case SIM_FAULT_CRASH_JM:
-        crash_jm(s, f->target);
+        crash_jm(h, f->target);
         break;
     case SIM_FAULT_PARTITION_JM:
-        partition_jm(s, f->target, f->duration_ns);
+        partition_jm(h, f->target, f->duration_ns);
         break;
     case SIM_FAULT_EXPIRE_SESSION:
-        s->backend->faults->expire_session(s->service, s->jms[f->target].session);
+        ops->expire_session(h->service, h->jms[f->target].session);
         break;
     case SIM_FAULT_CRASH_ZK:
-        s->backend->faults->crash_server(s->service, f->target);
+        ops->crash_server(h->service, f->target);
         break;
     case SIM_FAULT_RESTART_ZK:
-        s->backend->faults->restart_server(s->service, f->target);
+        ops->restart_server(h->service, f->target);
         break;
     case SIM_FAULT_LOSE_QUORUM:
-        lose_quorum(s, (uint64_t)f->target * 1000000000ULL);
+        lose_quorum(h, (uint64_t)f->target * 1000000000ULL);
         break;
     case SIM_FAULT_SLOW_ZK:
-        s->backend->faults->slow(s->service, (double)f->target, f->duration_ns);
+        ops->slow(h->service, (double)f->target, f->duration_ns);
         break;
     case SIM_FAULT_DROP_CONNECTION:
-        s->backend->faults->drop_connection(s->service, s->jms[f->target].session);
+        ops->drop_connection(h->service, h->jms[f->target].session);
         break;
     case SIM_FAULT_CRASH_LEADER: /* whichever job manager leads now */
-        if (s->active >= 0)
-            crash_jm(s, (uint32_t)s->active);
+        if (h->active >= 0)
+            crash_jm(h, (uint32_t)h->active);
         break;
     case SIM_FAULT_PARTITION_LEADER:
-        if (s->active >= 0)
-            partition_jm(s, (uint32_t)s->active, f->duration_ns);
+        if (h->active >= 0)
+            partition_jm(h, (uint32_t)h->active, f->duration_ns);
         break;
     }
 }

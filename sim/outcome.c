@@ -125,28 +125,8 @@ void sim_fill_result(sim *s) {
     metrics_balance_of(load + 2 * s->n, s->n, &r->bytes_balance);
     free(load);
     r->checkpoints_completed = s->jm.completed_count;
-    r->elections = s->elections;
-    r->commits = s->commits;
-    r->stale_commits = s->stale_commits;
-    r->pointers_skipped = s->pointers_skipped;
-    const coord_stats_ops *st = s->backend ? s->backend->stats : NULL;
-    if (st) {
-        r->coord_ops = st->ops_applied ? st->ops_applied(s->service) : 0;
-        r->sessions_expired = st->sessions_expired ? st->sessions_expired(s->service) : 0;
-        for (int t = 0; t < COORD_OPTYPES && t < SIM_COORD_TYPES && st->op_histogram; t++) {
-            sim_coord_stat *c = &r->coord[t];
-            const hist *h = st->op_histogram(s->service, t);
-            snprintf(c->op, sizeof c->op, "%s", coord_op_type_name(t));
-            c->count = st->op_count ? st->op_count(s->service, t) : 0;
-            if (hist_init(&c->h) != 0 || (h && hist_merge(&c->h, h) != 0)) {
-                sim_fail(s, SS_ENOMEM, "out of memory");
-                continue;
-            }
-            c->p50_ns = hist_quantile(&c->h, 0.5);
-            c->p99_ns = hist_quantile(&c->h, 0.99);
-            c->max_ns = hist_quantile(&c->h, 1.0);
-        }
-    }
+    if (s->ha && ha_fill_result(s->ha, r) != 0)
+        sim_fail(s, SS_ENOMEM, "out of memory");
     r->checkpoint_bytes = 0;
     for (uint32_t i = 0; i < s->jm.completed.parallelism; i++)
         r->checkpoint_bytes += s->jm.completed.blob_len[i];

@@ -324,10 +324,11 @@ int sim_push(sim *s, uint64_t at, uint32_t type, uint64_t a, uint64_t b) {
  * comes from the job manager's counter, or with a coordination service from the
  * checkpoint_id_counter znode, as Flink's does. 1 if triggered or asked for. */
 static int trigger_checkpoint(sim *s, int stop, uint32_t rescale_to) {
-    if (s->job != JOB_RUNNING || s->jm.pending.id || s->id_requested || !ha_leader_can_act(s))
+    if (s->job != JOB_RUNNING || s->jm.pending.id || (s->ha && ha_id_requested(s->ha)) ||
+        (s->ha && !ha_leader_can_act(s->ha)))
         return 0;
-    if (s->cfg->coordination == SIM_COORD_HA)
-        return ha_request_checkpoint_id(s, stop, rescale_to);
+    if (s->ha)
+        return ha_request_checkpoint_id(s->ha, stop, rescale_to);
     sim_start_checkpoint(s, ++s->jm.next_id, stop, rescale_to);
     return 1;
 }
@@ -388,6 +389,7 @@ static void take_snapshot(sim *s, uint32_t i) {
 
 static void finish_rescale(sim *s);
 static void resume(sim *s, uint64_t at, uint64_t from);
+static uint32_t checkpoint_crc(const checkpoint *ck);
 
 /* Every snapshot is written: with a coordination service the leader commits the
  * pointer first, and the checkpoint completes when that commit succeeds. */
@@ -395,8 +397,8 @@ static void checkpoint_done(sim *s, uint32_t id) {
     checkpoint *c = &s->jm.pending;
     if (c->id != id)
         return;
-    if (s->cfg->coordination == SIM_COORD_HA) {
-        ha_commit(s, id, c->offset);
+    if (s->ha) {
+        ha_commit(s->ha, id, c->offset, checkpoint_crc(c));
         return;
     }
     sim_complete_checkpoint(s);
@@ -445,7 +447,8 @@ void sim_stop_job(sim *s) {
         t->snapshot_at_ns = NEVER;
     }
     sim_checkpoint_free(&s->jm.pending);
-    ha_job_stopped(s);
+    if (s->ha && ha_job_stopped(s->ha)) /* the rescale it served is tried again */
+        sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
     s->epoch_no++; /* events of the old incarnation are ignored from now on */
     s->job = JOB_DOWN;
 }
@@ -490,7 +493,7 @@ static void crash_worker(sim *s, uint32_t w) {
     s->open_failover = f;
     s->consecutive_failures++;
     if (s->cfg->worker_detection == SIM_DETECT_SESSION)
-        ha_worker_crashed(s, w); /* noticed when its ephemeral node goes */
+        ha_worker_crashed(s->ha, w); /* noticed when its ephemeral node goes */
     else
         sim_push(s, detection_time(s, w, s->now), EV_DETECT, w, 0);
 }
@@ -613,14 +616,14 @@ static void finish_rescale(sim *s) {
 /* Resume processing at `at` from offset `from`; with a coordinated assignment, only once
  * the workers have seen the new placement in the service. */
 static void resume(sim *s, uint64_t at, uint64_t from) {
-    if (!s->cfg->coordinated_assignment || !s->service) {
+    if (!s->cfg->coordinated_assignment || !s->ha) {
         sim_push(s, at, EV_RESTORED, from, 0);
         return;
     }
     s->resume_at_ns = at;
     s->resume_from = from;
     s->awaiting_epoch = s->epoch_no;
-    ha_publish_assignment(s);
+    ha_publish_assignment(s->ha);
 }
 
 /* The restart strategy's delay has passed: place, restore, then resume. */
@@ -639,8 +642,8 @@ static void on_restart(sim *s) {
     if (f && !f->restarted_ns)
         f->restarted_ns = s->now;
     s->job = JOB_DOWN;
-    if (s->cfg->coordination == SIM_COORD_HA)
-        ha_read_latest_checkpoint(s); /* the leader finds it in the service */
+    if (s->ha)
+        ha_read_latest_checkpoint(s->ha); /* the leader finds it in the service */
     else
         sim_restore_from(s, &s->jm.completed);
 }
@@ -693,7 +696,8 @@ static void on_fault(sim *s, uint32_t index) {
         break;
     case SIM_FAULT_RESTART_WORKER:
         s->alive[f->target] = 1;
-        ha_worker_back(s, f->target);
+        if (s->ha)
+            ha_worker_back(s->ha, f->target);
         if (s->job == JOB_WAIT_SLOTS)
             on_restart(s);
         break;
@@ -703,7 +707,7 @@ static void on_fault(sim *s, uint32_t index) {
             sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, index, 0);
         break;
     default: /* the coordination service's and the job managers' */
-        ha_fault(s, f);
+        ha_fault(s->ha, f);
     }
 }
 
@@ -718,7 +722,7 @@ static void handle(sim *s, const queue_event *ev) {
             return;
         flush_all(s, s->now);
         emit_until(s, s->now + TICK_NS);
-        if (s->offset < s->total || s->jm.pending.id || s->id_requested)
+        if (s->offset < s->total || s->jm.pending.id || (s->ha && ha_id_requested(s->ha)))
             sim_push(s, s->now + TICK_NS, EV_TICK, 0, 0);
         else
             s->finished = 1; /* the coordination service's timers would run forever */
@@ -755,7 +759,7 @@ static void handle(sim *s, const queue_event *ev) {
             on_restored(s, a);
         break;
     case EV_ENV:
-        ha_timer(s, ev);
+        sim_env_timer(s, ev);
         break;
     }
 }
@@ -821,6 +825,145 @@ static int load_key_file(sim *s) {
 
 /* The fault schedule: the configured faults, then a random campaign's; the result
  * carries a campaign's whole schedule in the `faults` syntax, to replay it. */
+/* ---------- the job model as the HA sees it (sim/ha.h) ---------- */
+
+/* The CRC32C of a checkpoint's blobs, in subtask order: what its pointer carries. */
+static uint32_t checkpoint_crc(const checkpoint *ck) {
+    uint32_t crc = 0;
+    for (uint32_t i = 0; i < ck->parallelism; i++)
+        crc = hash_crc32c_update(crc, ck->blobs[i], ck->blob_len[i]);
+    return crc;
+}
+
+static uint64_t job_incarnation(void *ctx) {
+    return ((sim *)ctx)->epoch_no;
+}
+
+static int job_down(void *ctx) {
+    return ((sim *)ctx)->job == JOB_DOWN;
+}
+
+static void job_checkpoint_id(void *ctx, uint32_t id, int stop, uint32_t rescale_to, int can_act) {
+    sim *s = ctx;
+    if (id && s->job == JOB_RUNNING && !s->jm.pending.id && can_act)
+        sim_start_checkpoint(s, id, stop, rescale_to);
+    else if (stop) /* the rescale waits for the next chance */
+        sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
+}
+
+static int job_committed(void *ctx, uint32_t id, uint64_t incarnation, uint32_t *subsumed) {
+    sim *s = ctx;
+    if (incarnation != s->epoch_no || s->jm.pending.id != id)
+        return 0;
+    *subsumed = s->jm.completed.id;
+    sim_complete_checkpoint(s);
+    return 1;
+}
+
+static void job_commit_failed(void *ctx, uint32_t id, uint64_t incarnation) {
+    sim *s = ctx;
+    if (incarnation == s->epoch_no && s->jm.pending.id == id)
+        sim_checkpoint_free(&s->jm.pending);
+}
+
+static int job_has_checkpoint(void *ctx, uint32_t id, uint64_t offset, uint32_t crc) {
+    const checkpoint *c = &((sim *)ctx)->jm.completed;
+    return c->id && c->id == id && c->offset == offset && checkpoint_crc(c) == crc;
+}
+
+static void job_restore(void *ctx, int found) {
+    sim *s = ctx;
+    sim_restore_from(s, found ? &s->jm.completed : NULL);
+}
+
+static void job_restart(void *ctx, int now) {
+    sim *s = ctx;
+    sim_push(s, now ? s->now : s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+}
+
+static int job_leader_changed(void *ctx, uint32_t jm, uint64_t fault_ns, uint64_t detected_ns,
+                              uint64_t elected_ns) {
+    sim *s = ctx;
+    if (s->job != JOB_RUNNING && s->job != JOB_STOPPING)
+        return 0;
+    sim_failover *f = sim_new_failover(s, "leader-change", jm);
+    if (!f)
+        return 1;
+    f->fault_ns = fault_ns;
+    f->detected_ns = detected_ns;
+    f->elected_ns = elected_ns;
+    s->failed_offset = s->offset;
+    sim_stop_job(s);
+    s->open_failover = f;
+    s->consecutive_failures++;
+    sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+    return 1;
+}
+
+/* The leader saw worker w's registration go: a crash it waited for is detected now. */
+static void job_worker_lost(void *ctx, uint32_t w) {
+    sim *s = ctx;
+    sim_failover *f = s->open_failover;
+    if (f && !f->detected_ns && f->target == w && strcmp(f->kind, "crash-worker") == 0) {
+        f->detected_ns = s->now;
+        sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+    }
+}
+
+static uint32_t job_placement(void *ctx, uint32_t *workers, uint32_t room) {
+    const sim *s = ctx;
+    for (uint32_t i = 0; workers && i < s->n && i < room; i++)
+        workers[i] = s->sub[i].worker;
+    return s->n;
+}
+
+static int job_placement_seen(void *ctx) {
+    sim *s = ctx;
+    if (s->awaiting_epoch != s->epoch_no)
+        return 0; /* a newer failure came */
+    sim_push(s, s->resume_at_ns > s->now ? s->resume_at_ns : s->now, EV_RESTORED, s->resume_from,
+             0);
+    return 1;
+}
+
+static void job_fail(void *ctx, int code, const char *msg) {
+    sim_fail(ctx, code, msg);
+}
+
+static const ha_job job_template = {
+    .incarnation = job_incarnation,
+    .down = job_down,
+    .checkpoint_id = job_checkpoint_id,
+    .committed = job_committed,
+    .commit_failed = job_commit_failed,
+    .has_checkpoint = job_has_checkpoint,
+    .restore = job_restore,
+    .restart = job_restart,
+    .leader_changed = job_leader_changed,
+    .worker_lost = job_worker_lost,
+    .placement = job_placement,
+    .placement_seen = job_placement_seen,
+    .fail = job_fail,
+};
+
+/* coordination = a backend: the env on this loop (real time for a real service), then
+ * the HA on it. */
+static int setup_ha(sim *s) {
+    const coord_backend *b = coord_backend_find(s->cfg->coord_backend);
+    if (sim_env_init(s, b && b->real_time) != 0) {
+        sim_fail(s, SS_EIO, "coordination: cannot set up a real-time loop");
+        return s->failed;
+    }
+    ha_job job = job_template;
+    job.ctx = s;
+    char err[512] = "";
+    int rc = ha_create(s->cfg, &s->env, s->seed ^ ((uint64_t)s->run << 32), &job, &s->ha, err,
+                       sizeof err);
+    if (rc != 0)
+        sim_fail(s, rc, err[0] ? err : ss_strerror(rc));
+    return rc;
+}
+
 static int setup_faults(sim *s) {
     const sim_config *c = s->cfg;
     uint32_t room = c->fault_count + 2 * c->random_faults;
@@ -909,8 +1052,8 @@ static int setup(sim *s) {
         expect = s->total;
     if (state_reserve(&s->state, (uint32_t)(expect < (1u << 26) ? expect : (1u << 26))) != 0)
         return SS_ENOMEM;
-    if (ha_setup(s) != 0)
-        return SS_ENOMEM;
+    if (c->coordination == SIM_COORD_HA && setup_ha(s) != 0)
+        return s->failed ? s->failed : SS_ENOMEM;
     s->job = JOB_RUNNING;
     s->digest = 0xCBF29CE484222325ULL;
     s->source_digest = 0xCBF29CE484222325ULL;
@@ -928,7 +1071,12 @@ static int setup(sim *s) {
 
 /* The first differing keys, into the result's detail text. */
 static void sim_free(sim *s) {
-    ha_free(s);
+    if (s->ha) { /* every session closed, and its close completed, before anything goes */
+        ha_close(s->ha);
+        sim_drain(s, ha_closed, s->ha);
+        ha_free(s->ha);
+    }
+    sim_env_free(s);
     queue_free(s->q);
     for (uint32_t i = 0; s->sub && i < s->n; i++)
         free(s->sub[i].ring);
@@ -972,7 +1120,7 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
     queue_event ev;
     uint64_t same_time = 0; /* events in a row at one virtual instant */
     /* Every event is bounded: the stream is finite and each incarnation ends. */
-    while (rc == 0 && !s.failed && !s.finished && (!s.rt || (ha_pace(&s), 1)) &&
+    while (rc == 0 && !s.failed && !s.finished && (!s.rt || (sim_pace(&s), 1)) &&
            queue_pop(s.q, &ev) == 0) {
         same_time = ev.time_ns == s.now ? same_time + 1 : 0;
         s.now = ev.time_ns > s.now ? ev.time_ns : s.now; /* real time: posts moved it on */

@@ -9,12 +9,12 @@
 #include <stdint.h>
 
 #include "backends/coord.h"
-#include "backends/recipes/recipes.h"
 #include "core/dist.h"
 #include "core/env.h"
 #include "core/histogram.h"
 #include "core/partition.h"
 #include "core/prng.h"
+#include "sim/ha.h"
 #include "sim/queue.h"
 #include "sim/sim.h"
 #include "sim/state.h"
@@ -77,23 +77,6 @@ typedef struct jm {
     uint32_t completed_count;
 } jm_book;
 
-struct sim;
-
-/* A job manager with a coordination service: its session and its place in the election. */
-typedef struct jm_node {
-    struct sim *owner;
-    uint32_t index;
-    coord_session *session;
-    recipe_latch latch;
-    int crashed;
-    uint32_t unsent_commit; /* a checkpoint whose commit was lost in flight: retried */
-    uint64_t unsent_offset;
-    char old_node[300];      /* the election node of the session that lost it */
-    recipe_watcher members;  /* as leader: the workers' directory */
-    uint64_t woke_ns;        /* when its election watch last saw the node before it go */
-    coord_session *watching; /* the session whose watch on it is armed */
-} jm_node;
-
 /* Latency of records since the last completed checkpoint, split at each barrier so
  * that a rollback discards exactly the replayed records' samples. */
 typedef struct epoch {
@@ -150,47 +133,17 @@ typedef struct sim {
     size_t errlen;
     int failed;
     /* coordination (with a coordination service) */
-    env env;
-    const coord_backend *backend; /* NULL: coordination = none */
-    void *service;                /* the backend's service */
-    int closing;                  /* the run is over: sessions are being closed */
-    struct env_rt *rt;            /* a real-time backend's loop (NULL: virtual time) */
-    uint64_t pace_fired;          /* rt->fired when the last wait began */
-    uint64_t rt_connected_ns;     /* real time a job manager was last connected */
-    int64_t closes_pending;       /* closes not yet completed */
-    coord_session *admin;
-    jm_node *jms;
-    int active;                  /* index of the job manager the job follows, -1 = none */
-    int64_t newest_epoch;        /* the highest leader epoch elected so far */
-    uint64_t leader_lost_ns;     /* when the active leader was lost (crash, cut off) */
-    coord_session *lost_session; /* ... and its session */
-    coord_session **worker_sessions;
-    uint32_t *member_seen; /* per worker: the incarnation the leader last saw, 0 = none */
-    uint32_t *incarnation; /* per worker: registrations so far (names w<W>-<incarnation>) */
-    uint64_t elections, commits, stale_commits;
-    coord_session **retired;
-    size_t retired_count, retired_cap;
-    int finished;      /* every record emitted and done, no checkpoint in flight */
-    sim_fault *faults; /* the schedule: the config's, then the drawn ones */
+    env env;                  /* the coordination's clock and timers: EV_ENV events in q */
+    struct ha *ha;            /* job-manager HA (sim/ha.h); NULL: coordination = none */
+    struct env_rt *rt;        /* a real-time backend's loop (NULL: virtual time) */
+    uint64_t pace_fired;      /* rt->fired when the last wait began */
+    uint64_t rt_connected_ns; /* real time a job manager was last connected */
+    int finished;             /* every record emitted and done, no checkpoint in flight */
+    sim_fault *faults;        /* the schedule: the config's, then the drawn ones */
     uint32_t fault_count;
-    /* checkpoint ids from the checkpoint_id_counter znode */
-    int id_requested; /* an id is on its way */
-    int id_stop;      /* ... for a savepoint of a rescale to id_rescale_to */
-    uint32_t id_rescale_to, rescale_fault;
-    uint64_t id_token; /* the request an answer must match */
-    /* a restart reads the latest checkpoint pointer from the service */
-    uint32_t restore_generation; /* bumps abandon the reads in flight */
-    int restoring;               /* reads in flight */
-    int restart_waiting;         /* no leader to read them yet */
-    int restore_jm;              /* the job manager reading */
-    char **pointer_names;        /* checkpoints/ children, ascending */
-    size_t pointer_count, pointer_next;
-    uint64_t pointers_skipped; /* pointers naming state that is not there */
-    void **contexts;           /* commit contexts, freed at the end */
-    size_t context_count, context_cap;
+    uint32_t rescale_fault; /* the schedule's index of the rescale being tried */
     /* assignment = coordinated: a restart waits until the workers see its placement */
-    recipe_assignment_watcher assignment;
-    uint64_t assign_generation, awaiting_generation, awaiting_epoch, resume_at_ns, resume_from;
+    uint64_t awaiting_epoch, resume_at_ns, resume_from;
 } sim;
 
 /* ---- sim.c: the job model, for ha.c and outcome.c ---- */
@@ -209,30 +162,20 @@ void sim_record_at(const sim *s, uint64_t offset, uint64_t *key, uint32_t *value
 uint64_t sim_sched_ns(const sim *s, uint64_t offset);
 uint32_t sim_key_bytes(const sim *s, uint64_t key);
 
-/* ---- ha.c: high availability (with a coordination service) ---- */
-int ha_setup(sim *s);
-void ha_free(sim *s);
-/* Can the job's leader act (trigger and commit checkpoints)? 1 without coordination. */
-int ha_leader_can_act(const sim *s);
-/* Ask the counter znode for a checkpoint id; 1 if asked. */
-int ha_request_checkpoint_id(sim *s, int stop, uint32_t rescale_to);
-/* Every snapshot of the pending checkpoint is written: commit its pointer. */
-void ha_commit(sim *s, uint32_t id, uint64_t offset);
-/* The job stopped (a failure): an id request in flight is forgotten. */
-void ha_job_stopped(sim *s);
-/* A restart's leader reads the latest usable checkpoint and restores it. */
-void ha_read_latest_checkpoint(sim *s);
-void ha_publish_assignment(sim *s);
-/* Faults: a coordination or job-manager fault of the schedule; worker w crashed (its
- * session dies with it); worker w is back (a new session registers it again). */
-void ha_fault(sim *s, const sim_fault *f);
-void ha_worker_crashed(sim *s, uint32_t w);
-void ha_worker_back(sim *s, uint32_t w);
+/* ---- loop_env.c: the coordination's env on this run's loop ---- */
+/* Set s->env: timers are EV_ENV events in s->q; with real_time, the loop also follows
+ * the monotonic clock (s->rt) and runs what the backend's threads post. 0 or SS_E*. */
+int sim_env_init(sim *s, int real_time);
+void sim_env_free(sim *s);
 /* An EV_ENV event: run the coordination timer it carries. */
-void ha_timer(sim *s, const queue_event *ev);
+void sim_env_timer(sim *s, const queue_event *ev);
 /* Real time only (s->rt): wait until the next event is due on the monotonic clock
- * (times time_scale), running what the coordination's client threads posted. */
-void ha_pace(sim *s);
+ * (times time_scale), running what the coordination's client threads posted; fails
+ * the run when no job manager has reached the service for 3 session timeouts. */
+void sim_pace(sim *s);
+/* After the run: run the coordination (timers, or posts in real time, 10 s at most)
+ * until done(arg). */
+void sim_drain(sim *s, int (*done)(const struct ha *), const struct ha *arg);
 
 /* ---- outcome.c ---- */
 void sim_check_exactly_once(sim *s);

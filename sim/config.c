@@ -286,33 +286,61 @@ size_t config_format_faults(const sim_fault *f, uint32_t count, char *out, size_
     return len;
 }
 
+/* Fault times and durations are seconds from 0 to this (the longest duration_s): a
+ * larger one, like nan or inf, could never happen and would be ignored silently. */
+#define FAULT_MAX_S 1e6
+
+/* A fault's time or duration in seconds: 0; -1 when w is not a number; -2 when it is
+ * one, but not from 0 to FAULT_MAX_S (nan, inf, 1e300, -1). */
+static int fault_seconds(const char *w, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(w, &end);
+    if (end == w || *end)
+        return -1;
+    if (!(v >= 0 && v <= FAULT_MAX_S))
+        return -2;
+    *out = v;
+    return 0;
+}
+
 static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
     char buf[2048];
     snprintf(buf, sizeof buf, "%s", v);
     c->fault_count = 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-        char action[32];
-        double t, target, duration = 0;
-        char extra;
-        int got = sscanf(tok, " %lf %31s %lf %lf %c", &t, action, &target, &duration, &extra);
-        if ((got != 3 && got != 4) || t < 0 || target < 0 || target != floor(target) ||
-            target > 1e6 || duration < 0 ||
-            (got == 4) != (strcmp(action, "partition-jm") == 0 || strcmp(action, "slow-zk") == 0 ||
-                           strcmp(action, "partition-leader") == 0)) {
+        char entry[256], *word[5], *at = NULL;
+        int words = 0;
+        snprintf(entry, sizeof entry, "%s", tok);
+        for (char *w = strtok_r(entry, " \t", &at); w && words < 5; w = strtok_r(NULL, " \t", &at))
+            word[words++] = w;
+        double t = 0, target = 0, duration = 0;
+        int when = words >= 1 ? fault_seconds(word[0], &t) : -1;
+        int timed = words >= 2 &&
+                    (strcmp(word[1], "partition-jm") == 0 || strcmp(word[1], "slow-zk") == 0 ||
+                     strcmp(word[1], "partition-leader") == 0);
+        int lasting = timed && words == 4 ? fault_seconds(word[3], &duration) : 0;
+        if (words != 3 + timed || when == -1 || lasting == -1 || number(word[2], &target) ||
+            target < 0 || target != floor(target) || target > 1e6) {
             error(err, n, "faults",
-                  "expected 'TIME_S ACTION N' entries separated by ';' (partition-jm and "
-                  "slow-zk take a duration too: 'TIME_S partition-jm J DURATION_S')",
+                  "expected 'TIME_S ACTION N' entries separated by ';' (partition-jm, "
+                  "partition-leader and slow-zk take a duration too: 'TIME_S partition-jm J "
+                  "DURATION_S')",
                   tok);
             return SS_EINVAL;
         }
-        int action_kind = name_in(action, fault_names);
+        if (when != 0 || lasting != 0) {
+            error(err, n, "faults", "times and durations must be seconds from 0 to 1e6", tok);
+            return SS_EINVAL;
+        }
+        int action_kind = name_in(word[1], fault_names);
         if (action_kind < 0) {
             error(err, n, "faults",
                   "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm, "
                   "expire-session, crash-zk, restart-zk, lose-quorum, slow-zk, drop-connection, "
                   "crash-leader, partition-leader)",
-                  action);
+                  word[1]);
             return SS_EINVAL;
         }
         if (c->fault_count == SIM_MAX_FAULTS) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "sim/csv.h"
 #include "sim/report.h"
 
 static double ns_to_s(uint64_t ns) {
@@ -164,13 +165,15 @@ int report_write_run(const char *dir, const sim_result *r) {
 
 void report_runs_header(FILE *out, char *const *param_names, size_t param_count) {
     fputs("run,repeat", out);
-    for (size_t i = 0; i < param_count; i++)
-        fprintf(out, ",%s", param_names[i]);
+    for (size_t i = 0; i < param_count; i++) {
+        fputc(',', out);
+        csv_field(out, param_names[i]);
+    }
     fputs(",seed,trace_digest,source_digest,events,records,records_processed,throughput_rps,"
           "p50_ms,p90_ms,p99_ms,p999_ms,max_ms,keys_max_mean,records_max_mean,bytes_max_mean,"
           "records_cov,records_jain,checkpoints,failures,downtime_s,records_replayed,"
           "coord_ops,elections,sessions_expired,commits,stale_commits,pointers_skipped,"
-          "exactly_once\n",
+          "status,reason,exactly_once\n",
           out);
 }
 
@@ -181,25 +184,56 @@ static uint64_t total_downtime_ns(const sim_result *r) {
     return sum;
 }
 
-void report_runs_row(FILE *out, uint32_t run, uint32_t repeat, char *const *param_values,
-                     size_t param_count, uint64_t seed, const sim_result *r) {
-    fprintf(out, "%u,%u", run, repeat);
-    for (size_t i = 0; i < param_count; i++)
-        fprintf(out, ",%s", param_values[i]);
+/* A rescale row of failovers.csv is a planned stop, not a failure. */
+static int is_rescale(const sim_failover *f) {
+    return strcmp(f->kind, "rescale") == 0;
+}
+
+size_t report_failures(const sim_result *r) {
+    size_t count = 0;
+    for (size_t i = 0; i < r->failover_count; i++)
+        count += !is_rescale(&r->failovers[i]);
+    return count;
+}
+
+static size_t rescales(const sim_result *r) {
+    return r->failover_count - report_failures(r);
+}
+
+/* The summary figures of runs.csv, from seed to pointers_skipped. */
+static void runs_figures(FILE *out, const sim_result *r) {
     const hist *h = &r->latency;
     fprintf(out,
-            ",%" PRIu64 ",%016" PRIx64 ",%016" PRIx64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+            ",%016" PRIx64 ",%016" PRIx64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
             ",%.1f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%zu,%.6f,%" PRIu64
-            ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s\n",
-            seed, r->trace_digest, r->source_digest, r->events, r->records_emitted,
-            r->records_processed, r->throughput_rps, ns_to_ms(hist_quantile(h, 0.50)),
-            ns_to_ms(hist_quantile(h, 0.90)), ns_to_ms(hist_quantile(h, 0.99)),
-            ns_to_ms(hist_quantile(h, 0.999)), ns_to_ms(hist_quantile(h, 1.0)),
-            r->keys_balance.max_over_mean, r->records_balance.max_over_mean,
-            r->bytes_balance.max_over_mean, r->records_balance.cov, r->records_balance.jain,
-            r->checkpoints_completed, r->failover_count, ns_to_s(total_downtime_ns(r)),
-            r->records_replayed, r->coord_ops, r->elections, r->sessions_expired, r->commits,
-            r->stale_commits, r->pointers_skipped, r->exactly_once_ok ? "ok" : "FAILED");
+            ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+            r->trace_digest, r->source_digest, r->events, r->records_emitted, r->records_processed,
+            r->throughput_rps, ns_to_ms(hist_quantile(h, 0.50)), ns_to_ms(hist_quantile(h, 0.90)),
+            ns_to_ms(hist_quantile(h, 0.99)), ns_to_ms(hist_quantile(h, 0.999)),
+            ns_to_ms(hist_quantile(h, 1.0)), r->keys_balance.max_over_mean,
+            r->records_balance.max_over_mean, r->bytes_balance.max_over_mean,
+            r->records_balance.cov, r->records_balance.jain, r->checkpoints_completed,
+            report_failures(r), ns_to_s(total_downtime_ns(r)), r->records_replayed, r->coord_ops,
+            r->elections, r->sessions_expired, r->commits, r->stale_commits, r->pointers_skipped);
+}
+
+void report_runs_row(FILE *out, uint32_t run, uint32_t repeat, char *const *param_values,
+                     size_t param_count, uint64_t seed, const sim_result *r, const char *reason) {
+    fprintf(out, "%u,%u", run, repeat);
+    for (size_t i = 0; i < param_count; i++) {
+        fputc(',', out);
+        csv_field(out, param_values[i]);
+    }
+    fprintf(out, ",%" PRIu64, seed);
+    if (r)
+        runs_figures(out, r);
+    else
+        fputs(",,,,,,,,,,,,,,,,,,,,,,,,,,", out); /* 26 figures the run never produced */
+    fprintf(out, ",%s,", reason ? "failed" : "ok");
+    csv_field(out, reason);
+    const char *checked =
+        r && r->exactly_once_detail[0] ? r->exactly_once_ok ? "ok" : "FAILED" : "";
+    fprintf(out, ",%s\n", checked);
 }
 
 void report_summary_line(FILE *out, uint32_t run, char *const *param_names,
@@ -210,9 +244,13 @@ void report_summary_line(FILE *out, uint32_t run, char *const *param_names,
     fprintf(out, ": %" PRIu64 " records, p50 %.3f ms, p99 %.3f ms, max/mean records %.3f",
             r->records_emitted, ns_to_ms(hist_quantile(&r->latency, 0.5)),
             ns_to_ms(hist_quantile(&r->latency, 0.99)), r->records_balance.max_over_mean);
+    if (report_failures(r))
+        fprintf(out, ", %zu failover(s)", report_failures(r));
+    if (rescales(r))
+        fprintf(out, ", %zu rescale(s)", rescales(r));
     if (r->failover_count)
-        fprintf(out, ", %zu failover(s), downtime %.2f s, replayed %" PRIu64, r->failover_count,
-                ns_to_s(total_downtime_ns(r)), r->records_replayed);
+        fprintf(out, ", downtime %.2f s, replayed %" PRIu64, ns_to_s(total_downtime_ns(r)),
+                r->records_replayed);
     fprintf(out, ", exactly-once %s, digest %016" PRIx64 "\n", r->exactly_once_ok ? "ok" : "FAILED",
             r->trace_digest);
 }

@@ -24,10 +24,19 @@
  * folder, not each file, is what appears atomically). Returns 0, or SS_EIO. */
 int report_write_run(const char *dir, const sim_result *r);
 
-/* The runs.csv header for the given swept parameter names, then one row per run. */
+/* The runs.csv header for the given swept parameter names, then one row per run:
+ * run,repeat,<params...>,seed,<figures...>,status,reason,exactly_once (fields quoted
+ * per RFC 4180, sim/csv.h). r holds the run's figures (those up to the failure, for a
+ * run that failed) or is NULL when the run produced none: its figure fields are empty.
+ * reason is NULL for a run that succeeded (status ok), else why it failed (status
+ * failed). exactly_once is ok or FAILED when the check ran, else empty. */
 void report_runs_header(FILE *out, char *const *param_names, size_t param_count);
 void report_runs_row(FILE *out, uint32_t run, uint32_t repeat, char *const *param_values,
-                     size_t param_count, uint64_t seed, const sim_result *r);
+                     size_t param_count, uint64_t seed, const sim_result *r, const char *reason);
+
+/* The failures of a run: its failovers but the rescales, which are planned stops (the
+ * `failures` column of runs.csv). */
+size_t report_failures(const sim_result *r);
 
 /* One human line: "run 3 N=8: 600000 records, p99 2.10 ms, ...". */
 void report_summary_line(FILE *out, uint32_t run, char *const *param_names,

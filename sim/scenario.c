@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -36,13 +37,13 @@ typedef struct parser {
     char *err;
     size_t errlen;
     int failed;
-    /* the string reader */
-    const char *text_at;
-    FILE *fp;
+    char cross_key[512]; /* the message of a failed cross-key check ("" = none) */
+    const char *text_at; /* what is left of the scenario text */
 } parser;
 
 typedef struct variable {
-    char *name;
+    char *name;  /* `${name=...}`, or "#1", "#2", ... for anonymous sweeps */
+    char *label; /* its column in runs.csv: the name, or an anonymous sweep's key */
     char **values;
     size_t count;
 } variable;
@@ -54,6 +55,25 @@ static int fail_at(parser *p, int line, const char *fmt, ...) {
         return SS_EINVAL;
     int n = line > 0 ? snprintf(p->err, p->errlen, "%s:%d: ", p->file, line)
                      : snprintf(p->err, p->errlen, "%s: ", p->file);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < p->errlen)
+        vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    p->failed = 1;
+    return SS_EINVAL;
+}
+
+static int fail_assign(parser *p, const scenario_assign *a, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* An error about assignment a, reported where a came from: "FILE:LINE: ..." for a
+ * line of the scenario, "--set KEY=VALUE: ..." for an override. */
+static int fail_assign(parser *p, const scenario_assign *a, const char *fmt, ...) {
+    if (p->failed)
+        return SS_EINVAL;
+    int n = a->line > 0 ? snprintf(p->err, p->errlen, "%s:%d: ", a->file, a->line)
+                        : snprintf(p->err, p->errlen, "%s: ", a->file);
     va_list ap;
     va_start(ap, fmt);
     if (n >= 0 && (size_t)n < p->errlen)
@@ -82,27 +102,19 @@ static void note_section(parser *p, const char *line) {
 
 static char *read_line(char *str, int num, void *stream) {
     parser *p = stream;
-    char *got;
-    if (p->fp) {
-        got = fgets(str, num, p->fp);
-    } else {
-        if (!*p->text_at)
-            return NULL;
-        size_t len = strcspn(p->text_at, "\n");
-        if (p->text_at[len] == '\n')
-            len++;
-        if (len > (size_t)num - 1)
-            len = (size_t)num - 1;
-        memcpy(str, p->text_at, len);
-        str[len] = '\0';
-        p->text_at += len;
-        got = str;
-    }
-    if (got) {
-        p->line++;
-        note_section(p, got);
-    }
-    return got;
+    if (!*p->text_at)
+        return NULL;
+    size_t len = strcspn(p->text_at, "\n");
+    if (p->text_at[len] == '\n')
+        len++;
+    if (len > (size_t)num - 1)
+        len = (size_t)num - 1;
+    memcpy(str, p->text_at, len);
+    str[len] = '\0';
+    p->text_at += len;
+    p->line++;
+    note_section(p, str);
+    return str;
 }
 
 static int section_header_line(const parser *p, const char *section);
@@ -256,6 +268,7 @@ static void vars_free(variable *v, size_t count) {
             free(v[i].values[k]);
         free(v[i].values);
         free(v[i].name);
+        free(v[i].label);
     }
 }
 
@@ -295,10 +308,10 @@ static int sweep_values(parser *p, const scenario_assign *a, const char *spec, v
         if (parse_double(spec, (size_t)(dots - spec), &lo) ||
             parse_double(dots + 2, step ? (size_t)(step - dots - 2) : strlen(dots + 2), &hi) ||
             (step && parse_double(step + 4, strlen(step + 4), &d)))
-            return fail_at(p, a->line, "malformed range '${%s}' (want lo..hi or lo..hi step d)",
-                           spec);
+            return fail_assign(p, a, "malformed range '${%s}' (want lo..hi or lo..hi step d)",
+                               spec);
         if (!(d > 0) || lo > hi)
-            return fail_at(p, a->line, "empty range '${%s}' (step must be > 0 and lo <= hi)", spec);
+            return fail_assign(p, a, "empty range '${%s}' (step must be > 0 and lo <= hi)", spec);
         for (double i = 0;; i++) {
             double x = lo + i * d;
             if (x > hi + 1e-9 * (fabs(hi) > 1 ? fabs(hi) : 1))
@@ -306,7 +319,7 @@ static int sweep_values(parser *p, const scenario_assign *a, const char *spec, v
             char buf[64];
             int n = snprintf(buf, sizeof buf, "%.10g", x);
             if (add_value(v, buf, (size_t)n))
-                return fail_at(p, a->line, "sweep '${%s}' has too many values", spec);
+                return fail_assign(p, a, "sweep '${%s}' has too many values", spec);
         }
         return 0;
     }
@@ -320,9 +333,9 @@ static int sweep_values(parser *p, const scenario_assign *a, const char *spec, v
         while (l && s[l - 1] == ' ')
             l--;
         if (l == 0)
-            return fail_at(p, a->line, "empty value in sweep '${%s}'", spec);
+            return fail_assign(p, a, "empty value in sweep '${%s}'", spec);
         if (add_value(v, s, l))
-            return fail_at(p, a->line, "sweep '${%s}' has too many values", spec);
+            return fail_assign(p, a, "sweep '${%s}' has too many values", spec);
         if (!at[len])
             break;
         at += len + 1;
@@ -337,6 +350,36 @@ static variable *find_var(variable *vars, size_t count, const char *name) {
     return NULL;
 }
 
+/* Is `label` taken by a variable other than vars[self]: by any named one, or by an
+ * anonymous one before it (those after it are not labelled yet)? */
+static int label_taken(const variable *vars, size_t count, size_t self, const char *label) {
+    for (size_t i = 0; i < count; i++)
+        if (i != self && (vars[i].name[0] != '#' || i < self) && vars[i].label &&
+            strcmp(vars[i].label, label) == 0)
+            return 1;
+    return 0;
+}
+
+/* An anonymous sweep is named after its key (`partitioner = ${modulo,flink}` is the
+ * column `partitioner`, not `1`), with _2, _3, ... when that name is taken. 0 or -1. */
+static int label_anonymous(variable *vars, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        if (vars[i].name[0] != '#')
+            continue;
+        if (!vars[i].label)
+            return -1;
+        char label[256];
+        snprintf(label, sizeof label, "%s", vars[i].label);
+        for (int k = 2; label_taken(vars, count, i, label); k++)
+            snprintf(label, sizeof label, "%.200s_%d", vars[i].label, k);
+        free(vars[i].label);
+        vars[i].label = strdup(label);
+        if (!vars[i].label)
+            return -1;
+    }
+    return 0;
+}
+
 /* Collect the sweeps `${name=...}` / `${...}` of every effective value, in order. */
 static int collect_sweeps(parser *p, const assign_list *l, variable *vars, size_t *count) {
     int anon = 0;
@@ -346,7 +389,7 @@ static int collect_sweeps(parser *p, const assign_list *l, variable *vars, size_
         for (const char *s = strstr(a->value, "${"); s; s = strstr(s + 2, "${")) {
             const char *close = strchr(s, '}');
             if (!close)
-                return fail_at(p, a->line, "unclosed '${' in '%s'", a->value);
+                return fail_assign(p, a, "unclosed '${' in '%s'", a->value);
             char *body = strndup(s + 2, (size_t)(close - s - 2));
             const char *eq = strchr(body, '=');
             int is_ref = !eq && !strchr(body, ',') && !strstr(body, "..");
@@ -365,17 +408,18 @@ static int collect_sweeps(parser *p, const assign_list *l, variable *vars, size_
                 (!name[0] ||
                  strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
                      strlen(name)))
-                bad = fail_at(p, a->line, "bad sweep variable name '%s'", name);
+                bad = fail_assign(p, a, "bad sweep variable name '%s'", name);
             else if (find_var(vars, *count, name))
-                bad = fail_at(p, a->line, "sweep variable '%s' defined twice", name);
+                bad = fail_assign(p, a, "sweep variable '%s' defined twice", name);
             else if (*count == MAX_VARS)
-                bad = fail_at(p, a->line, "more than %d sweeps", MAX_VARS);
+                bad = fail_assign(p, a, "more than %d sweeps", MAX_VARS);
             else if (!*spec)
-                bad = fail_at(p, a->line, "empty sweep '${%s}'", body);
+                bad = fail_assign(p, a, "empty sweep '${%s}'", body);
             if (!bad) {
                 variable *v = &vars[(*count)++];
                 memset(v, 0, sizeof *v);
                 v->name = strdup(name);
+                v->label = strdup(eq ? name : a->key);
                 bad = sweep_values(p, a, spec, v);
             }
             free(body);
@@ -383,7 +427,7 @@ static int collect_sweeps(parser *p, const assign_list *l, variable *vars, size_
                 return SS_EINVAL;
         }
     }
-    return 0;
+    return label_anonymous(vars, *count) ? fail_at(p, 0, "out of memory") : 0;
 }
 
 /* Substitute every ${...} of value with the run's variable values. */
@@ -411,7 +455,7 @@ static char *substitute(parser *p, const scenario_assign *a, variable *vars, siz
                 snprintf(name, sizeof name, "%s", body);
             variable *v = find_var(vars, nvars, name);
             if (!v) {
-                fail_at(p, a->line, "undefined sweep variable '${%s}'", name);
+                fail_assign(p, a, "undefined sweep variable '${%s}'", name);
                 free(body);
                 free(out);
                 return NULL;
@@ -476,21 +520,12 @@ static int effective(parser *p, char **chain, size_t chain_len, const char *cons
             unsigned long v = strtoul(l->a[i].value, &end, 10);
             *repeat_line = l->a[i].line;
             if (errno || *end || v < 1 || v > 10000 || l->a[i].value[0] == '-')
-                return fail_at(p, l->a[i].line,
-                               "repeat: expected a whole number from 1 to 10000, got '%s'",
-                               l->a[i].value);
+                return fail_assign(p, &l->a[i],
+                                   "repeat: expected a whole number from 1 to 10000, got '%s'",
+                                   l->a[i].value);
             *repeat = (uint32_t)v;
         }
     return 0;
-}
-
-/* Where an error about assignment a is reported. */
-static void report(parser *p, const scenario_assign *a, const char *msg) {
-    if (a->line > 0)
-        snprintf(p->err, p->errlen, "%s:%d: %s", a->file, a->line, msg);
-    else
-        snprintf(p->err, p->errlen, "%s: %s", a->file, msg);
-    p->failed = 1;
 }
 
 static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat,
@@ -516,8 +551,7 @@ static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat
         return fail_at(p, 0, "out of memory");
     }
     for (size_t v = 0; v < nvars; v++)
-        sc->param_names[sc->param_name_count++] =
-            strdup(vars[v].name[0] == '#' ? vars[v].name + 1 : vars[v].name);
+        sc->param_names[sc->param_name_count++] = strdup(vars[v].label);
     size_t pick[MAX_VARS] = {0};
     int rc = 0;
     for (uint64_t c = 0; c < combos && !rc; c++) {
@@ -557,18 +591,86 @@ static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat
                     continue;
                 char msg[512] = "";
                 if (hooks->set(hooks->ctx, a->key, value, msg, sizeof msg) != 0) {
-                    report(p, a, msg);
-                    rc = SS_EINVAL;
+                    rc = fail_assign(p, a, "%s", msg);
                 }
             }
             char msg[512] = "";
-            if (!rc && hooks && hooks->end && hooks->end(hooks->ctx, msg, sizeof msg) != 0)
+            if (!rc && hooks && hooks->end && hooks->end(hooks->ctx, msg, sizeof msg) != 0) {
+                snprintf(p->cross_key, sizeof p->cross_key, "%s", msg);
                 rc = fail_at(p, header_line, "%s", msg);
+            }
         }
     }
     vars_free(vars, nvars);
     (void)errno;
     return rc;
+}
+
+/* Expand `config` (NULL: General) with the overrides into a new scenario, checked
+ * through the hooks: into *out, or freed when out is NULL (a check only). 0, or
+ * SS_EINVAL with the error in p. */
+static int build(parser *p, const char *name, const char *path, const char *text,
+                 const char *config, const char *const *overrides, size_t override_count,
+                 const scenario_hooks *hooks, scenario **out) {
+    char *chain[34];
+    size_t chain_len = 0;
+    if (chain_of(p, config, chain, &chain_len))
+        return SS_EINVAL;
+    scenario *sc = calloc(1, sizeof *sc);
+    assign_list l = {0};
+    uint32_t repeat = 1;
+    int repeat_line = 0, rc = sc ? 0 : fail_at(p, 0, "out of memory");
+    if (!rc)
+        rc = effective(p, chain, chain_len, overrides, override_count, &l, &repeat, &repeat_line);
+    char header[256];
+    snprintf(header, sizeof header, "%s", chain[chain_len - 1]);
+    for (size_t i = 0; i < chain_len; i++)
+        free(chain[i]);
+    if (!rc) {
+        sc->name = strdup(name);
+        sc->config = config && strcmp(config, "General") != 0 ? strdup(config) : NULL;
+        sc->path = path ? strdup(path) : NULL;
+        sc->text = strdup(text ? text : "");
+        rc = expand(p, sc, &l, repeat, hooks, section_header_line(p, header));
+    }
+    assigns_free(l.a, l.count);
+    (void)repeat_line;
+    if (rc || !out) {
+        scenario_free(sc);
+        return rc ? SS_EINVAL : 0;
+    }
+    *out = sc;
+    return 0;
+}
+
+/* The selected config failed a cross-key check. If it passes without the overrides,
+ * they caused it: name them ("--set K=V: ..."), not a line of the scenario (the
+ * built-in one has no line the user wrote). Else the error stays as it is. */
+static void blame_overrides(parser *p, const char *name, const char *text, const char *config,
+                            const char *const *overrides, size_t override_count,
+                            const scenario_hooks *hooks) {
+    if (!p->cross_key[0] || override_count == 0)
+        return;
+    char msg[512], scratch[512];
+    snprintf(msg, sizeof msg, "%s", p->cross_key);
+    char *err = p->err;
+    size_t errlen = p->errlen;
+    p->err = scratch;
+    p->errlen = sizeof scratch;
+    p->failed = 0;
+    int clean = build(p, name, NULL, text, config, NULL, 0, hooks, NULL) == 0;
+    p->err = err;
+    p->errlen = errlen;
+    p->failed = 1;
+    if (!clean)
+        return;
+    size_t used = 0;
+    for (size_t i = 0; i < override_count && used < errlen; i++) {
+        int n = snprintf(err + used, errlen - used, "%s--set %s", i ? " " : "", overrides[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used < errlen)
+        snprintf(err + used, errlen - used, ": %s", msg);
 }
 
 static int load(parser *p, const char *name, const char *path, const char *text, const char *config,
@@ -598,41 +700,28 @@ static int load(parser *p, const char *name, const char *path, const char *text,
         for (size_t k = 0; k < chain_len; k++)
             free(chain[k]);
     }
-    if (chain_of(p, config, chain, &chain_len))
-        return SS_EINVAL;
-    scenario *sc = calloc(1, sizeof *sc);
-    assign_list l = {0};
-    uint32_t repeat = 1;
-    int repeat_line = 0, rc = sc ? 0 : SS_ENOMEM;
-    if (!rc)
-        rc = effective(p, chain, chain_len, overrides, override_count, &l, &repeat, &repeat_line);
-    char header[256];
-    snprintf(header, sizeof header, "%s", chain[chain_len - 1]);
-    for (size_t i = 0; i < chain_len; i++)
-        free(chain[i]);
-    if (!rc) {
-        sc->name = strdup(name);
-        sc->config = config && strcmp(config, "General") != 0 ? strdup(config) : NULL;
-        sc->path = path ? strdup(path) : NULL;
-        sc->text = strdup(text ? text : "");
-        rc = expand(p, sc, &l, repeat, hooks, section_header_line(p, header));
-    }
-    assigns_free(l.a, l.count);
-    (void)repeat_line;
-    if (rc) {
-        scenario_free(sc);
+    scenario *sc = NULL;
+    if (build(p, name, path, text, config, overrides, override_count, hooks, &sc) != 0) {
+        blame_overrides(p, name, text, config, overrides, override_count, hooks);
         return SS_EINVAL;
     }
+    sc->config_names = calloc(p->section_count + 1, sizeof *sc->config_names);
+    for (size_t i = 0; sc->config_names && i < p->section_count; i++)
+        if (strncmp(p->sections[i].name, "Config ", 7) == 0)
+            sc->config_names[sc->config_count++] = strdup(p->sections[i].name + 7);
     *out = sc;
     return 0;
 }
 
-static char *slurp(FILE *f) {
-    size_t cap = 4096, len = 0, n;
+/* The whole of f into a malloc'd NUL-terminated buffer; *len = its size. NULL on a read
+ * error (errno set) or out of memory. */
+static char *slurp(FILE *f, size_t *len) {
+    size_t cap = 4096, n;
     char *buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
+    *len = 0;
+    while (buf && (n = fread(buf + *len, 1, cap - *len - 1, f)) > 0) {
+        *len += n;
+        if (*len + 1 == cap) {
             char *bigger = realloc(buf, cap *= 2);
             if (!bigger) {
                 free(buf);
@@ -641,8 +730,12 @@ static char *slurp(FILE *f) {
             buf = bigger;
         }
     }
+    if (buf && ferror(f)) {
+        free(buf);
+        return NULL;
+    }
     if (buf)
-        buf[len] = '\0';
+        buf[*len] = '\0';
     return buf;
 }
 
@@ -651,13 +744,31 @@ int scenario_load_file(const char *path, const char *config, const char *const *
                        char *err, size_t errlen) {
     parser p = {.file = path, .err = err, .errlen = errlen};
     FILE *f = fopen(path, "r");
+    struct stat st;
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: is a folder, not a scenario file", path);
+        return SS_EINVAL;
+    }
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return SS_EIO;
     }
-    char *text = slurp(f);
-    rewind(f);
-    p.fp = f;
+    /* Parsed from the text read once, so a pipe (`<(...)`) works as a file does. */
+    size_t len;
+    errno = 0;
+    char *text = slurp(f, &len);
+    fclose(f);
+    if (!text) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, errno ? strerror(errno) : "no memory");
+        return SS_EIO;
+    }
+    if (memchr(text, '\0', len)) {
+        snprintf(err, errlen, "%s: holds a NUL byte: not a scenario (an .ini text file)", path);
+        free(text);
+        return SS_EINVAL;
+    }
+    p.text_at = text;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char name[256];
@@ -666,7 +777,6 @@ int scenario_load_file(const char *path, const char *config, const char *const *
     if (dot && dot != name)
         *dot = '\0';
     int rc = load(&p, name, path, text, config, overrides, override_count, hooks, out);
-    fclose(f);
     free(text);
     parser_free(&p);
     return rc;
@@ -696,6 +806,9 @@ void scenario_free(scenario *s) {
     for (size_t i = 0; i < s->param_name_count; i++)
         free(s->param_names[i]);
     free(s->param_names);
+    for (size_t i = 0; i < s->config_count; i++)
+        free(s->config_names[i]);
+    free(s->config_names);
     free(s->name);
     free(s->config);
     free(s->path);

@@ -21,8 +21,14 @@
  * overrides), found while loading, before anything runs: syntax, duplicate keys, keys
  * outside a section, unknown sections, configs or `extends` targets, cycles, empty or
  * malformed sweeps, undefined or duplicate variables, a bad repeat, and whatever the
- * caller's hooks reject for any run (unknown key, bad value: at the line that set it;
- * cross-key problems: at the line of the run's config header).
+ * caller's hooks reject for any run (unknown key, bad value: at the line or the --set
+ * that set it; cross-key problems: at the line of the run's config header, or at the
+ * overrides, "--set K=V ...: ...", when the config passes without them). Only the
+ * config asked for is expanded and checked; config_names lets a caller check the
+ * others (shardsim run does: a mistake in any config of a file is an error).
+ *
+ * An anonymous sweep's parameter is named after its key (`partitioner =
+ * ${modulo,flink}` is `partitioner`), with _2, _3, ... if that name is taken.
  *
  * Ownership: scenario_load_* allocate *out; scenario_free releases it. */
 #ifndef SHARDSIM_SIM_SCENARIO_H
@@ -64,6 +70,8 @@ typedef struct scenario {
     size_t run_count;
     char **param_names;
     size_t param_name_count;
+    char **config_names; /* every [Config NAME] of the text, in order: NAME */
+    size_t config_count;
 } scenario;
 
 int scenario_load_file(const char *path, const char *config, const char *const *overrides,

@@ -1139,6 +1139,7 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
         s.digest = fold(fold(fold(s.digest, ev.time_ns), ev.type), what);
         handle(&s, &ev);
     }
+    int started = rc == 0, filled = 0; /* a run that started has a history to keep */
     if (rc == 0 && !s.failed) {
         if (s.job != JOB_RUNNING)
             sim_fail(&s, SS_EINVAL, "the job could not be restarted (no live slots left)");
@@ -1147,15 +1148,20 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
             s.now = s.last_done_ns;
         if (!s.failed)
             sim_check_exactly_once(&s);
-        if (!s.failed)
+        if (!s.failed) {
             sim_fill_result(&s);
+            filled = 1;
+        }
     }
     rc = rc ? rc : s.failed;
+    if (rc != 0 && started && !filled)
+        sim_fill_result(&s); /* a failed run's evidence: what it did until it failed */
     sim_free(&s);
     if (rc != 0) {
         if (errlen && !err[0])
             snprintf(err, errlen, "%s", ss_strerror(rc));
-        sim_result_free(out);
+        if (!started)
+            sim_result_free(out);
     }
     return rc;
 }

@@ -90,7 +90,10 @@ typedef struct sim_result {
 } sim_result;
 
 /* Run one simulation. Returns 0 and fills *out, SS_EINVAL for a config that cannot
- * run (message in err), or SS_ENOMEM. */
+ * run (message in err), or SS_ENOMEM. A run that started and then failed ("could not
+ * restart", "did not finish", a coordination service that went away) still fills *out
+ * with what it did until then -- its evidence -- and returns the error: free *out with
+ * sim_result_free whatever sim_run returns. */
 int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out, char *err,
             size_t errlen);
 void sim_result_free(sim_result *r);

@@ -179,6 +179,7 @@ static void corrupted_checkpoint_is_caught(void **state) {
     char err[256];
     assert_int_not_equal(sim_run(&c, 3, 0, &r, err, sizeof err), 0);
     assert_non_null(strstr(err, "CRC32C mismatch"));
+    sim_result_free(&r); /* a failed run keeps its evidence */
 }
 
 static void rescale_moves_state_and_keeps_every_record(void **state) {
@@ -381,6 +382,7 @@ static void latency_profile_is_used(void **state) {
     char err[256];
     assert_int_not_equal(sim_run(&c, 2, 0, &r, err, sizeof err), 0);
     assert_non_null(strstr(err, "test_sim_profile.ini:3:"));
+    sim_result_free(&r);
     remove(path);
 }
 

@@ -19,6 +19,7 @@
 #include "sim/cli/args.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/keys_in.h"
+#include "sim/csv.h"
 #include "sim/results.h"
 
 #define DEFAULT_KEYS 1000000
@@ -328,10 +329,11 @@ static const char *const csv_header =
     "min_moved,moved_over_min\n";
 
 static void csv_row(FILE *f, const row *r, const keyset *k) {
-    fprintf(f, "%s,%u,%u,%zu,%" PRIu64 ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,", r->scheme,
-            r->n, r->groups, k->count, k->total_records, r->keys.max_over_mean, r->keys.cov,
-            r->keys.jain, r->ideal, r->ideal_mc, r->records.max_over_mean, r->records.cov,
-            r->records.jain, r->bytes.max_over_mean);
+    csv_field(f, r->scheme);
+    fprintf(f, ",%u,%u,%zu,%" PRIu64 ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,", r->n,
+            r->groups, k->count, k->total_records, r->keys.max_over_mean, r->keys.cov, r->keys.jain,
+            r->ideal, r->ideal_mc, r->records.max_over_mean, r->records.cov, r->records.jain,
+            r->bytes.max_over_mean);
     if (r->have_move)
         fprintf(f, "%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", r->n_new, r->moved_keys, r->moved_groups,
                 r->moved_records, r->moved_bytes, r->min_moved,
@@ -544,33 +546,62 @@ static int parse(int argc, char **argv, options *o) {
     return 0;
 }
 
+/* The index of the partitioner named p[0, len) in part_scheme_names, or -1. */
+static int scheme_index(const char *p, size_t len) {
+    for (int i = 0; part_scheme_names[i]; i++)
+        if (strlen(part_scheme_names[i]) == len && strncmp(part_scheme_names[i], p, len) == 0)
+            return i;
+    return -1;
+}
+
+/* Parse --partitioner: "all", or a comma list of distinct partitioner names. */
+static int parse_partitioner_list(const char *list, const char **names, size_t *count) {
+    const char *p = list;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        int i = scheme_index(p, len);
+        char what[128] = "";
+        if (len == 0)
+            snprintf(what, sizeof what, "an empty name");
+        else if (len == 3 && strncmp(p, "all", 3) == 0)
+            snprintf(what, sizeof what, "'all' cannot be combined with other names");
+        else if (i < 0)
+            snprintf(what, sizeof what, "unknown partitioner '%.*s'", (int)(len < 64 ? len : 64),
+                     p);
+        for (size_t k = 0; !what[0] && k < *count; k++)
+            if (names[k] == part_scheme_names[i])
+                snprintf(what, sizeof what, "'%s' is named twice", part_scheme_names[i]);
+        if (what[0]) {
+            fprintf(stderr,
+                    "shardsim balance: --partitioner: %s in '%s' (want all, or a comma list of "
+                    "modulo, flink, jump, ring, rendezvous, maglev, bounded)\n",
+                    what, list);
+            return 2;
+        }
+        names[(*count)++] = part_scheme_names[i];
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
 /* The partitioners to compare, checked against every N. names[] gets count entries. */
 static int pick_partitioners(const options *o, const char **names, size_t *count) {
     *count = 0;
     if (!o->partitioners || strcmp(o->partitioners, "all") == 0) {
         for (size_t i = 0; part_scheme_names[i]; i++)
             names[(*count)++] = part_scheme_names[i];
-    } else {
-        const char *p = o->partitioners;
-        while (*p && *count < 16) {
-            size_t len = strcspn(p, ",");
-            size_t i;
-            for (i = 0; part_scheme_names[i]; i++)
-                if (strlen(part_scheme_names[i]) == len &&
-                    strncmp(part_scheme_names[i], p, len) == 0)
-                    break;
-            if (!part_scheme_names[i]) {
-                fprintf(stderr,
-                        "shardsim balance: --partitioner: unknown partitioner '%.*s' "
-                        "(one of modulo, flink, jump, ring, rendezvous, maglev, bounded, "
-                        "or all)\n",
-                        (int)len, p);
-                return 2;
-            }
-            names[(*count)++] = part_scheme_names[i];
-            p += len + (p[len] == ',');
-        }
+    } else if (parse_partitioner_list(o->partitioners, names, count) != 0) {
+        return 2;
     }
+    for (size_t j = 0; j < o->n_count; j++)
+        if ((int64_t)o->ns[j] + o->rescale < 1) {
+            fprintf(stderr,
+                    "shardsim balance: --rescale: %+d at --parallelism %u leaves no subtask "
+                    "(N + D must be at least 1)\n",
+                    (int)o->rescale, o->ns[j]);
+            return 2;
+        }
     for (size_t i = 0; i < *count; i++)
         for (size_t j = 0; j < o->n_count; j++) {
             part_config cfg = o->base;

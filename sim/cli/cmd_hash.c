@@ -14,7 +14,8 @@ static const char *const algos[] = {"crc32c",    "murmur3_32",  "murmur3_128",
 
 static void usage(FILE *out) {
     fputs("usage: shardsim hash --algo ALGO [--seed S] < keys\n\n"
-          "Reads one key a line on stdin and prints `key,hash` a line.\n"
+          "Reads one key a line on stdin and prints `key,hash` a line; in the key, `\\` is\n"
+          "written `\\\\` and control bytes (NUL, tab, ...) \\xHH, so every key prints whole.\n"
           "  --algo crc32c       CRC32C (Castagnoli), 8 hex digits\n"
           "         murmur3_32   MurmurHash3 x86_32, 8 hex digits\n"
           "         murmur3_128  MurmurHash3 x64_128, 32 hex digits, low 64 bits first\n"
@@ -69,32 +70,34 @@ int cli_hash(int argc, char **argv) {
     while ((len = keys_next_line(stdin, &line, &cap)) >= 0) {
         lineno++;
         size_t n = (size_t)len;
+        int32_t v = 0;
+        if (which == 3 && (memchr(line, '\0', n) || args_parse_i32(line, &v))) {
+            fprintf(stderr, "shardsim hash: stdin:%lu: not a 32-bit integer: '", lineno);
+            keys_write_escaped(stderr, line, n, KEYS_ESCAPE_BACKSLASH | KEYS_ESCAPE_NON_UTF8);
+            fputs("'\n", stderr);
+            free(line);
+            return 2;
+        }
+        /* the key in full, NUL bytes and all, escaped: `\` as `\\`, controls as \xHH */
+        keys_write_escaped(stdout, line, n, KEYS_ESCAPE_BACKSLASH);
         switch (which) {
         case 0:
-            printf("%s,%08" PRIx32 "\n", line, hash_crc32c(line, n));
+            printf(",%08" PRIx32 "\n", hash_crc32c(line, n));
             break;
         case 1:
-            printf("%s,%08" PRIx32 "\n", line, hash_murmur3_32(line, n, seed));
+            printf(",%08" PRIx32 "\n", hash_murmur3_32(line, n, seed));
             break;
         case 2: {
             uint64_t h[2];
             hash_murmur3_128(line, n, seed, h);
-            printf("%s,%016" PRIx64 "%016" PRIx64 "\n", line, h[0], h[1]);
+            printf(",%016" PRIx64 "%016" PRIx64 "\n", h[0], h[1]);
             break;
         }
-        case 3: {
-            int32_t v;
-            if (args_parse_i32(line, &v)) {
-                fprintf(stderr, "shardsim hash: stdin:%lu: not a 32-bit integer: '%s'\n", lineno,
-                        line);
-                free(line);
-                return 2;
-            }
-            printf("%s,%" PRId32 "\n", line, hash_flink_int(v));
+        case 3:
+            printf(",%" PRId32 "\n", hash_flink_int(v));
             break;
-        }
         default:
-            printf("%s,%" PRId32 "\n", line, hash_java_string(line, n));
+            printf(",%" PRId32 "\n", hash_java_string(line, n));
         }
     }
     free(line);

@@ -13,7 +13,8 @@ static void usage(FILE *out) {
     fputs("usage: shardsim route --partitioner NAME --parallelism N [--max-parallelism P]\n"
           "                      [--key-type string|int] [--hash crc32c|murmur3]\n"
           "                      [--vnodes V] [--bound-c C] < keys\n\n"
-          "Reads one key a line on stdin and prints `key,key_group,subtask` a line.\n"
+          "Reads one key a line on stdin and prints `key,key_group,subtask` a line (the key\n"
+          "escaped as `shardsim hash` does: `\\` as `\\\\`, control bytes as \\xHH).\n"
           "  --partitioner      modulo, flink, jump, ring, rendezvous, maglev, bounded\n"
           "  --parallelism N    number of subtasks\n"
           "  --max-parallelism P  number of key groups (default: the scheme's; see README)\n"
@@ -49,7 +50,10 @@ int cli_partitioner_option(args_state *a, part_config *cfg, int *key_int, int *r
     } else if (args_is(a, "--vnodes", NULL)) {
         *rc = args_value_u32_range(a, &cfg->vnodes, 1, 100000);
     } else if (args_is(a, "--bound-c", NULL)) {
-        *rc = args_value_double_range(a, &cfg->bound_c, 1.000001, 100);
+        /* c = 1 would bound every subtask at exactly the mean: no room, no assignment */
+        if ((*rc = args_value(a, &v)) == 0 &&
+            (args_parse_double(v, &cfg->bound_c) || !(cfg->bound_c > 1) || cfg->bound_c > 100))
+            *rc = args_fail(a, "expected a number above 1 and at most 100, got '%s'", v);
     } else {
         return 0;
     }
@@ -127,9 +131,11 @@ int cli_route(int argc, char **argv) {
         uint32_t g;
         if (key_int) {
             int32_t v;
-            if (args_parse_i32(line, &v)) {
-                fprintf(stderr, "shardsim route: stdin:%lu: not a 32-bit integer: '%s'\n", lineno,
-                        line);
+            if (memchr(line, '\0', (size_t)len) || args_parse_i32(line, &v)) {
+                fprintf(stderr, "shardsim route: stdin:%lu: not a 32-bit integer: '", lineno);
+                keys_write_escaped(stderr, line, (size_t)len,
+                                   KEYS_ESCAPE_BACKSLASH | KEYS_ESCAPE_NON_UTF8);
+                fputs("'\n", stderr);
                 status = 2;
                 break;
             }
@@ -137,7 +143,9 @@ int cli_route(int argc, char **argv) {
         } else {
             g = part_group_of_bytes(p, line, (size_t)len);
         }
-        printf("%s,%u,%u\n", line, g, owners[g]);
+        /* the key in full, NUL bytes and all, escaped as `hash` does */
+        keys_write_escaped(stdout, line, (size_t)len, KEYS_ESCAPE_BACKSLASH);
+        printf(",%u,%u\n", g, owners[g]);
     }
     free(line);
     part_free(p);

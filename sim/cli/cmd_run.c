@@ -3,8 +3,10 @@
  *
  *   results/<scenario>/<UTC time>/     (or --out DIR), plus a `latest` link beside it
  *     manifest.json   scenario text, version, seed, command line, runs
- *     runs.csv        one row per run: its swept parameters and summary figures
- *     run-NNN/        per-run CSVs (sim/report.h) and plots (results/run.gp)
+ *     runs.csv        one row per run: its swept parameters, summary figures, status
+ *                     (ok / failed) and the reason a run failed
+ *     run-NNN/        per-run CSVs (sim/report.h) and plots (results/run.gp); a run that
+ *                     failed keeps what it wrote and failed.txt (why, and how to rerun it)
  *     sweep.png/svg   figures against the first swept parameter (sweeps only)
  *
  * The folder is built under a temporary name and renamed into place at the end, so an
@@ -12,6 +14,7 @@
  * manifest's time and command line depends only on the scenario and the seed. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +29,9 @@
 #include "core/error.h"
 #include "sim/cli/args.h"
 #include "sim/cli/cli.h"
+#include "sim/cli/keys_in.h"
 #include "sim/config.h"
+#include "sim/csv.h"
 #include "sim/env_real.h"
 #include "sim/report.h"
 #include "sim/results.h"
@@ -80,6 +85,23 @@ static void usage(FILE *out) {
           out);
 }
 
+/* One error line on stderr, "shardsim run: ...". The text is escaped (control bytes
+ * and bytes that are not UTF-8 as \xHH): it may quote a scenario or a profile file,
+ * whose bytes must not reach the terminal raw. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...) {
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    fputs("shardsim run: ", stderr);
+    keys_write_escaped(stderr, line, len, KEYS_ESCAPE_NON_UTF8);
+    fputc('\n', stderr);
+}
+
 static void list_keys(void) {
     printf("%-24s %-10s %-14s %s\n", "key", "unit", "default", "meaning");
     printf("%-24s %-10s %-14s %s\n", "seed", "", "1", "master seed (--seed overrides)");
@@ -130,14 +152,17 @@ static int build_run(const scenario_run *run, sim_config *cfg, uint64_t *seed, c
     return config_check(cfg, err, errlen);
 }
 
-/* Parse "0,3,5-7" into a selection mask over run_count runs. */
+/* Parse "0,3,5-7" into a selection mask over run_count runs. An empty list or item
+ * ("", "1,", "1,,2") is an error, not a selection of nothing. */
 static int parse_run_list(const char *text, size_t run_count, uint8_t *selected) {
     const char *p = text;
-    while (*p) {
+    for (;;) {
         char *end;
         errno = 0;
+        if (*p < '0' || *p > '9')
+            return SS_EINVAL;
         unsigned long long lo = strtoull(p, &end, 10), hi = lo;
-        if (end == p || errno || *p == '-')
+        if (end == p || errno)
             return SS_EINVAL;
         p = end;
         if (*p == '-') {
@@ -151,12 +176,11 @@ static int parse_run_list(const char *text, size_t run_count, uint8_t *selected)
             return SS_ERANGE;
         for (unsigned long long i = lo; i <= hi; i++)
             selected[i] = 1;
-        if (*p == ',')
-            p++;
-        else if (*p)
+        if (!*p)
+            return 0;
+        if (*p++ != ',')
             return SS_EINVAL;
     }
-    return 0;
 }
 
 static int parse_options(int argc, char **argv, run_options *o) {
@@ -176,6 +200,9 @@ static int parse_options(int argc, char **argv, run_options *o) {
             usage(stdout);
             return 1;
         } else if (args_is(&a, "--keys", NULL)) {
+            if (argc != 2 || a.inline_value) /* `run --keys --frob` is a mistake, not a list */
+                return args_fail(&a, "takes no value and no other arguments (got '%s')",
+                                 a.inline_value ? a.inline_value : argv[a.index == 1 ? 2 : 1]);
             list_keys();
             return 1;
         } else if (args_is(&a, "--config", "-c")) {
@@ -218,6 +245,11 @@ static int parse_options(int argc, char **argv, run_options *o) {
 static int resolve_scenario(const char *name, char *path, size_t size) {
     if (name == NULL)
         return 1; /* built-in */
+    struct stat st;
+    if (stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+        say("%s: is a folder, not a scenario file", name);
+        return -1;
+    }
     if (access(name, R_OK) == 0) {
         snprintf(path, size, "%s", name);
         return 0;
@@ -229,88 +261,170 @@ static int resolve_scenario(const char *name, char *path, size_t size) {
         if (strcmp(name, "baseline") == 0)
             return 1;
     }
-    fprintf(stderr,
-            "shardsim run: %s: no such scenario file (nor a shipped scenario of that "
-            "name)\n",
-            name);
+    say("%s: no such scenario file (nor a shipped scenario of that name)", name);
     return -1;
 }
 
-/* The command that reproduces one run. */
-static void print_reproduce(const run_options *o, const scenario *s, uint32_t run, uint64_t seed) {
-    fprintf(stderr, "  reproduce: shardsim run %s", o->scenario ? o->scenario : "");
-    if (s->config)
-        fprintf(stderr, " -c %s", s->config);
-    fprintf(stderr, " --runs %u --seed %" PRIu64, run, seed);
-    for (size_t i = 0; i < o->override_count; i++)
-        fprintf(stderr, " --set '%s'", o->overrides[i]);
-    fputc('\n', stderr);
+/* Write one argument so that a POSIX shell reads it back as it is: bare when it holds
+ * only characters no shell treats specially, else in single quotes, each ' in it as
+ * '\'' (close, an escaped quote, reopen). */
+static void shell_word(FILE *out, const char *arg) {
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789_-./:=,+@%";
+    if (arg[0] && arg[strspn(arg, safe)] == '\0') {
+        fputs(arg, out);
+        return;
+    }
+    fputc('\'', out);
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*p, out);
+    }
+    fputc('\'', out);
 }
 
-/* Simulate run `index` of s and write its folder and its summary files. Returns 0,
- * 1 when the run failed a check (exactly-once) or could not run. */
-static int run_one(const run_options *o, const scenario *s, size_t index, const char *dir,
-                   int print_now) {
-    const scenario_run *run = &s->runs[index];
-    char err[512] = "", run_dir[4096], path[4096];
-    sim_config cfg;
-    uint64_t seed;
-    int failed = 0;
-    if (build_run(run, &cfg, &seed, err, sizeof err) != 0) {
-        config_free(&cfg);
-        fprintf(stderr, "shardsim run: run %u: %s\n", run->number, err);
-        return 1;
+/* Load config (NULL: General) of the scenario file at path, or of the built-in
+ * baseline when path is NULL. */
+static int load_scenario(const char *path, const char *config, const char *const *overrides,
+                         size_t override_count, const scenario_hooks *hooks, scenario **out,
+                         char *err, size_t errlen) {
+    if (!path)
+        return scenario_load_string("baseline", sim_builtin_scenario("baseline"), config, overrides,
+                                    override_count, hooks, out, err, errlen);
+    return scenario_load_file(path, config, overrides, override_count, hooks, out, err, errlen);
+}
+
+/* Every config of the scenario must be valid, not only the one run: a mistake in
+ * another is found now, not when someone runs it. They are checked as written, without
+ * the --set overrides (those are for this run). 0, or the error in err. */
+static int check_other_configs(const char *path, const scenario *s, const scenario_hooks *hooks,
+                               char *err, size_t errlen) {
+    for (size_t i = 0; i <= s->config_count; i++) {
+        const char *config = i < s->config_count ? s->config_names[i] : NULL; /* General */
+        if (config ? s->config && strcmp(config, s->config) == 0 : !s->config)
+            continue; /* the one loaded */
+        scenario *other = NULL;
+        int rc = load_scenario(path, config, NULL, 0, hooks, &other, err, errlen);
+        scenario_free(other);
+        if (rc != 0)
+            return rc;
     }
-    if (o->have_seed)
-        seed = o->seed;
-    snprintf(run_dir, sizeof run_dir, "%s/run-%03u", dir, run->number);
-    if (results_mkdir_p(run_dir) != 0) {
-        config_free(&cfg);
-        fprintf(stderr, "shardsim run: %s: cannot create: %s\n", run_dir, strerror(errno));
-        return 1;
+    return 0;
+}
+
+/* The command that reruns one run, each argument quoted for the shell, and "\n". */
+static void write_reproduce(FILE *out, const run_options *o, const scenario *s, uint32_t run,
+                            uint64_t seed) {
+    fputs("shardsim run", out);
+    if (o->scenario) {
+        fputc(' ', out);
+        shell_word(out, o->scenario);
     }
-    sim_result r;
-    /* Streams derive from the repetition, not the run number: every point of a sweep
-     * sees the same records and faults, so the swept policy is all that differs. */
-    int rc = sim_run(&cfg, seed, run->repeat, &r, err, sizeof err);
-    config_free(&cfg);
-    if (rc != 0) {
-        fprintf(stderr, "shardsim run: run %u failed: %s\n", run->number, err);
-        print_reproduce(o, s, run->number, seed);
-        return 1;
+    if (s->config) {
+        fputs(" -c ", out);
+        shell_word(out, s->config);
     }
-    char *names[64], *values[64];
+    fprintf(out, " --runs %u --seed %" PRIu64, run, seed);
+    for (size_t i = 0; i < o->override_count; i++) {
+        fputs(" --set ", out);
+        shell_word(out, o->overrides[i]);
+    }
+    fputc('\n', out);
+}
+
+/* A run failed: say why and how to rerun it, on stderr and in its folder's failed.txt.
+ * 0, or -1 if failed.txt could not be written. */
+static int note_failure(const run_options *o, const scenario *s, const scenario_run *run,
+                        uint64_t seed, const char *run_dir, const char *reason) {
+    say("run %u failed: %s", run->number, reason);
+    fputs("  reproduce: ", stderr);
+    write_reproduce(stderr, o, s, run->number, seed);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/failed.txt", run_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "run %u failed: %s\nreproduce: ", run->number, reason);
+    write_reproduce(f, o, s, run->number, seed);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The run's row of runs.csv (row.csv) and its summary line (summary.txt) in run_dir.
+ * r is NULL when the run produced no figures; reason is NULL for a run that
+ * succeeded. 0 or -1. */
+static int write_row(const scenario_run *run, uint64_t seed, const sim_result *r,
+                     const char *reason, const char *run_dir) {
+    char *names[64], *values[64], path[4200];
     size_t pc = run->param_count < 64 ? run->param_count : 64;
     for (size_t i = 0; i < pc; i++) {
         names[i] = run->params[i].name;
         values[i] = run->params[i].value;
     }
-    if (report_write_run(run_dir, &r) != 0)
-        failed = 1;
     snprintf(path, sizeof path, "%s/row.csv", run_dir);
     FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    report_runs_row(f, run->number, run->repeat, values, pc, seed, r, reason);
+    int bad = fclose(f) != 0;
+    if (!r)
+        return bad ? -1 : 0;
     snprintf(path, sizeof path, "%s/summary.txt", run_dir);
     FILE *g = fopen(path, "w");
-    if (f && g) {
-        report_runs_row(f, run->number, run->repeat, values, pc, seed, &r);
-        report_summary_line(g, run->number, names, values, pc, &r);
-    } else {
-        failed = 1;
+    if (!g)
+        return -1;
+    report_summary_line(g, run->number, names, values, pc, r);
+    bad |= fclose(g) != 0;
+    return bad ? -1 : 0;
+}
+
+/* Simulate run `index` of s and write its folder and its row of runs.csv. A run that
+ * fails (it could not run, or failed the exactly-once check) keeps its folder with
+ * what it wrote, a row with status failed and its reason, and failed.txt. Returns 0,
+ * or 1 when the run failed. */
+static int run_one(const run_options *o, const scenario *s, size_t index, const char *dir,
+                   int print_now) {
+    const scenario_run *run = &s->runs[index];
+    char err[512] = "", reason[600] = "", run_dir[4096];
+    sim_config cfg;
+    uint64_t seed = 1;
+    snprintf(run_dir, sizeof run_dir, "%s/run-%03u", dir, run->number);
+    if (results_mkdir_p(run_dir) != 0) {
+        say("%s: cannot create: %s", run_dir, strerror(errno));
+        return 1;
     }
-    if (f && fclose(f) != 0)
-        failed = 1;
-    if (g && fclose(g) != 0)
-        failed = 1;
-    if (print_now && !o->quiet)
-        report_summary_line(stdout, run->number, names, values, pc, &r);
-    if (!r.exactly_once_ok) {
-        fprintf(stderr, "shardsim run: run %u: exactly-once violated: %s\n", run->number,
-                r.exactly_once_detail);
-        print_reproduce(o, s, run->number, seed);
-        failed = 1;
+    sim_result r;
+    memset(&r, 0, sizeof r);
+    int rc = build_run(run, &cfg, &seed, err, sizeof err);
+    if (o->have_seed)
+        seed = o->seed;
+    /* Streams derive from the repetition, not the run number: every point of a sweep
+     * sees the same records and faults, so the swept policy is all that differs. */
+    if (rc == 0)
+        rc = sim_run(&cfg, seed, run->repeat, &r, err, sizeof err);
+    config_free(&cfg);
+    /* A run that failed may still hold what it recorded until then (its windows are
+     * filled): that is the evidence to keep. */
+    int have = rc == 0 || r.window_count > 0;
+    if (rc != 0)
+        snprintf(reason, sizeof reason, "%s", err[0] ? err : ss_strerror(rc));
+    else if (!r.exactly_once_ok)
+        snprintf(reason, sizeof reason, "exactly-once violated: %s", r.exactly_once_detail);
+    int io = have ? report_write_run(run_dir, &r) : 0;
+    if (io != 0 && !reason[0])
+        snprintf(reason, sizeof reason, "%s: could not write the run's files", run_dir);
+    if (write_row(run, seed, have ? &r : NULL, reason[0] ? reason : NULL, run_dir) != 0)
+        io = -1;
+    if (print_now && !o->quiet && rc == 0) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.txt", run_dir);
+        results_copy_file_to(path, stdout);
     }
+    if (reason[0] && note_failure(o, s, run, seed, run_dir, reason) != 0)
+        io = -1;
     sim_result_free(&r);
-    return failed;
+    return reason[0] || io != 0;
 }
 
 static void progress(size_t done, size_t total) {
@@ -454,59 +568,45 @@ static int write_manifest(const run_options *o, const scenario *s, int argc, cha
     return rc;
 }
 
-/* Field `col` of a CSV line (no quoting: values never hold commas) into out. */
-static void csv_field(const char *line, int col, char *out, size_t size) {
-    for (int i = 0; i < col && line; i++) {
-        line = strchr(line, ',');
-        line = line ? line + 1 : NULL;
-    }
-    size_t n = line ? strcspn(line, ",\n") : 0;
-    snprintf(out, size, "%.*s", (int)n, line ? line : "");
-}
-
-static int csv_column(const char *header, const char *name) {
-    char field[128];
-    for (int col = 0; col < 256; col++) {
-        csv_field(header, col, field, sizeof field);
-        if (!field[0])
-            return -1;
-        if (strcmp(field, name) == 0)
-            return col;
-    }
-    return -1;
-}
-
 #define MAX_SERIES 16
 
 /* sweep_downtime.csv: mean failover downtime against the first swept parameter, one
- * column per value of the second (if any). Built from runs.csv. */
+ * column per value of the second (if any). Built from runs.csv; runs that failed
+ * before they had figures are left out. */
 static int write_sweep_downtime(const scenario *s, const char *dir, int *series) {
-    char path[4096], line[8192], header[8192];
+    char path[4096];
     snprintf(path, sizeof path, "%s/runs.csv", dir);
     FILE *in = fopen(path, "r");
-    if (!in || !fgets(header, sizeof header, in)) {
+    char *header = NULL, *line = NULL;
+    size_t header_cap = 0, line_cap = 0;
+    if (!in || csv_record_read(in, &header, &header_cap) < 0) {
         if (in)
             fclose(in);
+        free(header);
         return -1;
     }
-    int cx = csv_column(header, s->param_names[0]), cd = csv_column(header, "downtime_s");
-    int cs = s->param_name_count > 1 ? csv_column(header, s->param_names[1]) : -1;
+    int cx = csv_record_column(header, s->param_names[0]);
+    int cd = csv_record_column(header, "downtime_s");
+    int cs = s->param_name_count > 1 ? csv_record_column(header, s->param_names[1]) : -1;
+    free(header);
     char xs[64][64], ss[MAX_SERIES][96];
     double sum[64][MAX_SERIES] = {{0}};
     int count[64][MAX_SERIES] = {{0}}, nx = 0, ns = cs < 0 ? 1 : 0;
     if (cs < 0)
         snprintf(ss[0], sizeof ss[0], "downtime");
-    while (cx >= 0 && cd >= 0 && fgets(line, sizeof line, in)) {
+    while (cx >= 0 && cd >= 0 && csv_record_read(in, &line, &line_cap) >= 0) {
         char x[64], sv[96], d[32];
-        csv_field(line, cx, x, sizeof x);
-        csv_field(line, cd, d, sizeof d);
+        csv_record_field(line, cx, x, sizeof x);
+        csv_record_field(line, cd, d, sizeof d);
+        if (!d[0])
+            continue;
         int i = 0, k = 0;
         while (i < nx && strcmp(xs[i], x) != 0)
             i++;
         if (i == nx && nx < 64)
             snprintf(xs[nx++], sizeof xs[0], "%s", x);
         if (cs >= 0) {
-            csv_field(line, cs, sv, sizeof sv);
+            csv_record_field(line, cs, sv, sizeof sv);
             while (k < ns && strcmp(ss[k], sv) != 0)
                 k++;
             if (k == ns && ns < MAX_SERIES)
@@ -517,17 +617,20 @@ static int write_sweep_downtime(const scenario *s, const char *dir, int *series)
             count[i][k]++;
         }
     }
+    free(line);
     fclose(in);
     snprintf(path, sizeof path, "%s/sweep_downtime.csv", dir);
     FILE *out = fopen(path, "w");
     if (!out)
         return -1;
-    fprintf(out, "%s", s->param_names[0]);
-    for (int k = 0; k < ns; k++)
-        fprintf(out, ",%s", ss[k]);
+    csv_field(out, s->param_names[0]);
+    for (int k = 0; k < ns; k++) {
+        fputc(',', out);
+        csv_field(out, ss[k]);
+    }
     fputc('\n', out);
     for (int i = 0; i < nx; i++) {
-        fprintf(out, "%s", xs[i]);
+        csv_field(out, xs[i]);
         for (int k = 0; k < ns; k++)
             fprintf(out, ",%.6f", count[i][k] ? sum[i][k] / count[i][k] : 0.0);
         fputc('\n', out);
@@ -543,6 +646,10 @@ static void plot_all(const scenario *s, const uint8_t *selected, const char *dir
         if (!selected[i])
             continue;
         snprintf(run_dir, sizeof run_dir, "%s/run-%03u", dir, s->runs[i].number);
+        char series[4200];
+        snprintf(series, sizeof series, "%s/timeseries.csv", run_dir);
+        if (access(series, R_OK) != 0) /* a run that failed before it had any */
+            continue;
         snprintf(vars, sizeof vars, "dir='%s'; name='%s run %u'", run_dir, s->name,
                  s->runs[i].number);
         if (results_gnuplot("run.gp", vars) != 0 && !warned++)
@@ -600,15 +707,14 @@ int cli_run(int argc, char **argv) {
     check_ctx ctx = {&scratch, 1};
     scenario_hooks hooks = {&ctx, check_begin, check_set, check_end};
     scenario *s = NULL;
-    if (builtin)
-        rc = scenario_load_string("baseline", sim_builtin_scenario("baseline"), o.config,
-                                  o.overrides, o.override_count, &hooks, &s, err, sizeof err);
-    else
-        rc = scenario_load_file(path, o.config, o.overrides, o.override_count, &hooks, &s, err,
-                                sizeof err);
+    rc = load_scenario(builtin ? NULL : path, o.config, o.overrides, o.override_count, &hooks, &s,
+                       err, sizeof err);
+    if (rc == 0)
+        rc = check_other_configs(builtin ? NULL : path, s, &hooks, err, sizeof err);
     config_free(&scratch);
     if (rc != 0) {
-        fprintf(stderr, "shardsim run: %s\n", err);
+        say("%s", err);
+        scenario_free(s);
         return 2;
     }
     uint8_t *selected = calloc(s->run_count ? s->run_count : 1, 1);
@@ -618,8 +724,8 @@ int cli_run(int argc, char **argv) {
     }
     if (o.runs) {
         if (parse_run_list(o.runs, s->run_count, selected) != 0) {
-            fprintf(stderr, "shardsim run: --runs: '%s' is not a list of run numbers below %zu\n",
-                    o.runs, s->run_count);
+            say("--runs: '%s' is not a list of run numbers below %zu (e.g. 0,3,5-7)", o.runs,
+                s->run_count);
             free(selected);
             scenario_free(s);
             return 2;
@@ -630,15 +736,14 @@ int cli_run(int argc, char **argv) {
 
     char final[4096], tmp[4200], link_dir[4096];
     if (o.out && results_check_out(o.out, o.force, err, sizeof err) != 0) {
-        fprintf(stderr, "shardsim run: --out: %s: %s\n", o.out, err);
+        say("--out: %s: %s", o.out, err);
         free(selected);
         scenario_free(s);
         return 2;
     }
     if (choose_folder(&o, s, final, sizeof final, link_dir, sizeof link_dir) != 0 ||
         results_begin(final, tmp, sizeof tmp) != 0) {
-        fprintf(stderr, "shardsim run: %s: cannot create the result folder: %s\n", final,
-                strerror(errno));
+        say("%s: cannot create the result folder: %s", final, strerror(errno));
         free(selected);
         scenario_free(s);
         return 2;
@@ -653,8 +758,7 @@ int cli_run(int argc, char **argv) {
     if (io == 0)
         io = results_replace_dir(tmp, final);
     if (io != 0) {
-        fprintf(stderr, "shardsim run: %s: could not write the results: %s\n", final,
-                strerror(errno));
+        say("%s: could not write the results: %s", final, strerror(errno));
         results_abort(tmp);
         free(selected);
         scenario_free(s);

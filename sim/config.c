@@ -527,10 +527,20 @@ static int config_check_coordination(const sim_config *c, char *err, size_t errl
                      fault_names[c->faults[i].kind]);
             return SS_EINVAL;
         }
+    if (b->real_time && !c->zk_connect[0]) {
+        snprintf(err, errlen,
+                 "zk_connect: coordination = %s needs the servers: --set "
+                 "zk_connect=HOST:PORT[,HOST:PORT...]",
+                 b->name);
+        return SS_EINVAL;
+    }
     coord_config cc;
     config_coord(c, 0, &cc);
-    if (b->config_check && b->config_check(&cc, err, errlen) != 0)
+    char why[512] = "";
+    if (b->config_check && b->config_check(&cc, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s%s", b->real_time ? "zk_connect: " : "", why);
         return SS_EINVAL;
+    }
     return 0;
 }
 

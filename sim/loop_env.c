@@ -150,9 +150,14 @@ void sim_pace(sim *s) {
         if (watchdog(s))
             return;
         uint64_t t, now = env_now(&s->rt->env);
-        if (queue_peek_time(s->q, &t) != 0) { /* nothing queued: what comes within 1 s */
-            run_one_post(s, now + 1000000000ULL);
-            return;
+        if (queue_peek_time(s->q, &t) != 0) {
+            /* nothing queued: the job waits on the service (a session to expire, a
+             * watch to fire); 3 session timeouts (10 s at least) without a post end it */
+            uint64_t idle = 3 * s->cfg->session_timeout_ns;
+            idle = idle > 10000000000ULL ? idle : 10000000000ULL;
+            if (!run_one_post(s, now + idle))
+                return;
+            continue;
         }
         uint64_t due = real_of_sim(s, t);
         if (now >= due)

@@ -32,16 +32,16 @@ typedef struct env_rt_entry {
 } env_rt_entry;
 
 typedef struct env_rt {
-    env env;               /* hand &env_rt.env to backends */
-    uint64_t origin_ns;    /* CLOCK_MONOTONIC at init */
-    env_rt_entry *timers;  /* binary min-heap by (at_ns, seq); loop thread only */
+    env env;              /* hand &env_rt.env to backends */
+    uint64_t origin_ns;   /* CLOCK_MONOTONIC at init */
+    env_rt_entry *timers; /* binary min-heap by (at_ns, seq); loop thread only */
     size_t timer_count, timer_cap;
     uint64_t next_seq;
-    pthread_mutex_t lock;  /* guards the post FIFO */
-    pthread_cond_t wake;   /* signalled by post; CLOCK_MONOTONIC */
-    env_rt_entry *posts;   /* ring buffer */
+    pthread_mutex_t lock; /* guards the post FIFO */
+    pthread_cond_t wake;  /* signalled by post; CLOCK_MONOTONIC */
+    env_rt_entry *posts;  /* ring buffer */
     size_t post_head, post_count, post_cap;
-    uint64_t fired;        /* callbacks run, timers and posts */
+    uint64_t fired; /* callbacks run, timers and posts */
 } env_rt;
 
 /* Initialise r. Returns 0, SS_ENOMEM, or SS_EIO if the monotonic clock or the

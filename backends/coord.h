@@ -140,8 +140,10 @@ typedef struct coord_config {
     uint64_t follower_lag_ns; /* followers apply commits this much later: 0 */
     const char *profile;      /* latency profile file (INI), NULL: none */
     /* a real service (zookeeper) */
-    const char *connect;         /* "host:port[,host:port...]" */
-    const char *log_path;        /* the client library's log; NULL: silenced */
+    const char *connect;  /* "host:port[,host:port...]" */
+    const char *log_path; /* the client library's log; NULL: silenced */
+    int direct;           /* 1: connect straight to the servers, without the loopback proxy that
+                           * injects client faults (kill, partition, drop): they are refused */
     uint64_t connect_timeout_ns; /* how long open may take to reach a server: 10 s */
 } coord_config;
 

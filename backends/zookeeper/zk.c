@@ -257,7 +257,7 @@ static int service_create(const env *e, const coord_config *cfg, void **service,
         service_destroy(svc);
         return rc;
     }
-    if ((rc = zk_proxy_start(svc->servers, count, &svc->proxy)) != 0) {
+    if (!cfg->direct && (rc = zk_proxy_start(svc->servers, count, &svc->proxy)) != 0) {
         snprintf(err, errlen, "zookeeper: cannot start the connection proxy: %s", strerror(errno));
         log_release();
         service_destroy(svc);
@@ -273,7 +273,8 @@ static void service_free(void *service) {
     if (!svc)
         return;
     zk_expirers_reap(svc, 1);
-    zk_proxy_stop(svc->proxy);
+    if (svc->proxy)
+        zk_proxy_stop(svc->proxy);
     log_release();
     service_destroy(svc);
 }
@@ -407,7 +408,10 @@ static int open_session(void *service, coord_session *cs, uint64_t timeout_ns,
     if (pthread_mutex_init(&s->lock, NULL) != 0)
         return SS_ENOMEM;
     int rc = slot_take(svc, s);
-    if (rc == 0 && (rc = zk_proxy_route_open(svc->proxy, &s->route, connect, sizeof connect)) != 0)
+    if (rc == 0 && !svc->proxy) /* direct: the servers themselves */
+        snprintf(connect, sizeof connect, "%s", svc->connect);
+    else if (rc == 0 &&
+             (rc = zk_proxy_route_open(svc->proxy, &s->route, connect, sizeof connect)) != 0)
         slot_release(svc, s);
     if (rc != 0) {
         pthread_mutex_destroy(&s->lock);
@@ -416,7 +420,8 @@ static int open_session(void *service, coord_session *cs, uint64_t timeout_ns,
     s->zh = zookeeper_init(connect, on_session_event, timeout_ms, NULL, s, 0);
     if (!s->zh) {
         rc = errno == ENOMEM ? SS_ENOMEM : COORD_SYSTEMERROR;
-        zk_proxy_route_close(svc->proxy, s->route);
+        if (svc->proxy)
+            zk_proxy_route_close(svc->proxy, s->route);
         slot_release(svc, s);
         pthread_mutex_destroy(&s->lock);
         return rc;
@@ -432,7 +437,8 @@ static void deliver_closed(void *arg, uint64_t a, uint64_t b) {
     zk_service *svc = s->svc;
     if (s->closer_started)
         pthread_join(s->closer, NULL);
-    zk_proxy_route_close(svc->proxy, s->route);
+    if (svc->proxy)
+        zk_proxy_route_close(svc->proxy, s->route);
     slot_release(svc, s);
     pthread_mutex_destroy(&s->lock);
     hist_record(&svc->latency[COORD_OPTYPE_CLOSE], env_now(&svc->env) - s->close_sent_ns);

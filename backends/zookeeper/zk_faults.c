@@ -16,8 +16,14 @@ static zk_session *usable(void *service, coord_session *cs) {
     return s && s->svc == service && s->zh && !s->closing ? s : NULL;
 }
 
-static int kill_client(void *service, coord_session *cs) {
+/* A client fault needs the proxy route (not in direct mode). */
+static zk_session *routed(void *service, coord_session *cs) {
     zk_session *s = usable(service, cs);
+    return s && s->svc->proxy ? s : NULL;
+}
+
+static int kill_client(void *service, coord_session *cs) {
+    zk_session *s = routed(service, cs);
     if (!s)
         return COORD_INVALIDSTATE;
     s->killed = 1;
@@ -26,7 +32,7 @@ static int kill_client(void *service, coord_session *cs) {
 }
 
 static int drop_connection(void *service, coord_session *cs) {
-    zk_session *s = usable(service, cs);
+    zk_session *s = routed(service, cs);
     if (!s)
         return COORD_INVALIDSTATE;
     zk_proxy_route_drop(s->svc->proxy, s->route);
@@ -42,7 +48,7 @@ static void partition_end(void *arg, uint64_t a, uint64_t b) {
 }
 
 static int partition_client(void *service, coord_session *cs, uint64_t duration_ns) {
-    zk_session *s = usable(service, cs);
+    zk_session *s = routed(service, cs);
     if (!s)
         return COORD_INVALIDSTATE;
     if (duration_ns == 0)

@@ -23,6 +23,8 @@
 
 static char base[4096];
 
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void sh(const char *fmt, ...) {
     char cmd[16384];
     va_list ap;

@@ -281,6 +281,124 @@ static const char *at(const world *w, const char *rel, char *buf, size_t size) {
     return buf;
 }
 
+/* ---------- CONNECTIONLOSS does not mean "not applied" ---------- */
+
+enum { PIPELINED = 2000 };
+
+typedef struct pipelined {
+    int rc[PIPELINED];
+    int answered;
+} pipelined;
+
+typedef struct slot {
+    pipelined *p;
+    int i;
+} slot;
+
+static void slot_done(void *arg, int rc, const coord_result *r) {
+    (void)r;
+    slot *x = arg;
+    x->p->rc[x->i] = rc;
+    x->p->answered++;
+}
+
+static int all_answered(void *arg) {
+    return ((pipelined *)arg)->answered == PIPELINED;
+}
+
+/* tests/zk_server.sh COMMAND (a shell fragment); its first line of output into out. */
+static void zk_server(const char *command, char *out, size_t size) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "bash '%s/tests/zk_server.sh' %s", getenv("SHARDSIM_SOURCE_DIR"),
+             command);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char line[512] = "";
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    assert_int_equal(pclose(f), 0);
+    if (out)
+        snprintf(out, size, "%.*s", (int)strcspn(line, "\n"), line);
+}
+
+/* 2000 pipelined creates on a private server that is SIGKILLed and restarted while they
+ * are in flight: every create answered OK exists afterwards, and some answered
+ * CONNECTIONLOSS exist too -- they were applied (why the recipes find their own nodes
+ * again instead of creating twice). A kill may land between batches: three tries. */
+static char private_dir[1024]; /* the private server's folder, "" = none running */
+
+/* However the test ends, the private server stops. */
+static int stop_private_server(void **state) {
+    (void)state;
+    if (private_dir[0]) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "stop '%s'", private_dir);
+        zk_server(cmd, NULL, 0);
+        private_dir[0] = '\0';
+    }
+    return 0;
+}
+
+static void connection_loss_may_have_applied(void **state) {
+    (void)state;
+    need_server();
+    const char *tmp = getenv("SHARDSIM_TEST_TMP");
+    char dir[1024], cmd[2048], connect[256], pid[32];
+    snprintf(dir, sizeof dir, "%s/zk-kill-%ld", tmp ? tmp : "/tmp", (long)getpid());
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    setenv("ZK_WATCH_PID", pid, 1); /* a crashed test leaves no server behind */
+    snprintf(
+        cmd, sizeof cmd,
+        "stop '%s' >/dev/null; rm -rf '%s'; bash '%s/tests/zk_server.sh' start '%s' standalone",
+        dir, dir, getenv("SHARDSIM_SOURCE_DIR"), dir);
+    zk_server(cmd, connect, sizeof connect);
+    snprintf(private_dir, sizeof private_dir, "%s", dir);
+    int applied_after_loss = 0, losses = 0;
+    for (int attempt = 0; attempt < 3 && applied_after_loss == 0; attempt++) {
+        world *w = world_new(connect, 0);
+        client *a = &w->a;
+        open_client(a, 4 * SEC, 1);
+        char root[256], path[300];
+        snprintf(root, sizeof root, "%s-%d", w->root, attempt);
+        assert_int_equal(CALL(a, B->create(a->s, root, NULL, 0, 0, on_done, a))->rc, COORD_OK);
+        static pipelined p;
+        static slot slots[PIPELINED];
+        memset(&p, 0, sizeof p);
+        for (int i = 0; i < PIPELINED; i++) {
+            slots[i] = (slot){&p, i};
+            snprintf(path, sizeof path, "%s/n%d", root, i);
+            assert_int_equal(B->create(a->s, path, "x", 1, 0, slot_done, &slots[i]), 0);
+        }
+        pause_ns(w, 20 * MS); /* some answered, most in flight */
+        snprintf(cmd, sizeof cmd, "kill '%s' 1", dir);
+        zk_server(cmd, NULL, 0);
+        snprintf(cmd, sizeof cmd, "restart '%s' 1", dir);
+        zk_server(cmd, NULL, 0);
+        env_rt_run(&w->rt, env_now(&w->rt.env) + 20 * SEC, all_answered, &p);
+        assert_int_equal(p.answered, PIPELINED);
+        int from = a->n;
+        assert_true(B->state(a->s) == COORD_STATE_CONNECTED ||
+                    wait_entry(a, 's', COORD_STATE_CONNECTED, from, 10 * SEC) >= 0);
+        for (int i = 0; i < PIPELINED; i++) {
+            snprintf(path, sizeof path, "%s/n%d", root, i);
+            entry *e = CALL(a, B->exists(a->s, path, NULL, NULL, on_done, a));
+            if (p.rc[i] == COORD_OK && e->rc != COORD_OK)
+                fail_msg("%s was acknowledged but is gone after the restart", path);
+            if (p.rc[i] == COORD_CONNECTIONLOSS) {
+                losses++;
+                applied_after_loss += e->rc == COORD_OK;
+            }
+            a->n = 0; /* the log holds MAX_LOG entries: only the last call matters */
+        }
+        world_free(w);
+    }
+    stop_private_server(NULL);
+    print_message("connection loss: %d creates answered CONNECTIONLOSS, %d of them applied\n",
+                  losses, applied_after_loss);
+    assert_true(losses > 0);
+    assert_true(applied_after_loss > 0);
+}
+
 /* ---------- with a server ---------- */
 
 /* Every operation and its codes. */
@@ -708,11 +826,17 @@ static void unreachable_port(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(bad_connect_strings),        cmocka_unit_test(unreachable_port),
-        cmocka_unit_test(operations_and_codes),       cmocka_unit_test(watches_fire_once),
-        cmocka_unit_test(ephemeral_gone_after_close), cmocka_unit_test(close_delivers_pending),
-        cmocka_unit_test(drop_connection_reconnects), cmocka_unit_test(killed_client_expires),
-        cmocka_unit_test(partition_expires_session),  cmocka_unit_test(expire_session_now),
+        cmocka_unit_test(bad_connect_strings),
+        cmocka_unit_test(unreachable_port),
+        cmocka_unit_test(operations_and_codes),
+        cmocka_unit_test(watches_fire_once),
+        cmocka_unit_test(ephemeral_gone_after_close),
+        cmocka_unit_test(close_delivers_pending),
+        cmocka_unit_test(drop_connection_reconnects),
+        cmocka_unit_test(killed_client_expires),
+        cmocka_unit_test(partition_expires_session),
+        cmocka_unit_test(expire_session_now),
+        cmocka_unit_test_teardown(connection_loss_may_have_applied, stop_private_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,8 @@
 
 static char base[4096];
 
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void sh(const char *fmt, ...) {
     char cmd[16384];
     va_list ap;
@@ -247,19 +249,24 @@ static void bad_connect_strings_exit_2(void **state) {
     }
 }
 
-/* A port with nobody listening: refused before any run, in well under a second. */
-static void no_server_at_the_port_exits_2(void **state) {
+/* A wrong port (nobody listens) and an address where no server is (another loopback
+ * address): refused before any run, in well under a second. */
+static void no_server_at_the_address_exits_2(void **state) {
     (void)state;
     need("ZK_CONNECT");
-    char dir[4200], args[8800];
-    fresh(dir, sizeof dir, "no-server");
-    snprintf(args, sizeof args, "failover-real --set zk_connect=127.0.0.1:1 --out '%s' --no-plot",
-             dir);
-    char *err = NULL;
-    assert_int_equal(shardsim(args, &err), 2);
-    assert_non_null(strstr(err, "127.0.0.1:1"));
-    assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
-    free(err);
+    static const char *const nowhere[] = {"127.0.0.1:1", "127.0.0.2:2181"};
+    for (size_t i = 0; i < sizeof nowhere / sizeof nowhere[0]; i++) {
+        char dir[4200], args[8800];
+        fresh(dir, sizeof dir, "no-server");
+        snprintf(args, sizeof args, "failover-real --set zk_connect=%s --out '%s' --no-plot",
+                 nowhere[i], dir);
+        char *err = NULL;
+        assert_int_equal(shardsim(args, &err), 2);
+        assert_non_null(strstr(err, nowhere[i]));
+        assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+        free(err);
+        assert_int_equal(access(dir, F_OK), -1);
+    }
 }
 
 /* Our own standalone server, killed for good in the middle of a run: the run fails
@@ -296,7 +303,7 @@ int main(void) {
     sh("mkdir -p '%s'", base);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_connect_strings_exit_2),
-        cmocka_unit_test(no_server_at_the_port_exits_2),
+        cmocka_unit_test(no_server_at_the_address_exits_2),
         cmocka_unit_test(failover_real_stays_exactly_once),
         cmocka_unit_test(ensemble_leader_killed_mid_run),
         cmocka_unit_test(quorum_lost_and_back),

@@ -344,7 +344,9 @@ static void stale_pointer_is_skipped_by_its_crc(void **state) {
         set(&c, "fencing", fencing ? "1" : "0");
         set(&c, "faults", "15.5 partition-leader 0 10.5");
         sim_result r;
-        run_ok(&c, 2, &r);
+        /* sessions' ping phases are drawn per seed: with seed 5 the retry lands after the
+         * successor won but before it reads the pointers (seeds 1-4 land it later) */
+        run_ok(&c, 5, &r);
         assert_true(r.exactly_once_ok);
         assert_int_equal(r.stale_commits, fencing ? 0 : 1);
         assert_int_equal(r.pointers_skipped, fencing ? 0 : 1);

@@ -100,9 +100,21 @@ static void end_session(mock_zk *zk, mock_session *s) {
     zk_flush_deliveries(zk, env_now(&zk->env) + zk->cfg.read_ns / 2, 1);
 }
 
+/* ZooKeeper's expiry buckets (ExpiryQueue.roundToNextInterval): a session heard at t
+ * expires at the first bucket strictly after t + timeout. */
 static uint64_t expiry_at(const mock_zk *zk, const mock_session *s) {
     uint64_t due = s->last_heard_ns + s->timeout_ns, tick = zk->cfg.tick_ns;
-    return (due + tick - 1) / tick * tick; /* ZooKeeper's expiry buckets */
+    uint64_t origin = zk->bucket_origin_ns;
+    if (due < origin)
+        return origin;
+    return origin + ((due - origin) / tick + 1) * tick;
+}
+
+/* A reconnection attempt's delay: uniform around reconnect_ns (the client's back-off). */
+static uint64_t reconnect_delay(mock_zk *zk) {
+    if (!zk->cfg.random_phases || zk->cfg.reconnect_ns == 0)
+        return zk->cfg.reconnect_ns;
+    return 1 + prng_below(&zk->phase_rng, 2 * zk->cfg.reconnect_ns);
 }
 
 static void expiry_check(void *arg, uint64_t a, uint64_t b);
@@ -393,7 +405,10 @@ static int m_open(void *service, coord_session *cs, uint64_t timeout_ns, coord_s
         return SS_ENOMEM;
     arm_expiry(zk, s);
     env_schedule(&zk->env, now + zk->cfg.read_ns, connected, zk, s->id, s->generation);
-    env_schedule(&zk->env, now + s->timeout_ns / 3, ping, zk, s->id, s->generation);
+    /* the ping phase: when in its T/3 period this client happens to ping */
+    uint64_t phase = zk->cfg.random_phases ? 1 + prng_below(&zk->phase_rng, s->timeout_ns / 3)
+                                           : s->timeout_ns / 3;
+    env_schedule(&zk->env, now + phase, ping, zk, s->id, s->generation);
     return 0;
 }
 
@@ -649,12 +664,13 @@ void mock_config_defaults(mock_config *c) {
     c->write_ns = 2000000;
     c->per_byte_ns = 1.0;
     c->servers = 1;
-    c->election_ns = 1000000000ULL;
+    c->election_ns = 430000000ULL; /* ZOOKEEPER.md: a new leader serves in ~0.43 s */
     c->latency_dist = MOCK_LATENCY_CONSTANT;
     c->latency_sigma = 0.5;
     c->seed = 1;
     c->follower_lag_ns = 0;
     c->reconnect_ns = 50000000ULL;
+    c->random_phases = 1;
 }
 
 int mock_create(const env *e, const mock_config *cfg, mock_zk **out) {
@@ -686,6 +702,9 @@ int mock_create(const env *e, const mock_config *cfg, mock_zk **out) {
     zk->leader = 0;
     zk->slow_factor = 1.0;
     prng_stream(&zk->rng, zk->cfg.seed, 0, 0x2C00);
+    prng_stream(&zk->phase_rng, zk->cfg.seed, 0, 0x2C01);
+    if (zk->cfg.random_phases && zk->cfg.tick_ns)
+        zk->bucket_origin_ns = prng_below(&zk->phase_rng, zk->cfg.tick_ns);
     for (int i = 0; i < MOCK_OP_TYPES; i++)
         if (hist_init(&zk->latency[i]) != 0) {
             mock_free(zk);
@@ -788,7 +807,7 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
     if (s->moving && mock_available(zk)) /* servers without a quorum take no clients */
         pick_server(zk, s);
     if (zk_cut_off(s, now)) { /* no server answers yet: try again */
-        env_schedule(&zk->env, now + zk->cfg.reconnect_ns, reconnected, zk, s->id, s->generation);
+        env_schedule(&zk->env, now + reconnect_delay(zk), reconnected, zk, s->id, s->generation);
         return;
     }
     if (!s->server_alive) {
@@ -817,7 +836,7 @@ static void lose_server(mock_zk *zk, mock_session *s) {
         s->client = CLIENT_DISCONNECTED;
         notify(s, COORD_STATE_DISCONNECTED);
     }
-    env_schedule(&zk->env, env_now(&zk->env) + zk->cfg.reconnect_ns, reconnected, zk, s->id,
+    env_schedule(&zk->env, env_now(&zk->env) + reconnect_delay(zk), reconnected, zk, s->id,
                  s->generation);
 }
 
@@ -825,13 +844,18 @@ void mock_crash_server(mock_zk *zk, uint32_t server) {
     if (server >= zk->cfg.servers || !zk->server_up[server])
         return;
     zk->server_up[server] = 0;
+    /* Its clients lose their connection; if it led (or quorum is gone), every other
+     * server closes its client connections too while the ensemble elects, so every
+     * client is disconnected (Curator: SUSPENDED) and reconnects once a leader serves. */
+    int leaderless = zk->leader == (int)server || !has_quorum(zk);
+    int everyone = leaderless && zk->leader >= 0 && zk->cfg.servers > 1;
     for (size_t i = 0; i < zk->session_count; i++) {
         mock_session *s = zk->sessions[i];
-        if (s->server == server && !s->killed && s->client != CLIENT_CLOSED &&
-            s->client != CLIENT_EXPIRED)
+        if ((s->server == server || everyone) && !s->killed && !s->moving &&
+            s->client != CLIENT_CLOSED && s->client != CLIENT_EXPIRED)
             lose_server(zk, s);
     }
-    if (zk->leader == (int)server || !has_quorum(zk))
+    if (leaderless)
         zk->leader = -1;
     maybe_elect(zk);
 }

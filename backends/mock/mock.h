@@ -38,6 +38,7 @@
 #ifndef SHARDSIM_BACKENDS_MOCK_H
 #define SHARDSIM_BACKENDS_MOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backends/coord.h"
@@ -56,12 +57,16 @@ typedef struct mock_config {
     uint64_t write_ns;        /* round trip of a write: 2 ms */
     double per_byte_ns;       /* added per byte of data: 1 ns */
     uint32_t servers;         /* ensemble size S: 1 */
-    uint64_t election_ns;     /* leader election after the leader is lost: 1 s */
+    uint64_t election_ns;     /* leader election after the leader is lost: 430 ms (measured) */
     int latency_dist;         /* MOCK_LATENCY_*: how read_ns/write_ns vary: constant */
     double latency_sigma;     /* lognormal sigma: 0.5 */
     uint64_t seed;            /* of the latency stream */
     uint64_t follower_lag_ns; /* a follower applies a commit this much later: 0 */
-    uint64_t reconnect_ns;    /* a client of a crashed server reconnects after: 50 ms */
+    uint64_t reconnect_ns;    /* mean delay of a client's reconnection attempt: 50 ms */
+    int random_phases;        /* 1: each session's ping phase, the expiry buckets' origin and
+                               * every reconnection delay are drawn from the seeded phase
+                               * stream (uniform), so seeds cover the crash phases; 0: aligned
+                               * to time 0, fixed delays (for tests that pin instants): 1 */
     /* per operation type (mock_op_name): a lognormal round trip with this median and
      * sigma, instead of the read/write means; 0 = not set (from a profile file) */
     double op_median_ns[MOCK_OP_TYPES];
@@ -75,9 +80,47 @@ void mock_config_defaults(mock_config *c);
 /* Latency profiles (backends/mock/profile.c): an INI file giving, per operation type,
  * median_us and p99_us of a round trip (and [profile] follower_lag_us). load sets
  * those into cfg; on a bad file it returns SS_EINVAL with "FILE:LINE: what" in err and
- * leaves cfg alone. save writes cfg's per-type latencies (temp file, then rename). */
+ * leaves cfg alone. save writes cfg's per-type latencies (temp file, then rename).
+ *
+ * A profile measured by `shardsim calibrate` also carries reference figures of the
+ * real service, which the model does not use but the fidelity benchmark compares it
+ * to; every one of these sections is optional, and load accepts and skips them:
+ *   [profile] source = TEXT, tick_ms = N (the server's tickTime, 0: unknown)
+ *   [watch] median_us, p99_us (watch delivery: a set on one session to a data watch
+ *     of another firing)
+ *   [failover T=4], [failover_close T=4], [member_loss T=4] (T: the session timeout in
+ *     seconds): median_ms, p10_ms, p90_ms, min_ms, max_ms, trials -- leader-election
+ *     failover after the leader's process is SIGKILLed, after it closes its session,
+ *     and a member's loss seen by a children watch after its process is SIGKILLed. */
+enum { MOCK_PROFILE_MAX_TIMEOUTS = 8 };
+
+typedef struct mock_profile_figure {
+    double timeout_s; /* the session timeout the figure was measured with */
+    double median_ms, p10_ms, p90_ms, min_ms, max_ms;
+    uint32_t trials;
+} mock_profile_figure;
+
+typedef struct mock_profile_reference {
+    char source[256];                     /* "" when not given */
+    double tick_ms;                       /* 0: unknown or not given */
+    double watch_median_us, watch_p99_us; /* 0: not given */
+    mock_profile_figure failover[MOCK_PROFILE_MAX_TIMEOUTS];
+    mock_profile_figure failover_close[MOCK_PROFILE_MAX_TIMEOUTS];
+    mock_profile_figure member_loss[MOCK_PROFILE_MAX_TIMEOUTS];
+    size_t failover_count, failover_close_count, member_loss_count; /* in file order */
+} mock_profile_reference;
+
 int mock_profile_load(const char *path, mock_config *cfg, char *err, size_t errlen);
 int mock_profile_save(const char *path, const mock_config *cfg, const char *source);
+/* As mock_profile_load, also filling ref (zeroed first) with the reference figures;
+ * cfg or ref may be NULL. A figure section needs every key, with p10 <= median <= p90
+ * and min <= max, trials >= 1; a timeout listed twice in one kind is an error. */
+int mock_profile_read(const char *path, mock_config *cfg, mock_profile_reference *ref, char *err,
+                      size_t errlen);
+/* As mock_profile_save, also writing ref's sections (ref may be NULL; its source, if
+ * not empty, is the [profile] source). */
+int mock_profile_save_reference(const char *path, const mock_config *cfg,
+                                const mock_profile_reference *ref);
 
 typedef struct mock_zk mock_zk;
 

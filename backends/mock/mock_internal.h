@@ -141,7 +141,9 @@ struct mock_zk {
     uint8_t *server_up;
     int leader; /* the elected leader server, -1 = none */
     int electing;
-    prng rng; /* latency draws */
+    prng rng;                  /* latency draws */
+    prng phase_rng;            /* session phases, bucket origin, reconnection delays */
+    uint64_t bucket_origin_ns; /* expiry buckets are origin + k * tick */
     double slow_factor;
     uint64_t slow_until_ns;
     hist latency[MOCK_OP_TYPES];

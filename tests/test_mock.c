@@ -658,6 +658,92 @@ static void latency_distributions_are_seeded(void **state) {
     assert_int_equal(p99[0], p99[1]); /* same seed, same draws */
 }
 
+/* ---- sessions, as ZooKeeper expires them ---- */
+
+typedef struct gone {
+    int done, deleted;
+    uint64_t at_ns;
+    const env_sim *clock;
+} gone;
+
+static void gone_watch(void *arg, int event, const char *path) {
+    (void)path;
+    gone *g = arg;
+    if (event == COORD_EVENT_DELETED) {
+        g->deleted = 1;
+        g->at_ns = g->clock->now_ns;
+    }
+}
+
+static void gone_done(void *arg, int rc, const coord_result *res) {
+    (void)rc, (void)res;
+    ((gone *)arg)->done++;
+}
+
+/* A session that creates /e and is killed at kill_ns; another watches /e. When did the
+ * service remove /e (the watch's delivery, less its half round trip)? */
+static uint64_t killed_session_gone_at(uint64_t seed, int random_phases, uint64_t timeout_ns,
+                                       uint64_t kill_ns) {
+    env_sim clock;
+    mock_zk *zk;
+    mock_config cfg;
+    mock_config_defaults(&cfg);
+    cfg.seed = seed;
+    cfg.random_phases = random_phases;
+    cfg.latency_dist = MOCK_LATENCY_CONSTANT;
+    assert_int_equal(env_sim_init(&clock), 0);
+    assert_int_equal(mock_create(&clock.env, &cfg, &zk), 0);
+    coord_session *a = calloc(1, mock_backend.session_size);
+    coord_session *b = calloc(1, mock_backend.session_size);
+    assert_int_equal(mock_backend.open(zk, a, timeout_ns, NULL, NULL), 0);
+    assert_int_equal(mock_backend.open(zk, b, 40 * SEC, NULL, NULL), 0);
+    gone g = {0, 0, 0, &clock};
+    coord_create(&mock_backend, a, "/e", "", 0, COORD_EPHEMERAL, gone_done, &g);
+    env_sim_run_until(&clock, SEC);
+    coord_exists(&mock_backend, b, "/e", gone_watch, &g, gone_done, &g);
+    env_sim_run_until(&clock, kill_ns);
+    mock_kill_client(zk, a);
+    env_sim_run_until(&clock, kill_ns + 3 * timeout_ns);
+    assert_int_equal(g.done, 2);
+    assert_true(g.deleted);
+    mock_backend.close(a, NULL, NULL);
+    mock_backend.close(b, NULL, NULL);
+    env_sim_run_until(&clock, clock.now_ns + 100 * SEC);
+    mock_free(zk);
+    env_sim_free(&clock);
+    free(a);
+    free(b);
+    return g.at_ns - cfg.read_ns / 2;
+}
+
+/* ZooKeeper expires a session on the first tick bucket strictly after last-heard + T:
+ * with pings every 2 s (T = 6 s, tick 2 s, aligned phases) a client last heard at 4 s
+ * is due at 10 s, a bucket boundary, and goes at 12 s (rounding up would say 10). */
+static void expiry_is_on_the_next_bucket(void **state) {
+    (void)state;
+    uint64_t at = killed_session_gone_at(1, 0, 6 * SEC, 4 * SEC + SEC / 100);
+    assert_int_equal(at, 12 * SEC);
+}
+
+/* Over random phases a killed client's session goes between 2/3 T and T + tick after
+ * the kill, as on a real server -- sometimes in less than T (a crash just before a
+ * bucket boundary), sometimes in more -- and the seeds cover that range. */
+static void expiry_over_random_phases_covers_the_range(void **state) {
+    (void)state;
+    const uint64_t T = 4 * SEC, tick = 2 * SEC, kill = 20 * SEC;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        uint64_t took = killed_session_gone_at(seed, 1, T, kill) - kill;
+        assert_true(took > T * 2 / 3);
+        assert_true(took <= T + tick);
+        lo = took < lo ? took : lo;
+        hi = took > hi ? took : hi;
+    }
+    assert_true(lo < T);                    /* expired in less than T */
+    assert_true(lo < T * 2 / 3 + tick / 2); /* reaches the bottom of the range */
+    assert_true(hi > T + tick / 2);         /* and the top */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(crud_and_error_codes, setup, teardown),
@@ -679,6 +765,8 @@ int main(void) {
         cmocka_unit_test(profiles_round_trip_and_reject_bad_lines),
         cmocka_unit_test_setup_teardown(follower_reads_lag_until_sync, setup_lagging, teardown),
         cmocka_unit_test_setup_teardown(clients_of_a_crashed_server_move, setup_lagging, teardown),
+        cmocka_unit_test(expiry_is_on_the_next_bucket),
+        cmocka_unit_test(expiry_over_random_phases_covers_the_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@ for bin in "$@"; do
     for sc in baseline skew failover failover:ensemble failover:quorum rescale split-brain chaos; do
         config=""
         case $sc in *:*) config="-c ${sc#*:}" ;; esac
+        # the failover scenario repeats each cell 20 times (phases); 2 suffice here
+        case $sc in failover*) config="$config --set repeat=2" ;; esac
         # shellcheck disable=SC2086 # $config is empty or two words
         "$bin" run "$src/bench/scenarios/${sc%%:*}.ini" $config --seed 7 --quiet --no-plot \
             --out "$work/$i/$sc"

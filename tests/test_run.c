@@ -167,7 +167,30 @@ static void failover_shows_a_gap_and_stays_exactly_once(void **state) {
     (void)state;
     char out[4096], path[8300];
     fresh(out, sizeof out, "failover");
-    assert_int_equal(run_scenario("failover", out, NULL), 0);
+    /* 3 repetitions of each cell (the scenario has 20): enough to see a spread */
+    assert_int_equal(run_scenario("failover", out, "--set repeat=3"), 0);
+    /* sweep_downtime.csv: each cell a distribution over its runs, which differ by phase */
+    snprintf(path, sizeof path, "%s/sweep_downtime.csv", out);
+    char *cells = tu_read_file(path, NULL);
+    assert_non_null(cells);
+    int spread_seen = 0, cell_rows = 0;
+    for (char *line = strchr(cells, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        char n[32], med[32], p10[32], p90[32], lo[32], hi[32];
+        field(line, column_of(cells, "runs"), n, sizeof n);
+        field(line, column_of(cells, "downtime_median_s"), med, sizeof med);
+        field(line, column_of(cells, "downtime_p10_s"), p10, sizeof p10);
+        field(line, column_of(cells, "downtime_p90_s"), p90, sizeof p90);
+        field(line, column_of(cells, "downtime_min_s"), lo, sizeof lo);
+        field(line, column_of(cells, "downtime_max_s"), hi, sizeof hi);
+        assert_int_equal(atoi(n), 3);
+        assert_true(atof(lo) <= atof(p10) && atof(p10) <= atof(med) && atof(med) <= atof(p90) &&
+                    atof(p90) <= atof(hi));
+        spread_seen += atof(hi) > atof(lo);
+        cell_rows++;
+    }
+    assert_int_equal(cell_rows, 6); /* 3 timeouts x 2 faults */
+    assert_true(spread_seen >= 4);  /* repetitions differ: phases are drawn per run */
+    free(cells);
     snprintf(path, sizeof path, "%s/run-000/failovers.csv", out);
     char *csv = tu_read_file(path, NULL);
     assert_non_null(csv);

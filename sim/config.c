@@ -19,6 +19,7 @@ typedef enum value_kind {
     K_U32,     /* whole number into a uint32_t */
     K_U64,     /* whole number into a uint64_t */
     K_SECONDS, /* seconds (decimal) into uint64 ns */
+    K_MILLIS,  /* milliseconds (decimal) into uint64 ns */
     K_MICROS,  /* microseconds (decimal) into double ns */
     K_DOUBLE,  /* decimal */
     K_MBPS,    /* MB/s into double bytes/s */
@@ -65,7 +66,7 @@ static const key_spec specs[] = {
     {DOC("hash", "", "crc32c", "byte hash of the non-flink partitioners: crc32c or murmur3"), K_SPECIAL, 0, 0, 0, 0, parse_hash},
     {DOC("vnodes", "", "2000", "ring/bounded points per subtask"), K_U32, AT(vnodes), 0, 1, 100000, NULL},
     {DOC("bound_c", "", "1.25", "bounded: load bound factor c > 1"), K_DOUBLE, AT(bound_c), 0, 1.000001, 100, NULL},
-    {DOC("placement", "", "spread", "round-robin, random, hash, first-fit, spread"), K_SPECIAL, 0, 0, 0, 0, parse_placement},
+    {DOC("placement", "", "first-fit", "round-robin, random, hash, first-fit (Flink's default: fills a worker's slots first), spread (Flink's cluster.evenly-spread-out-slots)"), K_SPECIAL, 0, 0, 0, 0, parse_placement},
     {DOC("key_dist", "", "uniform", "uniform, zipf, hotset or file"), K_SPECIAL, 0, 0, 0, 0, parse_key_dist},
     {DOC("keys", "", "100000", "distinct keys (uniform, zipf, hotset)"), K_U64, AT(keys), 0, 1, 1e8, NULL},
     {DOC("zipf_s", "", "1.1", "Zipf exponent s > 0"), K_DOUBLE, AT(zipf_s), 0, 1e-6, 20, NULL},
@@ -82,24 +83,30 @@ static const key_spec specs[] = {
     {DOC("service_us", "us", "5", "mean time a subtask spends on a record"), K_MICROS, AT(service_ns), 0, 0.001, 1e9, NULL},
     {DOC("service_sigma", "", "0.5", "lognormal sigma of the service time"), K_DOUBLE, AT(service_sigma), 0, 0, 10, NULL},
     {DOC("queue_capacity", "records", "10000", "subtask input queue; full = backpressure"), K_U32, AT(queue_capacity), 0, 1, 1e7, NULL},
+    {DOC("buffer_bytes", "bytes", "32768", "network buffer of a channel (source -> subtask), sent when full (Flink: 32 KiB memory segments); a record takes its key and value bytes plus a 4-byte length"), K_U32, AT(buffer_bytes), 0, 1, 1e9, NULL},
+    {DOC("buffer_timeout_ms", "ms", "100", "the output flusher sends every channel's partly filled buffer at this period (Flink's execution.buffer-timeout, default 100); 0: after every record"), K_MILLIS, AT(buffer_timeout_ns), 0, 0, 1e6, NULL},
     {DOC("checkpoint_interval_s", "s", "10", "time between checkpoints (0: none)"), K_SECONDS, AT(checkpoint_interval_ns), 0, 0, 1e6, NULL},
     {DOC("snapshot_mbps", "MB/s", "100", "snapshot write bandwidth per subtask"), K_MBPS, AT(snapshot_bytes_per_s), 0, 1e-3, 1e6, NULL},
     {DOC("restore_mbps", "MB/s", "100", "restore and state-move bandwidth per subtask"), K_MBPS, AT(restore_bytes_per_s), 0, 1e-3, 1e6, NULL},
     {DOC("heartbeat_interval_s", "s", "10", "job manager heartbeat period (Flink default)"), K_SECONDS, AT(heartbeat_interval_ns), 0, 0.001, 1e5, NULL},
     {DOC("heartbeat_timeout_s", "s", "50", "heartbeat timeout (Flink default)"), K_SECONDS, AT(heartbeat_timeout_ns), 0, 0.001, 1e5, NULL},
-    {DOC("restart_strategy", "", "fixed", "fixed (delay) or exponential (1s, x1.5, 60s max, jitter 0.1)"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
+    {DOC("heartbeat_rpc_failures", "", "2", "worker_detection rpc: heartbeat RPCs refused by a dead worker that declare it lost (Flink's heartbeat.rpc-failure-threshold, default 2)"), K_U32, AT(heartbeat_rpc_failures), 0, 1, 1000, NULL},
+    {DOC("connection_detect_ms", "ms", "10", "worker_detection connection: from a broken task connection to the job manager failing the job (shardsim's estimate: one local RPC)"), K_MILLIS, AT(connection_detect_ns), 0, 0, 1e8, NULL},
+    {DOC("restart_strategy", "", "exponential", "exponential (Flink's default since 1.19: 1 s, x1.5, 60 s max, jitter 0.1) or fixed (restart_delay_s); a leader change restarts at once, as Flink's new leader does"), K_SPECIAL, 0, 0, 0, 0, parse_restart},
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
-    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D' (T, D in s; ';' between)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("deploy_ms", "ms", "500", "fixed cost of every restart and rescale: deploying the tasks (shardsim's estimate)"), K_MILLIS, AT(deploy_ns), 0, 0, 1e8, NULL},
+    {DOC("state_backend_start_ms", "ms", "100", "fixed cost of every restart and rescale: starting the state backend, before the restore (shardsim's estimate)"), K_MILLIS, AT(state_backend_start_ns), 0, 0, 1e8, NULL},
+    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D' (T, D in s; ';' between; T may be 'A+U(B,C)': A plus a uniform draw from B to C, per run from its fault stream, written to run-NNN/faults.txt)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
     {DOC("random_faults", "", "0", "faults drawn per run from the seeded fault stream, of the kinds the configuration has (a random campaign: sweep the seed or repeat); run-NNN/faults.txt has the schedule"), K_U32, AT(random_faults), 0, 0, 16, NULL},
     {DOC("coordination", "", "none", "none (one job manager that never fails), mock (HA through the ZooKeeper model) or zookeeper (HA through a real ZooKeeper at zk_connect, in real time)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
     {DOC("time_scale", "", "1", "runs against a real ZooKeeper (real time): real seconds per simulated second of the job model; coordination timeouts stay real"), K_DOUBLE, AT(time_scale), 0, 0.001, 1000, NULL},
     {DOC("zk_connect", "", "", "coordination = zookeeper: the servers, host:port[,host:port...]"), K_STRING, AT(zk_connect), sizeof(((sim_config *)0)->zk_connect), 0, 0, NULL},
     {DOC("job_managers", "", "2", "job managers contending for leadership (with a coordination service)"), K_U32, AT(job_managers), 0, 1, 16, NULL},
-    {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
+    {DOC("session_timeout_s", "s", "10", "coordination session timeout requested (clamped to 2..20 ticks) (Flink: 60, which a default ZooKeeper caps at 40; 10 keeps failover runs short)"), K_SECONDS, AT(session_timeout_ns), 0, 0.001, 1e5, NULL},
     {DOC("zk_tick_s", "s", "2", "the coordination service's tick (ZooKeeper tickTime)"), K_SECONDS, AT(zk_tick_ns), 0, 0.001, 1e4, NULL},
     {DOC("zk_servers", "", "3", "coordination ensemble size; a quorum must be up"), K_U32, AT(zk_servers), 0, 1, 15, NULL},
-    {DOC("zk_read_us", "us", "500", "mean round trip of a coordination read"), K_MICROS, AT(zk_read_ns), 0, 0, 1e9, NULL},
-    {DOC("zk_write_us", "us", "2000", "mean round trip of a coordination write (quorum commit)"), K_MICROS, AT(zk_write_ns), 0, 0, 1e9, NULL},
+    {DOC("zk_read_us", "us", "220", "mean round trip of a coordination read (a get measured on a local ZooKeeper 3.8)"), K_MICROS, AT(zk_read_ns), 0, 0, 1e9, NULL},
+    {DOC("zk_write_us", "us", "500", "mean round trip of a coordination write (quorum commit; a create measured on a local ZooKeeper 3.8 with fsync)"), K_MICROS, AT(zk_write_ns), 0, 0, 1e9, NULL},
     {DOC("zk_latency_dist", "", "lognormal", "constant, exponential or lognormal"), K_SPECIAL, 0, 0, 0, 0, parse_zk_dist},
     {DOC("zk_latency_sigma", "", "0.5", "lognormal sigma of coordination latency"), K_DOUBLE, AT(zk_latency_sigma), 0, 0, 10, NULL},
     {DOC("zk_follower_lag_us", "us", "0", "followers apply a commit this much after the leader: their clients read stale data until then (zk_servers > 1)"), K_MICROS, AT(zk_follower_lag_ns), 0, 0, 1e10, NULL},
@@ -108,7 +115,7 @@ static const key_spec specs[] = {
     {DOC("tolerate_suspended", "", "0", "1: a leader keeps leading while DISCONNECTED, until EXPIRED"), K_U32, AT(tolerate_suspended), 0, 0, 1, NULL},
     {DOC("fencing", "", "1", "1: checkpoint commits check the leader's election node (0: off, to show split brain)"), K_U32, AT(fencing), 0, 0, 1, NULL},
     {DOC("assignment", "", "direct", "direct, or coordinated: the leader writes subtask -> worker into the service and workers start when they see it"), K_SPECIAL, 0, 0, 0, 0, parse_assignment},
-    {DOC("worker_detection", "", "heartbeat", "heartbeat, or session (workers' ephemeral nodes, with a coordination service)"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
+    {DOC("worker_detection", "", "heartbeat+rpc+connection", "how a lost worker is noticed, the earliest of those joined by '+': heartbeat (Flink: heartbeat_timeout_s since the last answered heartbeat), rpc (Flink: the heartbeat_rpc_failures-th heartbeat refused by the dead process), connection (Flink: at once, plus connection_detect_ms, when its tasks' network channels break; only a worker whose tasks exchange records with another worker), session (the design text's scheme: its ephemeral node goes with its session; needs a coordination service). Default: Flink's behaviour, heartbeat+rpc+connection"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
     {DOC("window_s", "s", "1", "time-series window"), K_SECONDS, AT(window_ns), 0, 0.001, 1e5, NULL},
     {DOC("label", "", "", "free text carried into the results"), K_STRING, AT(label), sizeof(((sim_config *)0)->label), 0, 0, NULL},
     {DOC("debug_corrupt_checkpoint", "", "0", "test switch: corrupt the first checkpoint blob"), K_U32, AT(debug_corrupt_checkpoint), 0, 0, 1, NULL},
@@ -198,10 +205,30 @@ static int parse_coordination(sim_config *c, const char *v, char *err, size_t n)
     return 0;
 }
 
+/* 'heartbeat+rpc+connection': detectors joined by '+', each once at most. */
 static int parse_detection(sim_config *c, const char *v, char *err, size_t n) {
-    static const char *const names[] = {"heartbeat", "session", NULL};
-    return parse_enum(&c->worker_detection, "worker_detection", v, names,
-                      "expected heartbeat or session", err, n);
+    static const char *const names[] = {"heartbeat", "rpc", "connection", "session", NULL};
+    char buf[128];
+    unsigned modes = 0;
+    snprintf(buf, sizeof buf, "%s", v);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+        int i = name_in(tok, names);
+        if (i < 0 || modes & (1u << i) || strlen(v) >= sizeof buf) {
+            error(err, n, "worker_detection",
+                  "expected heartbeat, rpc, connection or session, or several joined by '+'", v);
+            return SS_EINVAL;
+        }
+        modes |= 1u << i; /* names are in SIM_DETECT_BY_* order */
+    }
+    if (!modes || v[0] == '+' || v[strlen(v) - 1] == '+' || strstr(v, "++")) {
+        error(err, n, "worker_detection",
+              "expected heartbeat, rpc, connection or session, or several joined by '+'", v);
+        return SS_EINVAL;
+    }
+    c->worker_detect = modes;
+    c->worker_detection = modes & SIM_DETECT_BY_SESSION ? SIM_DETECT_SESSION : SIM_DETECT_HEARTBEAT;
+    return 0;
 }
 
 static int parse_assignment(sim_config *c, const char *v, char *err, size_t n) {
@@ -304,6 +331,31 @@ static int fault_seconds(const char *w, double *out) {
     return 0;
 }
 
+/* A fault's time: plain seconds, or 'A+U(B,C)' -- A plus a uniform draw from B to C,
+ * drawn per run (sim/faults.c) -- each part as fault_seconds checks it, B <= C and
+ * A + C within FAULT_MAX_S. 0, -1 (malformed) or -2 (out of range). */
+static int fault_time(const char *w, double *at, double *lo, double *hi) {
+    *lo = *hi = 0;
+    const char *plus = strstr(w, "+U(");
+    if (!plus)
+        return fault_seconds(w, at);
+    char a[64], b[64], c[64];
+    size_t alen = (size_t)(plus - w), wlen = strlen(w);
+    const char *comma = strchr(plus, ',');
+    if (alen == 0 || alen >= sizeof a || !comma || w[wlen - 1] != ')' ||
+        (size_t)(comma - plus - 3) >= sizeof b || (size_t)(w + wlen - 1 - comma - 1) >= sizeof c)
+        return -1;
+    snprintf(a, sizeof a, "%.*s", (int)alen, w);
+    snprintf(b, sizeof b, "%.*s", (int)(comma - plus - 3), plus + 3);
+    snprintf(c, sizeof c, "%.*s", (int)(w + wlen - 1 - comma - 1), comma + 1);
+    int ra = fault_seconds(a, at), rb = fault_seconds(b, lo), rc = fault_seconds(c, hi);
+    if (ra == -1 || rb == -1 || rc == -1 || *lo > *hi)
+        return -1;
+    if (ra || rb || rc || *at + *hi > FAULT_MAX_S)
+        return -2;
+    return 0;
+}
+
 static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
     char buf[2048];
     snprintf(buf, sizeof buf, "%s", v);
@@ -315,8 +367,8 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
         snprintf(entry, sizeof entry, "%s", tok);
         for (char *w = strtok_r(entry, " \t", &at); w && words < 5; w = strtok_r(NULL, " \t", &at))
             word[words++] = w;
-        double t = 0, target = 0, duration = 0;
-        int when = words >= 1 ? fault_seconds(word[0], &t) : -1;
+        double t = 0, lo = 0, hi = 0, target = 0, duration = 0;
+        int when = words >= 1 ? fault_time(word[0], &t, &lo, &hi) : -1;
         int timed = words >= 2 &&
                     (strcmp(word[1], "partition-jm") == 0 || strcmp(word[1], "slow-zk") == 0 ||
                      strcmp(word[1], "partition-leader") == 0);
@@ -324,7 +376,8 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
         if (words != 3 + timed || when == -1 || lasting == -1 || number(word[2], &target) ||
             target < 0 || target != floor(target) || target > 1e6) {
             error(err, n, "faults",
-                  "expected 'TIME_S ACTION N' entries separated by ';' (partition-jm, "
+                  "expected 'TIME_S ACTION N' entries separated by ';' (TIME_S may be "
+                  "'A+U(B,C)': A plus a uniform draw from B to C per run; partition-jm, "
                   "partition-leader and slow-zk take a duration too: 'TIME_S partition-jm J "
                   "DURATION_S')",
                   tok);
@@ -347,9 +400,12 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
             error(err, n, "faults", "at most 32 entries", v);
             return SS_EINVAL;
         }
-        c->faults[c->fault_count++] =
-            (sim_fault){(uint64_t)llround(t * 1e9), action_kind, (uint32_t)target,
-                        (uint64_t)llround(duration * 1e9)};
+        c->faults[c->fault_count++] = (sim_fault){.at_ns = (uint64_t)llround(t * 1e9),
+                                                  .spread_lo_ns = (uint64_t)llround(lo * 1e9),
+                                                  .spread_hi_ns = (uint64_t)llround(hi * 1e9),
+                                                  .kind = action_kind,
+                                                  .target = (uint32_t)target,
+                                                  .duration_ns = (uint64_t)llround(duration * 1e9)};
     }
     return 0;
 }
@@ -400,6 +456,9 @@ int config_set(sim_config *c, const char *key, const char *value, char *err, siz
         break;
     case K_SECONDS:
         *(uint64_t *)(void *)field = (uint64_t)llround(v * 1e9);
+        break;
+    case K_MILLIS:
+        *(uint64_t *)(void *)field = (uint64_t)llround(v * 1e6);
         break;
     case K_MICROS:
         *(double *)(void *)field = v * 1e3;

@@ -44,13 +44,22 @@ enum {
 /* coordination = none, or HA through the backend named coord_backend */
 enum { SIM_COORD_NONE, SIM_COORD_HA };
 enum { SIM_DETECT_HEARTBEAT, SIM_DETECT_SESSION };
+/* The TaskManager-loss detectors of worker_detection, ORed into sim_config.worker_detect;
+ * a lost worker is noticed by the earliest of those configured. */
+enum {
+    SIM_DETECT_BY_HEARTBEAT = 1,  /* Flink: heartbeat.timeout since the last answer */
+    SIM_DETECT_BY_RPC = 2,        /* Flink: heartbeat.rpc-failure-threshold refused RPCs */
+    SIM_DETECT_BY_CONNECTION = 4, /* Flink: the tasks' network connections to it break */
+    SIM_DETECT_BY_SESSION = 8     /* the design text: its coordination session expires */
+};
 
 #define SIM_MAX_FAULTS 32
 #define SIM_MAX_STEPS 32
 
 typedef struct sim_fault {
-    uint64_t at_ns;
-    int kind;             /* SIM_FAULT_* */
+    uint64_t at_ns;                      /* the time; with a spread, the base A of 'A+U(B,C)' */
+    uint64_t spread_lo_ns, spread_hi_ns; /* 'A+U(B,C)': B and C (both 0: a fixed time) */
+    int kind;                            /* SIM_FAULT_* */
     uint32_t target;      /* worker, job manager, or the new parallelism for a rescale */
     uint64_t duration_ns; /* partition-jm: how long */
 } sim_fault;
@@ -80,11 +89,16 @@ typedef struct sim_config {
     int service_dist;
     double service_ns, service_sigma;
     uint32_t queue_capacity;
+    uint32_t buffer_bytes;      /* a network buffer: flushed when full ... */
+    uint64_t buffer_timeout_ns; /* ... or by the output flusher (0: after every record) */
     uint64_t checkpoint_interval_ns;
     double snapshot_bytes_per_s, restore_bytes_per_s;
     uint64_t heartbeat_interval_ns, heartbeat_timeout_ns;
+    uint32_t heartbeat_rpc_failures; /* refused heartbeat RPCs that declare a worker dead */
+    uint64_t connection_detect_ns;   /* from a broken task connection to the job manager */
     int restart_strategy;
     uint64_t restart_delay_ns;
+    uint64_t deploy_ns, state_backend_start_ns; /* fixed costs of every restart */
     uint32_t fault_count;
     sim_fault faults[SIM_MAX_FAULTS];
     uint32_t random_faults; /* faults drawn per run from the fault stream (sim/faults.c) */
@@ -102,7 +116,9 @@ typedef struct sim_config {
     double zk_follower_lag_ns; /* followers apply commits this much later */
     uint32_t zk_sync;          /* a new leader syncs before reading the pointers */
     char zk_profile[256];      /* latency profile file ("" = none) */
-    int tolerate_suspended, fencing, worker_detection;
+    int tolerate_suspended, fencing;
+    int worker_detection;       /* SIM_DETECT_SESSION if worker_detect has the session scheme */
+    unsigned worker_detect;     /* SIM_DETECT_BY_* ORed */
     int coordinated_assignment; /* the leader publishes placements; workers start on seeing them */
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
     int debug_skip_replay;        /* test switch: restart at the failure point, no replay */

@@ -5,7 +5,8 @@
  * crashes (with their restarts), quorum loss and slow operations -- in the spirit of
  * Jepsen's nemeses. The schedule depends only on (seed, repetition, configuration),
  * like every other stream, and is written out in the `faults` key's syntax so that a
- * run can be replayed with its faults spelled out. */
+ * run can be replayed with its faults spelled out. The configured faults' times may be
+ * spreads ('A+U(B,C)'), drawn per run here too. */
 #include "core/partition.h"
 #include "core/prng.h"
 #include "sim/faults.h"
@@ -46,7 +47,7 @@ uint32_t sim_draw_faults(const sim_config *c, uint64_t seed, uint32_t repeat, si
         uint32_t kinds = ha ? 11 : 2;
         uint32_t kind = (uint32_t)prng_below(&r, kinds);
         uint64_t t = draw_time(&r, lo, hi), dur = 1000000000ULL + draw_time(&r, 0, span);
-        sim_fault f = {t, 0, 0, 0};
+        sim_fault f = {.at_ns = t};
         switch (kind) {
         case 0: /* a worker crashes and comes back */
             if (workers_down == max_down || c->workers < 2)
@@ -107,4 +108,20 @@ uint32_t sim_draw_faults(const sim_config *c, uint64_t seed, uint32_t repeat, si
         if (config_fault_supported(c, out[i].kind))
             out[kept++] = out[i];
     return kept;
+}
+
+uint32_t sim_draw_fault_times(uint64_t seed, uint32_t repeat, sim_fault *f, uint32_t count) {
+    prng r;
+    prng_stream(&r, seed, repeat, SIM_RNG_FAULT_TIMES);
+    uint32_t drawn = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (!f[i].spread_hi_ns)
+            continue;
+        /* whole milliseconds, so that faults.txt (ms) replays the run exactly */
+        uint64_t steps = (f[i].spread_hi_ns - f[i].spread_lo_ns) / 1000000ULL;
+        f[i].at_ns += f[i].spread_lo_ns + prng_below(&r, steps + 1) * 1000000ULL;
+        f[i].spread_lo_ns = f[i].spread_hi_ns = 0;
+        drawn++;
+    }
+    return drawn;
 }

@@ -92,8 +92,11 @@ void sim_fill_result(sim *s) {
     r->records_emitted = s->total;
     r->records_processed = s->processed;
     r->records_replayed = s->replayed;
-    r->throughput_rps =
-        s->cfg->duration_ns ? (double)s->total * 1e9 / (double)s->cfg->duration_ns : 0;
+    r->offered_rps = s->cfg->duration_ns ? (double)s->total * 1e9 / (double)s->cfg->duration_ns : 0;
+    /* achieved: every record once (its final processing), over the time the job took to
+     * process them; below the offered rate when the operator cannot keep up */
+    uint64_t span = s->last_done_ns > s->first_done_ns ? s->last_done_ns - s->first_done_ns : 0;
+    r->throughput_rps = span ? (double)s->total * 1e9 / (double)span : r->offered_rps;
     for (uint32_t i = 0; i < s->epoch_count; i++) {
         hist_merge(&r->latency, &s->epochs[i].h);
         hist_free(&s->epochs[i].h);
@@ -138,7 +141,7 @@ void sim_fill_result(sim *s) {
         return;
     }
     r->window_count = count;
-    uint64_t done_cum = 0, rolled = 0;
+    uint64_t queued = 0; /* emitted, not yet done nor dropped */
     for (size_t w = 0; w < count; w++) {
         sim_window *o = &r->windows[w];
         o->start_ns = w * s->cfg->window_ns;
@@ -147,27 +150,19 @@ void sim_fill_result(sim *s) {
             window *x = &s->windows[w];
             o->records_in = x->in;
             o->records_done = x->done;
-            done_cum += x->done;
-            rolled += x->rolled_back;
+            o->rolled_back = x->rolled_back;
+            queued += x->in;
+            queued -= x->done + x->dropped < queued ? x->done + x->dropped : queued;
             o->p50_ns = hist_quantile(&x->h, 0.5);
             o->p90_ns = hist_quantile(&x->h, 0.9);
             o->p99_ns = hist_quantile(&x->h, 0.99);
             o->p999_ns = hist_quantile(&x->h, 0.999);
             o->max_ns = x->h.count ? x->h.max : 0;
         }
-        /* backlog: scheduled by the window's end, not yet done for good */
-        uint64_t lo = 0, hi = s->total; /* records scheduled before `end` */
-        while (lo < hi) {
-            uint64_t mid = lo + (hi - lo) / 2;
-            if (sim_sched_ns(s, mid) < end)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        uint64_t good = done_cum > s->replayed ? done_cum : 0;
-        (void)rolled;
-        o->backlog = lo > good ? lo - good : 0;
-        for (size_t k = 0; k < r->failover_count; k++) {
+        o->backlog = queued;
+        /* down: nothing processed while a failover or rescale was under way (a crashed
+         * leader's job still processes until the new leader restarts it) */
+        for (size_t k = 0; k < r->failover_count && !o->records_done; k++) {
             const sim_failover *f = &r->failovers[k];
             uint64_t up = f->restored_ns ? f->restored_ns : s->now;
             if (f->fault_ns < end && up > o->start_ns)

@@ -41,13 +41,16 @@ static int write_timeseries(const char *dir, const sim_result *r) {
     FILE *f = open_in(dir, "timeseries.csv");
     if (!f)
         return SS_EIO;
-    fputs("t_s,records_in,records_done,backlog,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,down\n", f);
+    fputs("t_s,records_in,records_done,backlog,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,down,"
+          "rolled_back\n",
+          f);
     for (size_t i = 0; i < r->window_count; i++) {
         const sim_window *w = &r->windows[i];
-        fprintf(f, "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f,%.6f,%u\n",
-                ns_to_s(w->start_ns), w->records_in, w->records_done, w->backlog,
-                ns_to_ms(w->p50_ns), ns_to_ms(w->p90_ns), ns_to_ms(w->p99_ns), ns_to_ms(w->p999_ns),
-                ns_to_ms(w->max_ns), (unsigned)w->down);
+        fprintf(
+            f, "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%.6f,%.6f,%.6f,%.6f,%u,%" PRIu64 "\n",
+            ns_to_s(w->start_ns), w->records_in, w->records_done, w->backlog, ns_to_ms(w->p50_ns),
+            ns_to_ms(w->p90_ns), ns_to_ms(w->p99_ns), ns_to_ms(w->p999_ns), ns_to_ms(w->max_ns),
+            (unsigned)w->down, w->rolled_back);
     }
     return close_checked(f);
 }
@@ -170,6 +173,7 @@ void report_runs_header(FILE *out, char *const *param_names, size_t param_count)
         csv_field(out, param_names[i]);
     }
     fputs(",seed,trace_digest,source_digest,events,records,records_processed,throughput_rps,"
+          "offered_rps,"
           "p50_ms,p90_ms,p99_ms,p999_ms,max_ms,keys_max_mean,records_max_mean,bytes_max_mean,"
           "records_cov,records_jain,checkpoints,failures,downtime_s,records_replayed,"
           "coord_ops,elections,sessions_expired,commits,stale_commits,pointers_skipped,"
@@ -205,16 +209,17 @@ static void runs_figures(FILE *out, const sim_result *r) {
     const hist *h = &r->latency;
     fprintf(out,
             ",%016" PRIx64 ",%016" PRIx64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-            ",%.1f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%zu,%.6f,%" PRIu64
+            ",%.1f,%.1f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%u,%zu,%.6f,%" PRIu64
             ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
             r->trace_digest, r->source_digest, r->events, r->records_emitted, r->records_processed,
-            r->throughput_rps, ns_to_ms(hist_quantile(h, 0.50)), ns_to_ms(hist_quantile(h, 0.90)),
-            ns_to_ms(hist_quantile(h, 0.99)), ns_to_ms(hist_quantile(h, 0.999)),
-            ns_to_ms(hist_quantile(h, 1.0)), r->keys_balance.max_over_mean,
-            r->records_balance.max_over_mean, r->bytes_balance.max_over_mean,
-            r->records_balance.cov, r->records_balance.jain, r->checkpoints_completed,
-            report_failures(r), ns_to_s(total_downtime_ns(r)), r->records_replayed, r->coord_ops,
-            r->elections, r->sessions_expired, r->commits, r->stale_commits, r->pointers_skipped);
+            r->throughput_rps, r->offered_rps, ns_to_ms(hist_quantile(h, 0.50)),
+            ns_to_ms(hist_quantile(h, 0.90)), ns_to_ms(hist_quantile(h, 0.99)),
+            ns_to_ms(hist_quantile(h, 0.999)), ns_to_ms(hist_quantile(h, 1.0)),
+            r->keys_balance.max_over_mean, r->records_balance.max_over_mean,
+            r->bytes_balance.max_over_mean, r->records_balance.cov, r->records_balance.jain,
+            r->checkpoints_completed, report_failures(r), ns_to_s(total_downtime_ns(r)),
+            r->records_replayed, r->coord_ops, r->elections, r->sessions_expired, r->commits,
+            r->stale_commits, r->pointers_skipped);
 }
 
 void report_runs_row(FILE *out, uint32_t run, uint32_t repeat, char *const *param_values,

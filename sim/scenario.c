@@ -299,6 +299,16 @@ static int parse_double(const char *s, size_t len, double *out) {
     return errno || *end || !isfinite(*out) ? -1 : 0;
 }
 
+/* The length of a sweep value: up to the next ',' outside parentheses, so that a
+ * fault time 'A+U(B,C)' is one value. */
+static size_t value_length(const char *at) {
+    size_t len = 0;
+    int depth = 0;
+    for (; at[len] && (at[len] != ',' || depth > 0); len++)
+        depth += at[len] == '(' ? 1 : at[len] == ')' && depth > 0 ? -1 : 0;
+    return len;
+}
+
 /* The values of a sweep spec: "a,b,c" or "lo..hi [step d]". */
 static int sweep_values(parser *p, const scenario_assign *a, const char *spec, variable *v) {
     const char *dots = strstr(spec, "..");
@@ -325,7 +335,7 @@ static int sweep_values(parser *p, const scenario_assign *a, const char *spec, v
     }
     const char *at = spec;
     for (;;) {
-        size_t len = strcspn(at, ",");
+        size_t len = value_length(at);
         const char *s = at;
         size_t l = len;
         while (l && *s == ' ')

@@ -156,6 +156,38 @@ static window *window_at(sim *s, uint64_t t_ns) {
     return x;
 }
 
+/* A record of epoch `from` processed in window w: counted until final. */
+static void ledger_note(sim *s, uint64_t w, uint64_t from) {
+    for (size_t k = s->ledger_count, seen = 0; k > 0 && seen < 8; k--, seen++) {
+        ledger_entry *e = &s->ledger[k - 1];
+        if (e->window == w && e->from_offset == from) {
+            e->count++;
+            return;
+        }
+    }
+    if (ss_grow(&s->ledger, &s->ledger_cap, s->ledger_count + 1, sizeof *s->ledger) != 0) {
+        s->failed = SS_ENOMEM;
+        return;
+    }
+    s->ledger[s->ledger_count++] = (ledger_entry){w, from, 1};
+}
+
+/* Entries of epochs from `roll_from` on were rolled back: into their windows'
+ * rolled_back. Entries of epochs before `keep_below` are final: forgotten. */
+static void ledger_settle(sim *s, uint64_t keep_below, uint64_t roll_from) {
+    size_t kept = 0;
+    for (size_t k = 0; k < s->ledger_count; k++) {
+        ledger_entry e = s->ledger[k];
+        if (e.from_offset >= roll_from) {
+            if (e.window < s->window_count)
+                s->windows[e.window].rolled_back += e.count;
+        } else if (e.from_offset >= keep_below) {
+            s->ledger[kept++] = e;
+        }
+    }
+    s->ledger_count = kept;
+}
+
 static epoch_hist *current_epoch(sim *s, uint64_t offset) {
     for (uint32_t i = s->epoch_count; i > 0; i--)
         if (s->epochs[i - 1].from_offset <= offset)
@@ -186,10 +218,12 @@ static void commit_epochs(sim *s, uint64_t upto) {
         memmove(&s->epochs[0], &s->epochs[1], (s->epoch_count - 1) * sizeof(epoch_hist));
         s->epoch_count--;
     }
+    ledger_settle(s, s->epochs[0].from_offset, NEVER);
 }
 
 /* A rollback to `offset`: samples of records at or after it will be replayed. */
 static void drop_epochs_from(sim *s, uint64_t offset) {
+    ledger_settle(s, 0, offset);
     while (s->epoch_count > 1 && s->epochs[s->epoch_count - 1].from_offset >= offset) {
         hist_free(&s->epochs[s->epoch_count - 1].h);
         s->epoch_count--;
@@ -233,7 +267,11 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
             hist_record(&w->h, latency);
             w->done++;
         }
-        hist_record(&current_epoch(s, p->offset)->h, latency);
+        epoch_hist *e = current_epoch(s, p->offset);
+        hist_record(&e->h, latency);
+        ledger_note(s, p->done_ns / s->cfg->window_ns, e->from_offset);
+        if (!s->processed)
+            s->first_done_ns = p->done_ns;
         s->digest = fold(fold(s->digest, p->offset), p->done_ns ^ ((uint64_t)i << 48));
         s->processed++;
         if (p->done_ns > s->last_done_ns)
@@ -250,42 +288,158 @@ static void flush_all(sim *s, uint64_t until) {
         flush_subtask(s, i, until);
 }
 
-/* Emit records whose emission time is at most `until`. */
+/* ---------- output buffers ---------- */
+
+/* A record's bytes in a network buffer: its key and value, and Flink's 4-byte length. */
+static uint64_t record_bytes(const sim *s, uint64_t key) {
+    return sim_key_bytes(s, key) + 4 + 4;
+}
+
+/* Send channel (src -> i)'s buffer at `at`: each record crosses the network (zero
+ * within a worker) and joins subtask i's FIFO queue. A full queue holds a record until
+ * its oldest leaves (credit-based flow control) and stalls the source until then. */
+static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
+    const sim_config *c = s->cfg;
+    channel *ch = &s->channels[(size_t)src * s->n + i];
+    subtask *t = &s->sub[i];
+    uint32_t cap = c->queue_capacity;
+    for (uint32_t k = 0; k < ch->count && !s->failed; k++) {
+        pending_record p = ch->rec[k];
+        double delay = s->source_worker[src] == t->worker
+                           ? 0
+                           : draw(&s->net_rng, c->net_dist, c->net_latency_ns, c->net_sigma);
+        uint64_t arrival = at + (uint64_t)delay;
+        if (arrival < t->last_arrival_ns)
+            arrival = t->last_arrival_ns; /* one channel: records arrive in order */
+        if (t->count == cap)
+            flush_subtask(s, i, arrival);
+        if (t->count == cap) { /* still full: the record waits for room */
+            arrival = t->ring[t->head].done_ns;
+            flush_subtask(s, i, arrival);
+            if (arrival > s->stall_until_ns)
+                s->stall_until_ns = arrival;
+        }
+        double service = draw(&s->service_rng, c->service_dist, c->service_ns, c->service_sigma);
+        uint64_t start = arrival > t->free_at_ns ? arrival : t->free_at_ns;
+        p.done_ns = start + (uint64_t)service + 1; /* never zero: keeps FIFO strict */
+        t->free_at_ns = p.done_ns;
+        t->last_arrival_ns = arrival;
+        t->ring[(t->head + t->count) % cap] = p;
+        t->count++;
+    }
+    s->buffered -= ch->count;
+    s->src_buffered[src] -= ch->count;
+    ch->count = 0;
+    ch->bytes = 0;
+}
+
+static void update_flush_min(sim *s) {
+    s->flush_min_ns = NEVER;
+    for (uint32_t j = 0; j < s->cfg->sources; j++)
+        if (s->src_buffered[j] && s->flush_next_ns[j] < s->flush_min_ns)
+            s->flush_min_ns = s->flush_next_ns[j];
+}
+
+/* Send every buffer of source j at `at` (its flusher ran, or a barrier passed). */
+static void send_source(sim *s, uint32_t j, uint64_t at) {
+    for (uint32_t i = 0; s->src_buffered[j] && i < s->n; i++)
+        if (s->channels[(size_t)j * s->n + i].count)
+            send_buffer(s, j, i, at);
+}
+
+/* Run the output flushers due by `limit`, earliest first (ties: lowest source). */
+static void flush_due(sim *s, uint64_t limit) {
+    while (s->buffered && s->flush_min_ns <= limit && !s->failed) {
+        uint32_t j = 0;
+        while (!s->src_buffered[j] || s->flush_next_ns[j] != s->flush_min_ns)
+            j++;
+        send_source(s, j, s->flush_next_ns[j]);
+        update_flush_min(s);
+    }
+}
+
+/* Send every buffered record now (a checkpoint barrier follows them). */
+static void send_all(sim *s) {
+    for (uint32_t j = 0; s->buffered && j < s->cfg->sources; j++)
+        send_source(s, j, s->now);
+    update_flush_min(s);
+}
+
+/* Source j's first flusher run at or after t: its runs are flush_base_ns + phase +
+ * k x buffer_timeout. */
+static uint64_t next_flush(const sim *s, uint32_t j, uint64_t t) {
+    uint64_t period = s->cfg->buffer_timeout_ns, first = s->flush_base_ns + s->flush_phase[j];
+    if (t <= first)
+        return first;
+    return first + (t - first + period - 1) / period * period;
+}
+
+/* Put record p (for subtask i) into source j's buffer, emitted at `emit`; a full buffer,
+ * or buffer_timeout_ms = 0, sends it at once. */
+static void buffer_record(sim *s, uint32_t j, uint32_t i, pending_record p, uint64_t emit) {
+    channel *ch = &s->channels[(size_t)j * s->n + i];
+    if (ss_grow(&ch->rec, &ch->cap, (size_t)ch->count + 1, sizeof *ch->rec) != 0) {
+        sim_fail(s, SS_ENOMEM, "out of memory for network buffers");
+        return;
+    }
+    ch->rec[ch->count++] = p;
+    ch->bytes += record_bytes(s, p.key);
+    s->buffered++;
+    if (s->src_buffered[j]++ == 0 && s->cfg->buffer_timeout_ns) {
+        s->flush_next_ns[j] = next_flush(s, j, emit);
+        if (s->flush_next_ns[j] < s->flush_min_ns)
+            s->flush_min_ns = s->flush_next_ns[j];
+    }
+    if (!s->cfg->buffer_timeout_ns || ch->bytes >= s->cfg->buffer_bytes) {
+        send_buffer(s, j, i, emit);
+        update_flush_min(s);
+    }
+}
+
+/* Drop every buffered record (the job stopped): counted in window `w`. */
+static void drop_buffers(sim *s, window *w) {
+    for (size_t k = 0; k < s->channel_count; k++) {
+        if (w)
+            w->dropped += s->channels[k].count;
+        s->channels[k].count = 0;
+        s->channels[k].bytes = 0;
+    }
+    memset(s->src_buffered, 0, s->cfg->sources * sizeof *s->src_buffered);
+    s->buffered = 0;
+    s->flush_min_ns = NEVER;
+}
+
+/* (Re)make the sources x n buffers, empty (set-up, and a rescale's new n). */
+static int channels_make(sim *s) {
+    for (size_t k = 0; k < s->channel_count; k++)
+        free(s->channels[k].rec);
+    free(s->channels);
+    s->channel_count = (size_t)s->cfg->sources * s->n;
+    s->channels = calloc(s->channel_count, sizeof *s->channels);
+    if (!s->channels)
+        s->channel_count = 0;
+    s->buffered = 0;
+    s->flush_min_ns = NEVER;
+    return s->channels ? 0 : SS_ENOMEM;
+}
+
+/* Emit records whose emission time is at most `until` into the output buffers, and
+ * run the flushers due by then. */
 static void emit_until(sim *s, uint64_t until) {
     const sim_config *c = s->cfg;
-    uint32_t cap = c->queue_capacity;
-    while (s->offset < s->total && s->job == JOB_RUNNING) {
+    while (s->offset < s->total && s->job == JOB_RUNNING && !s->failed) {
         uint64_t sched = sim_sched_ns(s, s->offset);
         uint64_t emit = sched > s->stall_until_ns ? sched : s->stall_until_ns;
         if (emit > until)
-            return;
+            break;
+        flush_due(s, emit);
+        if (s->stall_until_ns > emit)
+            continue; /* a send found a full queue: the source waits */
         uint64_t key;
         uint32_t value;
         sim_record_at(s, s->offset, &key, &value);
         uint32_t i = s->owner[sim_group_of(s, key)];
-        subtask *t = &s->sub[i];
-        uint32_t src = s->source_worker[s->offset % c->sources];
-        double delay =
-            src == t->worker ? 0 : draw(&s->net_rng, c->net_dist, c->net_latency_ns, c->net_sigma);
-        uint64_t arrival = emit + (uint64_t)delay;
-        if (arrival < t->last_arrival_ns)
-            arrival = t->last_arrival_ns; /* one channel: records arrive in order */
-        if (t->count == cap) {
-            pending_record *oldest = &t->ring[t->head];
-            if (oldest->done_ns > arrival) { /* full: the source waits for room */
-                s->stall_until_ns = oldest->done_ns;
-                continue;
-            }
-            flush_subtask(s, i, arrival);
-        }
-        double service = draw(&s->service_rng, c->service_dist, c->service_ns, c->service_sigma);
-        uint64_t start = arrival > t->free_at_ns ? arrival : t->free_at_ns;
-        uint64_t done = start + (uint64_t)service + 1; /* never zero: keeps FIFO strict */
-        t->free_at_ns = done;
-        t->last_arrival_ns = arrival;
-        uint32_t slot = (t->head + t->count) % cap;
-        t->ring[slot] = (pending_record){done, sched, s->offset, key, value};
-        t->count++;
+        uint32_t src = (uint32_t)(s->offset % c->sources);
         window *w = window_at(s, emit);
         if (w)
             w->in++;
@@ -298,8 +452,12 @@ static void emit_until(sim *s, uint64_t until) {
             s->open_failover->caught_up_ns = emit;
             s->awaiting_catch_up = 0;
         }
+        pending_record p = {0, sched, s->offset, key, value};
         s->offset++;
+        buffer_record(s, src, i, p, emit);
     }
+    if (s->job == JOB_RUNNING)
+        flush_due(s, until);
 }
 
 /* ---------- checkpoints (the job manager) ---------- */
@@ -335,6 +493,7 @@ static int trigger_checkpoint(sim *s, int stop, uint32_t rescale_to) {
 
 void sim_start_checkpoint(sim *s, uint32_t id, int stop, uint32_t rescale_to) {
     emit_until(s, s->now);
+    send_all(s); /* the barrier follows the records: it sends the partly filled buffers */
     checkpoint *c = &s->jm.pending;
     c->id = id;
     c->offset = s->offset;
@@ -435,13 +594,12 @@ sim_failover *sim_new_failover(sim *s, const char *kind, uint32_t target) {
 /* Everything in flight is lost; the job is down from now. */
 void sim_stop_job(sim *s) {
     flush_all(s, s->now);
+    window *w = window_at(s, s->now);
+    drop_buffers(s, w);
     for (uint32_t i = 0; i < s->n; i++) {
         subtask *t = &s->sub[i];
-        for (uint32_t k = 0; k < t->count; k++) {
-            window *w = window_at(s, s->now);
-            if (w)
-                w->rolled_back++;
-        }
+        if (w)
+            w->dropped += t->count;
         t->count = 0;
         t->head = 0;
         t->snapshot_at_ns = NEVER;
@@ -465,6 +623,41 @@ static uint64_t detection_time(const sim *s, uint32_t w, uint64_t crash) {
     return at > crash ? at : crash + 1;
 }
 
+/* worker_detection rpc: heartbeats go on at the worker's phase; the dead process refuses
+ * each at once, and the heartbeat_rpc_failures-th refused one declares it lost (one at
+ * the crash instant was answered). */
+static uint64_t rpc_detection_time(const sim *s, uint32_t w, uint64_t crash) {
+    uint64_t interval = s->cfg->heartbeat_interval_ns, phase = s->hb_phase[w];
+    uint64_t first = crash < phase ? phase : phase + ((crash - phase) / interval + 1) * interval;
+    return first + (uint64_t)(s->cfg->heartbeat_rpc_failures - 1) * interval;
+}
+
+/* Did worker w's tasks exchange records with another worker (network channels, whose
+ * connections break when it dies)? Sources send to every keyed subtask. */
+static int has_network_channels(const sim *s, uint32_t w) {
+    int source_here = 0, source_away = 0, task_here = 0, task_away = 0;
+    for (uint32_t j = 0; j < s->cfg->sources; j++)
+        *(s->source_worker[j] == w ? &source_here : &source_away) = 1;
+    for (uint32_t i = 0; i < s->n; i++)
+        *(s->sub[i].worker == w ? &task_here : &task_away) = 1;
+    return (source_here && task_away) || (task_here && source_away);
+}
+
+/* When the job manager notices worker w's crash at `crash` by the Flink detectors of
+ * worker_detection: the earliest of them (NEVER: none applies). */
+static uint64_t flink_detection_time(const sim *s, uint32_t w, uint64_t crash) {
+    unsigned modes = s->cfg->worker_detect;
+    uint64_t at = NEVER, t;
+    if (modes & SIM_DETECT_BY_HEARTBEAT && (t = detection_time(s, w, crash)) < at)
+        at = t;
+    if (modes & SIM_DETECT_BY_RPC && (t = rpc_detection_time(s, w, crash)) < at)
+        at = t;
+    if (modes & SIM_DETECT_BY_CONNECTION && has_network_channels(s, w) &&
+        (t = crash + s->cfg->connection_detect_ns) < at)
+        at = t;
+    return at;
+}
+
 uint64_t sim_restart_delay(sim *s) {
     if (s->cfg->restart_strategy == SIM_RESTART_FIXED)
         return s->cfg->restart_delay_ns;
@@ -477,6 +670,7 @@ uint64_t sim_restart_delay(sim *s) {
 }
 
 static void crash_worker(sim *s, uint32_t w) {
+    uint64_t detect = flink_detection_time(s, w, s->now); /* before anything moves */
     s->alive[w] = 0;
     int affected = 0;
     for (uint32_t i = 0; i < s->n; i++)
@@ -492,10 +686,11 @@ static void crash_worker(sim *s, uint32_t w) {
     sim_stop_job(s);
     s->open_failover = f;
     s->consecutive_failures++;
-    if (s->cfg->worker_detection == SIM_DETECT_SESSION)
-        ha_worker_crashed(s->ha, w); /* noticed when its ephemeral node goes */
-    else
-        sim_push(s, detection_time(s, w, s->now), EV_DETECT, w, 0);
+    /* noticed at the earliest of the detectors configured */
+    if (s->cfg->worker_detect & SIM_DETECT_BY_SESSION)
+        ha_worker_crashed(s->ha, w); /* when its ephemeral node goes */
+    if (detect != NEVER)
+        sim_push(s, detect, EV_DETECT, w, 0);
 }
 
 /* Place every subtask (and source) on live workers. 0, or SS_ERANGE (too few slots). */
@@ -539,6 +734,12 @@ static uint64_t restore_state(sim *s, const checkpoint *c, uint64_t *total_bytes
         max_bytes = c->blob_len[i] > max_bytes ? c->blob_len[i] : max_bytes;
     }
     return max_bytes;
+}
+
+/* The fixed cost of every restart and rescale before state is read: the tasks are
+ * deployed and their state backends start. */
+static uint64_t restart_cost_ns(const sim *s) {
+    return s->cfg->deploy_ns + s->cfg->state_backend_start_ns;
 }
 
 /* Rescale: the partitioner at the new parallelism; moved groups' bytes. */
@@ -602,6 +803,8 @@ static void finish_rescale(sim *s) {
     f->checkpoint_id = c->id;
     uint64_t moved = 0, max_in = rescale_partitioner(s, c->rescale_to, &moved);
     c->stop = 0;
+    if (!s->failed && channels_make(s) != 0)
+        sim_fail(s, SS_ENOMEM, "out of memory for network buffers");
     uint32_t placed;
     if (s->failed || replace(s, s->n, &placed) != 0) {
         sim_fail(s, SS_EINVAL, "not enough slots to rescale");
@@ -610,17 +813,21 @@ static void finish_rescale(sim *s) {
     f->bytes_restored = moved;
     s->open_failover = f;
     s->failed_offset = from;
-    resume(s, s->now + (uint64_t)((double)max_in * 1e9 / s->cfg->restore_bytes_per_s), from);
+    resume(s,
+           s->now + restart_cost_ns(s) +
+               (uint64_t)((double)max_in * 1e9 / s->cfg->restore_bytes_per_s),
+           from);
 }
 
-/* Resume processing at `at` from offset `from`; with a coordinated assignment, only once
- * the workers have seen the new placement in the service. */
+/* Resume processing at `at` from offset `from`; with a coordinated assignment the
+ * workers deploy and restore only once they have seen the new placement in the service:
+ * the same time after that. */
 static void resume(sim *s, uint64_t at, uint64_t from) {
     if (!s->cfg->coordinated_assignment || !s->ha) {
         sim_push(s, at, EV_RESTORED, from, 0);
         return;
     }
-    s->resume_at_ns = at;
+    s->resume_after_ns = at - s->now; /* the workers deploy and restore once they see it */
     s->resume_from = from;
     s->awaiting_epoch = s->epoch_no;
     ha_publish_assignment(s->ha);
@@ -661,7 +868,10 @@ void sim_restore_from(sim *s, const checkpoint *c) {
         f->bytes_restored = total;
         f->checkpoint_id = c ? c->id : 0;
     }
-    resume(s, s->now + (uint64_t)((double)max_bytes * 1e9 / s->cfg->restore_bytes_per_s), from);
+    resume(s,
+           s->now + restart_cost_ns(s) +
+               (uint64_t)((double)max_bytes * 1e9 / s->cfg->restore_bytes_per_s),
+           from);
 }
 
 static void on_restored(sim *s, uint64_t from) {
@@ -674,6 +884,7 @@ static void on_restored(sim *s, uint64_t from) {
     }
     s->offset = from;
     s->stall_until_ns = s->now;
+    s->flush_base_ns = s->now; /* the output flushers start with the tasks */
     for (uint32_t i = 0; i < s->n; i++) {
         s->sub[i].free_at_ns = s->now;
         s->sub[i].last_arrival_ns = s->now;
@@ -722,7 +933,8 @@ static void handle(sim *s, const queue_event *ev) {
             return;
         flush_all(s, s->now);
         emit_until(s, s->now + TICK_NS);
-        if (s->offset < s->total || s->jm.pending.id || (s->ha && ha_id_requested(s->ha)))
+        if (s->offset < s->total || s->buffered || s->jm.pending.id ||
+            (s->ha && ha_id_requested(s->ha)))
             sim_push(s, s->now + TICK_NS, EV_TICK, 0, 0);
         else
             s->finished = 1; /* the coordination service's timers would run forever */
@@ -823,8 +1035,6 @@ static int load_key_file(sim *s) {
     return rc;
 }
 
-/* The fault schedule: the configured faults, then a random campaign's; the result
- * carries a campaign's whole schedule in the `faults` syntax, to replay it. */
 /* ---------- the job model as the HA sees it (sim/ha.h) ---------- */
 
 /* The CRC32C of a checkpoint's blobs, in subtask order: what its pointer carries. */
@@ -896,7 +1106,8 @@ static int job_leader_changed(void *ctx, uint32_t jm, uint64_t fault_ns, uint64_
     sim_stop_job(s);
     s->open_failover = f;
     s->consecutive_failures++;
-    sim_push(s, s->now + sim_restart_delay(s), EV_RESTART, 0, 0);
+    /* Flink's new leader recovers the job as soon as it has it: no restart-strategy delay */
+    sim_push(s, s->now, EV_RESTART, 0, 0);
     return 1;
 }
 
@@ -921,8 +1132,7 @@ static int job_placement_seen(void *ctx) {
     sim *s = ctx;
     if (s->awaiting_epoch != s->epoch_no)
         return 0; /* a newer failure came */
-    sim_push(s, s->resume_at_ns > s->now ? s->resume_at_ns : s->now, EV_RESTORED, s->resume_from,
-             0);
+    sim_push(s, s->now + s->resume_after_ns, EV_RESTORED, s->resume_from, 0);
     return 1;
 }
 
@@ -964,6 +1174,9 @@ static int setup_ha(sim *s) {
     return rc;
 }
 
+/* The fault schedule: the configured faults (their spreads drawn), then a random
+ * campaign's; the result carries a drawn schedule whole in the `faults` syntax, to
+ * replay it. */
 static int setup_faults(sim *s) {
     const sim_config *c = s->cfg;
     uint32_t room = c->fault_count + 2 * c->random_faults;
@@ -972,10 +1185,12 @@ static int setup_faults(sim *s) {
         return SS_ENOMEM;
     memcpy(s->faults, c->faults, c->fault_count * sizeof *s->faults);
     s->fault_count = c->fault_count;
-    if (!c->random_faults)
-        return 0;
-    s->fault_count +=
-        sim_draw_faults(c, s->seed, s->run, s->faults + c->fault_count, room - c->fault_count);
+    uint32_t drawn = sim_draw_fault_times(s->seed, s->run, s->faults, s->fault_count);
+    if (!c->random_faults && !drawn)
+        return 0; /* the schedule is the configuration's */
+    if (c->random_faults)
+        s->fault_count +=
+            sim_draw_faults(c, s->seed, s->run, s->faults + c->fault_count, room - c->fault_count);
     size_t size = 64 + (size_t)s->fault_count * 64;
     s->r->fault_schedule = malloc(size);
     if (!s->r->fault_schedule)
@@ -1015,8 +1230,16 @@ static int setup(sim *s) {
     s->slots = malloc(c->workers * sizeof *s->slots);
     s->source_worker = malloc(c->sources * sizeof *s->source_worker);
     s->hb_phase = malloc(c->workers * sizeof *s->hb_phase);
-    if (!s->sub || !s->alive || !s->slots || !s->source_worker || !s->hb_phase)
+    s->flush_phase = calloc(c->sources, sizeof *s->flush_phase);
+    s->flush_next_ns = calloc(c->sources, sizeof *s->flush_next_ns);
+    s->src_buffered = calloc(c->sources, sizeof *s->src_buffered);
+    if (!s->sub || !s->alive || !s->slots || !s->source_worker || !s->hb_phase || !s->flush_phase ||
+        !s->flush_next_ns || !s->src_buffered || channels_make(s) != 0)
         return SS_ENOMEM;
+    prng flush;
+    prng_stream(&flush, s->seed, s->run, RNG_FLUSH);
+    for (uint32_t j = 0; j < c->sources && c->buffer_timeout_ns; j++)
+        s->flush_phase[j] = prng_below(&flush, c->buffer_timeout_ns);
     prng hb;
     prng_stream(&hb, s->seed, s->run, RNG_HEARTBEAT);
     for (uint32_t w = 0; w < c->workers; w++) {
@@ -1095,6 +1318,13 @@ static void sim_free(sim *s) {
     free(s->slots);
     free(s->source_worker);
     free(s->hb_phase);
+    for (size_t k = 0; k < s->channel_count; k++)
+        free(s->channels[k].rec);
+    free(s->channels);
+    free(s->flush_phase);
+    free(s->flush_next_ns);
+    free(s->src_buffered);
+    free(s->ledger);
     free(s->file_line_key);
     free(s->file_key_group);
     free(s->file_key_len);

@@ -39,9 +39,11 @@ typedef struct sim_window {
     uint64_t start_ns;
     uint64_t records_in;   /* emitted by the sources in the window */
     uint64_t records_done; /* finished by the keyed operator in the window */
-    uint64_t backlog;      /* records emitted but not yet done, at window end */
+    uint64_t backlog;      /* records queued at window end: emitted (into an output buffer),
+                              not yet done nor dropped by a stop */
+    uint64_t rolled_back;  /* records done in it that a later restore rolled back */
     uint64_t p50_ns, p90_ns, p99_ns, p999_ns, max_ns; /* latency of records done in it */
-    uint8_t down; /* 1 if the job was down (failed, restarting) in it */
+    uint8_t down; /* 1 if no record was done in it during a failover or rescale */
 } sim_window;
 
 typedef struct sim_subtask_load {
@@ -65,7 +67,8 @@ typedef struct sim_result {
     uint64_t records_emitted;   /* distinct source records */
     uint64_t records_processed; /* operator invocations, replays included */
     uint64_t records_replayed;
-    double throughput_rps; /* records_emitted / source duration */
+    double throughput_rps; /* achieved: records_emitted / from the first done to the last */
+    double offered_rps;    /* records_emitted / source duration */
     hist latency;          /* end-to-end latency of every record's final processing */
     metrics_balance keys_balance, records_balance, bytes_balance; /* at the end */
     sim_subtask_load *subtasks;                                   /* parallelism at the end */

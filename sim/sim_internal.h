@@ -38,7 +38,7 @@ enum {
 enum { JOB_RUNNING, JOB_DOWN, JOB_WAIT_SLOTS, JOB_STOPPING };
 
 /* Component ids of the random streams. */
-enum { RNG_RECORDS = 1, RNG_NET, RNG_SERVICE, RNG_RESTART, RNG_HEARTBEAT };
+enum { RNG_RECORDS = 1, RNG_NET, RNG_SERVICE, RNG_RESTART, RNG_HEARTBEAT, RNG_FLUSH = 8 };
 
 typedef struct pending_record {
     uint64_t done_ns, sched_ns, offset, key;
@@ -84,11 +84,27 @@ typedef struct epoch {
     hist h;
 } epoch_hist;
 
+/* A channel's network buffer (source -> subtask): records emitted, not yet sent. */
+typedef struct channel {
+    pending_record *rec; /* done_ns unused until sent */
+    uint32_t count;
+    size_t cap;
+    uint64_t bytes;
+} channel;
+
 typedef struct window {
     hist h;
-    uint64_t in, done, rolled_back;
-    uint8_t down, used;
+    uint64_t in, done;
+    uint64_t dropped;     /* queued or buffered when the job stopped: never processed */
+    uint64_t rolled_back; /* processed in this window, then rolled back by a restore */
+    uint8_t used;
 } window;
+
+/* Records processed in one window from one epoch (from_offset), not yet final: a
+ * restore to an offset at or below from_offset rolls them back. */
+typedef struct ledger_entry {
+    uint64_t window, from_offset, count;
+} ledger_entry;
 
 typedef struct sim {
     const sim_config *cfg;
@@ -99,6 +115,12 @@ typedef struct sim {
     const uint32_t *owner;
     uint32_t n, groups;
     subtask *sub;
+    channel *channels; /* sources x n buffers, channels[source * n + subtask] */
+    size_t channel_count;
+    uint64_t *flush_phase;   /* per source: its output flusher's phase in the period */
+    uint64_t *flush_next_ns; /* per source with buffered records: the flusher's next run */
+    uint32_t *src_buffered;  /* per source: records in its buffers */
+    uint64_t buffered, flush_min_ns, flush_base_ns; /* all buffers; the earliest run; start */
     uint32_t *source_worker;
     uint8_t *alive;
     uint32_t *slots;
@@ -128,7 +150,9 @@ typedef struct sim {
     uint32_t epoch_count;
     window *windows;
     size_t window_count;
-    uint64_t digest, source_digest, events, processed, replayed, last_done_ns;
+    uint64_t digest, source_digest, events, processed, replayed, last_done_ns, first_done_ns;
+    ledger_entry *ledger;
+    size_t ledger_count, ledger_cap;
     char *err;
     size_t errlen;
     int failed;
@@ -143,7 +167,7 @@ typedef struct sim {
     uint32_t fault_count;
     uint32_t rescale_fault; /* the schedule's index of the rescale being tried */
     /* assignment = coordinated: a restart waits until the workers see its placement */
-    uint64_t awaiting_epoch, resume_at_ns, resume_from;
+    uint64_t awaiting_epoch, resume_after_ns, resume_from; /* deploy and restore take after */
 } sim;
 
 /* ---- sim.c: the job model, for ha.c and outcome.c ---- */

@@ -635,8 +635,8 @@ static void spread(double *v, size_t n, double out[5]) {
 /* sweep_downtime_plot.csv, what sweep_downtime.gp draws: one row per x value, and per
  * series its downtime median, p10 and p90 (empty where a cell has no run). The cells'
  * values are sorted already (spread). */
-static int write_downtime_plot(const char *dir, cell *cells, size_t count,
-                               char names[][96], int ns) {
+static int write_downtime_plot(const char *dir, cell *cells, size_t count, char names[][96],
+                               int ns) {
     char path[4200];
     snprintf(path, sizeof path, "%s/sweep_downtime_plot.csv", dir);
     FILE *out = fopen(path, "w");

@@ -139,6 +139,8 @@ typedef struct coord_config {
     uint64_t seed;            /* of the latency stream: 0 */
     uint64_t follower_lag_ns; /* followers apply commits this much later: 0 */
     const char *profile;      /* latency profile file (INI), NULL: none */
+    uint64_t election_ns;     /* the ensemble's leader election; 0: the model's default */
+    uint64_t reconnect_ns;    /* mean reconnection delay of a client; 0: the default */
     /* a real service (zookeeper) */
     const char *connect;  /* "host:port[,host:port...]" */
     const char *log_path; /* the client library's log; NULL: silenced */

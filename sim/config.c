@@ -109,6 +109,8 @@ static const key_spec specs[] = {
     {DOC("zk_write_us", "us", "500", "mean round trip of a coordination write (quorum commit; a create measured on a local ZooKeeper 3.8 with fsync)"), K_MICROS, AT(zk_write_ns), 0, 0, 1e9, NULL},
     {DOC("zk_latency_dist", "", "lognormal", "constant, exponential or lognormal"), K_SPECIAL, 0, 0, 0, 0, parse_zk_dist},
     {DOC("zk_latency_sigma", "", "0.5", "lognormal sigma of coordination latency"), K_DOUBLE, AT(zk_latency_sigma), 0, 0, 10, NULL},
+    {DOC("zk_election_ms", "ms", "430", "the coordination ensemble's leader election after its leader is lost: every client is disconnected meanwhile (ZooKeeper 3.8 on loopback: ~430)"), K_MILLIS, AT(zk_election_ns), 0, 1, 1e7, NULL},
+    {DOC("zk_reconnect_ms", "ms", "50", "mean delay of a coordination client's reconnection attempt (drawn uniformly in 0..2x)"), K_MILLIS, AT(zk_reconnect_ns), 0, 0, 1e7, NULL},
     {DOC("zk_follower_lag_us", "us", "0", "followers apply a commit this much after the leader: their clients read stale data until then (zk_servers > 1)"), K_MICROS, AT(zk_follower_lag_ns), 0, 0, 1e10, NULL},
     {DOC("zk_sync", "", "1", "1: a new leader syncs before reading the latest checkpoint pointer (0: its read may be stale)"), K_U32, AT(zk_sync), 0, 0, 1, NULL},
     {DOC("zk_profile", "", "", "latency profile file: per operation type median_us and p99_us (see README)"), K_STRING, AT(zk_profile), sizeof(((sim_config *)0)->zk_profile), 0, 0, NULL},
@@ -516,6 +518,8 @@ void config_coord(const sim_config *c, uint64_t seed, coord_config *cc) {
     cc->latency_sigma = c->zk_latency_sigma;
     cc->seed = seed;
     cc->follower_lag_ns = (uint64_t)c->zk_follower_lag_ns;
+    cc->election_ns = c->zk_election_ns;
+    cc->reconnect_ns = c->zk_reconnect_ns;
     cc->profile = c->zk_profile[0] ? c->zk_profile : NULL;
     cc->connect = c->zk_connect[0] ? c->zk_connect : NULL;
 }

@@ -114,6 +114,8 @@ typedef struct sim_config {
     double zk_read_ns, zk_write_ns, zk_latency_sigma;
     int zk_latency_dist;
     double zk_follower_lag_ns; /* followers apply commits this much later */
+    uint64_t zk_election_ns;   /* the ensemble's leader election */
+    uint64_t zk_reconnect_ns;  /* mean delay of a client's reconnection attempt */
     uint32_t zk_sync;          /* a new leader syncs before reading the pointers */
     char zk_profile[256];      /* latency profile file ("" = none) */
     int tolerate_suspended, fencing;

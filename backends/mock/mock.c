@@ -545,6 +545,10 @@ static int model_config(const coord_config *cc, mock_config *mc, char *err, size
     mc->latency_sigma = cc->latency_sigma;
     mc->seed = cc->seed;
     mc->follower_lag_ns = cc->follower_lag_ns;
+    if (cc->election_ns)
+        mc->election_ns = cc->election_ns;
+    if (cc->reconnect_ns)
+        mc->reconnect_ns = cc->reconnect_ns;
     if (cc->profile && cc->profile[0] && mock_profile_load(cc->profile, mc, err, errlen) != 0)
         return SS_EINVAL;
     return 0;

@@ -583,6 +583,62 @@ static void profiles_round_trip_and_reject_bad_lines(void **state) {
             fail_msg("got '%s', want '%s'", err, bad[i][1]);
         assert_true(e.op_median_ns[3] == 0); /* left alone */
     }
+    /* the reference figures of a calibrated profile: written, read back, optional */
+    static mock_profile_reference ref, back;
+    snprintf(ref.source, sizeof ref.source, "ZooKeeper 3.8.0 standalone at 127.0.0.1:2181");
+    ref.tick_ms = 2000;
+    ref.watch_median_us = 650;
+    ref.watch_p99_us = 1200;
+    ref.failover[0] = (mock_profile_figure){4, 3900, 3000, 5200, 2800, 5900, 20};
+    ref.failover[1] = (mock_profile_figure){10, 9800, 7300, 11500, 6900, 11900, 21};
+    ref.failover_count = 2;
+    ref.failover_close[0] = (mock_profile_figure){4, 2.5, 2, 3, 1.5, 4, 20};
+    ref.failover_close_count = 1;
+    ref.member_loss[0] = (mock_profile_figure){1.5, 1200, 1000, 1400, 950, 1500, 5};
+    ref.member_loss_count = 1;
+    assert_int_equal(mock_profile_save_reference(path, &c, &ref), 0);
+    mock_config_defaults(&d);
+    assert_int_equal(mock_profile_read(path, &d, &back, err, sizeof err), 0);
+    assert_true(fabs(d.op_median_ns[0] - 1900000) < 1); /* the latencies as before */
+    assert_string_equal(back.source, ref.source);
+    assert_true(back.tick_ms == 2000 && back.watch_median_us == 650 && back.watch_p99_us == 1200);
+    assert_int_equal(back.failover_count, 2);
+    assert_int_equal(back.failover_close_count, 1);
+    assert_int_equal(back.member_loss_count, 1);
+    const mock_profile_figure *want[] = {&ref.failover[0], &ref.failover[1], &ref.failover_close[0],
+                                         &ref.member_loss[0]};
+    const mock_profile_figure *got[] = {&back.failover[0], &back.failover[1],
+                                        &back.failover_close[0], &back.member_loss[0]};
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(got[i]->timeout_s == want[i]->timeout_s);
+        assert_true(fabs(got[i]->median_ms - want[i]->median_ms) < 1e-3);
+        assert_true(fabs(got[i]->p10_ms - want[i]->p10_ms) < 1e-3);
+        assert_true(fabs(got[i]->p90_ms - want[i]->p90_ms) < 1e-3);
+        assert_true(fabs(got[i]->min_ms - want[i]->min_ms) < 1e-3);
+        assert_true(fabs(got[i]->max_ms - want[i]->max_ms) < 1e-3);
+        assert_int_equal(got[i]->trials, want[i]->trials);
+    }
+    mock_config_defaults(&d); /* the model's loader takes the same file */
+    assert_int_equal(mock_profile_load(path, &d, err, sizeof err), 0);
+    const char *bad_ref[][2] = {
+        {"[failover T=4]\nmedian_ms = 1\n", "needs median_ms, p10_ms"},
+        {"[failover T=x]\nmedian_ms = 1\n", "expected a timeout in seconds"},
+        {"[member_loss T=4]\nmedian_ms = 1\nmedian_ms = 2\n", "given twice"},
+        {"[failover T=4]\nmean_ms = 1\n", "unknown key 'mean_ms'"},
+        {"[failover T=4]\nmedian_ms = 5\np10_ms = 6\np90_ms = 7\nmin_ms = 1\nmax_ms = 9\n"
+         "trials = 3\n",
+         "min <= p10 <= median"},
+        {"[failover T=4]\ntrials = 2.5\n", "trials: expected a whole number"},
+        {"[watch]\nmedian_us = 5\n", "[watch] needs median_us and p99_us"}};
+    for (size_t i = 0; i < sizeof bad_ref / sizeof bad_ref[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad_ref[i][0], f);
+        fclose(f);
+        if (mock_profile_read(path, NULL, &back, err, sizeof err) != SS_EINVAL ||
+            !strstr(err, bad_ref[i][1]))
+            fail_msg("got '%s', want '%s'", err, bad_ref[i][1]);
+    }
     remove(path);
     assert_int_equal(mock_profile_load("/nonexistent/p.ini", &d, err, sizeof err), SS_EINVAL);
     assert_non_null(strstr(err, "cannot open"));

@@ -30,8 +30,8 @@
 #define Z99 2.3263478740408408 /* the standard normal's 0.99 quantile */
 
 /* The keys of a figure section, in mock_profile_figure's order after timeout_s. */
-static const char *const figure_keys[] = {"median_ms", "p10_ms", "p90_ms", "min_ms", "max_ms",
-                                          "trials"};
+static const char *const figure_keys[] = {"median_ms", "p10_ms", "p90_ms",
+                                          "min_ms",    "max_ms", "trials"};
 enum { FIGURE_KEYS = 6 };
 static const char *const figure_kinds[] = {"failover", "failover_close", "member_loss"};
 enum { FIGURE_KINDS = 3 };
@@ -99,8 +99,8 @@ static int on_figure(reader *r, int k, double timeout_s, const char *key, double
         if (strcmp(key, figure_keys[i]) != 0)
             continue;
         if (*seen & (1u << i)) {
-            snprintf(r->what, sizeof r->what, "%s given twice for [%s T=%g]", key,
-                     figure_kinds[k], timeout_s);
+            snprintf(r->what, sizeof r->what, "%s given twice for [%s T=%g]", key, figure_kinds[k],
+                     timeout_s);
             return 0;
         }
         *seen |= 1u << i;
@@ -197,8 +197,7 @@ static int check_figures(const char *path, reader *r, char *err, size_t errlen) 
         for (size_t i = 0; i < *count; i++) {
             const mock_profile_figure *g = &f[i];
             int ok = r->seen_keys[k][i] == (1u << FIGURE_KEYS) - 1 && g->p10_ms <= g->median_ms &&
-                     g->median_ms <= g->p90_ms && g->min_ms <= g->p10_ms &&
-                     g->p90_ms <= g->max_ms;
+                     g->median_ms <= g->p90_ms && g->min_ms <= g->p10_ms && g->p90_ms <= g->max_ms;
             if (!ok) {
                 snprintf(err, errlen,
                          "%s: [%s T=%g] needs median_ms, p10_ms, p90_ms, min_ms, max_ms and "
@@ -288,9 +287,8 @@ int mock_profile_save_reference(const char *path, const mock_config *cfg,
     FILE *f = fopen(tmp, "w");
     if (!f)
         return SS_EIO;
-    fprintf(f,
-            "; shardsim coordination latency profile: per operation type, the median and\n"
-            "; the 99th percentile of a round trip\n[profile]\n");
+    fprintf(f, "; shardsim coordination latency profile: per operation type, the median and\n"
+               "; the 99th percentile of a round trip\n[profile]\n");
     if (ref && ref->source[0])
         fprintf(f, "source = %s\n", ref->source);
     if (ref)

@@ -5,6 +5,17 @@
 #include "sim/cli/cli.h"
 #include "sim/version.h"
 
+#ifndef SHARDSIM_HAVE_ZOOKEEPER
+/* Without the real backend the subcommand exists only to say so. */
+int cli_calibrate(int argc, char **argv) {
+    (void)argc, (void)argv;
+    fputs("shardsim calibrate: this shardsim was built without the real ZooKeeper backend "
+          "(configure with SHARDSIM_ZOOKEEPER=ON and libzookeeper-mt-dev)\n",
+          stderr);
+    return 2;
+}
+#endif
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -16,6 +27,7 @@ static const command commands[] = {
     {"route", cli_route, "route keys read from stdin to key groups and subtasks"},
     {"balance", cli_balance, "compare partitioners' balance and movement on a key set"},
     {"run", cli_run, "run a scenario's simulations and write results and plots"},
+    {"calibrate", cli_calibrate, "measure a live ZooKeeper and write a latency profile"},
 };
 
 static void usage(FILE *out) {

@@ -136,6 +136,12 @@ static int expire_session(void *service, coord_session *cs) {
     }
     x->next = svc->expirers;
     svc->expirers = x;
+    /* The attach moves the session to the expirer's connection, and the server closes
+     * the client's: were the client to reconnect at once, it would move the session
+     * back before the expirer closes it (seen under load). So the client is cut off for
+     * half its timeout -- the expirer needs milliseconds -- and then hears EXPIRED. */
+    if (svc->proxy)
+        partition_client(service, cs, s->timeout_ns / 2);
     return 0;
 }
 

@@ -9,8 +9,9 @@
 #                                          folder), release (-O2, warnings as errors),
 #                                          then AddressSanitizer + UndefinedBehaviorSanitizer,
 #                                          then byte-identical results from gcc -O2,
-#                                          gcc -O0 and clang -O2 builds; the servers are
-#                                          stopped by pid however the tests end
+#                                          gcc -O0 and clang -O2 builds, then 30 s of
+#                                          libFuzzer per reader (tests/fuzz/run.sh); the
+#                                          servers are stopped by pid however the tests end
 #   bash cmake/dev.sh bench                install, build, run every benchmark
 #
 # Packages come from Debian 12 with apt-get, only when missing (idempotent). Needs root
@@ -19,7 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PACKAGES="gcc make cmake pkg-config libc6-dev libcmocka-dev libinih-dev libjansson-dev libxxhash-dev gnuplot-nox"
-TEST_PACKAGES="clang clang-format"
+# libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (only Recommended by clang-14)
+TEST_PACKAGES="clang clang-format libclang-rt-14-dev"
 # the real ZooKeeper backend and the servers its tests run against (pulls a JRE: tests only)
 ZK_PACKAGES="libzookeeper-mt-dev zookeeper"
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -85,6 +87,7 @@ test)
     build clang -DSHARDSIM_ZOOKEEPER=ON
     sh tests/check_determinism.sh "$PWD" build/release/shardsim build/debug/shardsim \
         build/clang/shardsim
+    sh tests/fuzz/run.sh
     ;;
 bench)
     install $BUILD_PACKAGES

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/assert.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/part_internal.h"
@@ -90,6 +91,9 @@ int part_create(const part_config *cfg, part **out) {
         part_free(p);
         return rc;
     }
+    /* every key group has an owner among the N subtasks (a walk of the table: hot) */
+    for (uint32_t g = 0; SS_HOT_ASSERTS_ON && g < groups; g++)
+        SS_ASSERT_HOT(p->owner[g] < p->parallelism);
     *out = p;
     return 0;
 }
@@ -172,7 +176,9 @@ uint32_t part_route_bytes(const part *p, const void *key, size_t len) {
 }
 
 uint32_t part_route_int(const part *p, int32_t key) {
-    return p->owner[part_group_of_int(p, key)];
+    uint32_t g = part_group_of_int(p, key);
+    SS_ASSERT_HOT(g < p->groups && p->owner[g] < p->parallelism);
+    return p->owner[g];
 }
 
 int part_group_range(const part *p, uint32_t subtask, uint32_t *first, uint32_t *last) {

@@ -2,6 +2,7 @@
  * pointer, argument and two words travel in the event's 32-byte payload. */
 #include <string.h>
 
+#include "core/assert.h"
 #include "core/error.h"
 #include "sim/env_sim.h"
 
@@ -51,7 +52,9 @@ uint64_t env_sim_run_until(env_sim *s, uint64_t until_ns) {
     uint64_t count = 0, t;
     queue_event ev;
     while (queue_peek_time(s->q, &t) == 0 && t <= until_ns) {
-        queue_pop(s->q, &ev);
+        int rc = queue_pop(s->q, &ev);
+        SS_ASSERT(rc == 0 && ev.time_ns == t);
+        SS_ASSERT(ev.time_ns >= s->now_ns); /* virtual time never goes backwards */
         s->now_ns = ev.time_ns;
         timer_payload p;
         memcpy(&p, ev.payload.bytes, sizeof p);
@@ -60,6 +63,6 @@ uint64_t env_sim_run_until(env_sim *s, uint64_t until_ns) {
         s->fired++;
     }
     if (until_ns != UINT64_MAX && until_ns > s->now_ns)
-        s->now_ns = until_ns;
+        s->now_ns = until_ns; /* forward only */
     return count;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/assert.h"
 #include "core/error.h"
 #include "sim/queue.h"
 
@@ -39,6 +40,7 @@ struct queue {
     size_t cap;
     uint32_t free_head;
     uint64_t next_seq;
+    uint64_t last_pop_ns; /* time never goes backwards: no push before it */
 };
 
 static inline int before(heap_key a, heap_key b) {
@@ -74,6 +76,19 @@ static void sift_down(heap_key *h, size_t size, size_t pos) {
     }
     h[pos] = k;
 }
+
+#if SS_HOT_ASSERTS_ON
+/* Heap order around pos: its parent is not after it, and it is not after any child. A
+ * local check (O(ARITY)), so hot-assert builds can afford it on every push and pop. */
+static inline int heap_ordered_at(const heap_key *h, size_t size, size_t pos) {
+    if (pos > 0 && before(h[pos], h[(pos - 1) / ARITY]))
+        return 0;
+    for (size_t c = pos * ARITY + 1; c < size && c <= pos * ARITY + ARITY; c++)
+        if (before(h[c], h[pos]))
+            return 0;
+    return 1;
+}
+#endif
 
 static int grow(queue *q) {
     size_t cap = q->cap ? q->cap * 2 : 64;
@@ -124,6 +139,7 @@ int queue_push(queue *q, uint64_t time_ns, uint32_t type, const void *payload, s
                queue_handle *handle) {
     if (len > QUEUE_PAYLOAD_BYTES)
         return SS_EINVAL;
+    SS_ASSERT(time_ns >= q->last_pop_ns); /* a future-event list: nothing in the past */
     if (q->free_head == UINT32_MAX && grow(q) != 0)
         return SS_ENOMEM;
     uint32_t index = q->free_head;
@@ -141,6 +157,11 @@ int queue_push(queue *q, uint64_t time_ns, uint32_t type, const void *payload, s
     q->heap[q->size] = (heap_key){time_ns, r->event.seq << INDEX_BITS | index};
     sift_up(q->heap, q->size++);
     q->live++;
+#if SS_HOT_ASSERTS_ON
+    SS_ASSERT_HOT(q->live <= q->size && q->size <= q->cap);
+    SS_ASSERT_HOT(heap_ordered_at(q->heap, q->size, 0) &&
+                  heap_ordered_at(q->heap, q->size, q->size - 1));
+#endif
     if (handle)
         *handle = (queue_handle){index, r->generation};
     return 0;
@@ -175,9 +196,15 @@ int queue_pop(queue *q, queue_event *ev) {
     if (q->size == 0)
         return SS_EEMPTY;
     uint32_t index = remove_top(q);
+    SS_ASSERT_HOT(q->pool[index].state == QUEUED && q->live > 0);
     *ev = q->pool[index].event;
     release(q, index);
     q->live--;
+    SS_ASSERT(ev->time_ns >= q->last_pop_ns); /* time never goes backwards */
+    q->last_pop_ns = ev->time_ns;
+#if SS_HOT_ASSERTS_ON
+    SS_ASSERT_HOT(q->live <= q->size && (q->size == 0 || heap_ordered_at(q->heap, q->size, 0)));
+#endif
     /* The next pop reads the new top's record: start fetching it now. */
     if (q->size)
         __builtin_prefetch(&q->pool[q->heap[0].seq_index & (MAX_EVENTS - 1)]);
@@ -198,6 +225,7 @@ int queue_cancel(queue *q, queue_handle handle) {
     pool_record *r = &q->pool[handle.index];
     if (r->generation != handle.generation || r->state != QUEUED)
         return SS_EINVAL;
+    SS_ASSERT(q->live > 0);
     r->state = CANCELLED;
     q->live--;
     return 0;

@@ -42,7 +42,9 @@ int queue_create(size_t capacity_hint, queue **out);
 void queue_free(queue *q);
 
 /* Schedule an event. time_ns, type and payload are the caller's; seq is assigned.
- * *handle (may be NULL) receives a handle for queue_cancel. Returns 0 or SS_ENOMEM. */
+ * *handle (may be NULL) receives a handle for queue_cancel. Returns 0 or SS_ENOMEM.
+ * Time never goes backwards: time_ns must not be earlier than the last popped event's
+ * (an assertion, core/assert.h, aborts otherwise). */
 int queue_push(queue *q, uint64_t time_ns, uint32_t type, const void *payload, size_t len,
                queue_handle *handle);
 

@@ -546,11 +546,16 @@ static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat
         vars_free(vars, nvars);
         return SS_EINVAL;
     }
+    /* Saturating: 16 sweeps of up to 10000 values would overflow (256^8 is 2^64, which
+     * wrapped to 0 runs); past MAX_RUNS the product stops growing, and stays below
+     * 2^64 with any repeat. */
     uint64_t combos = 1;
-    for (size_t v = 0; v < nvars; v++)
+    for (size_t v = 0; v < nvars && combos <= MAX_RUNS; v++)
         combos *= vars[v].count;
-    if (combos * repeat > MAX_RUNS) {
+    if (combos > MAX_RUNS || combos * repeat > MAX_RUNS) {
         vars_free(vars, nvars);
+        if (combos > MAX_RUNS)
+            return fail_at(p, header_line, "more than %d runs", MAX_RUNS);
         return fail_at(p, header_line, "%llu runs: more than %d",
                        (unsigned long long)(combos * repeat), MAX_RUNS);
     }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/assert.h"
 #include "core/error.h"
 #include "core/grow.h"
 #include "core/hash.h"
@@ -236,6 +237,24 @@ static void drop_epochs_from(sim *s, uint64_t offset) {
 
 /* ---------- processing ---------- */
 
+/* The job's state machine: running -> stopping (a savepoint for a rescale); running or
+ * stopping -> down (a failure, or the savepoint done); down or waiting for slots ->
+ * down (placed, restoring) or waiting for slots; down -> running (restored). */
+static int job_edge_ok(int from, int to) {
+    switch (to) {
+    case JOB_STOPPING:
+        return from == JOB_RUNNING;
+    case JOB_DOWN:
+        return from == JOB_RUNNING || from == JOB_STOPPING || from == JOB_DOWN ||
+               from == JOB_WAIT_SLOTS;
+    case JOB_WAIT_SLOTS:
+        return from == JOB_DOWN || from == JOB_WAIT_SLOTS;
+    case JOB_RUNNING:
+        return from == JOB_DOWN;
+    }
+    return 0;
+}
+
 void sim_fail(sim *s, int code, const char *msg) {
     if (!s->failed) {
         s->failed = code;
@@ -257,10 +276,15 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
             take_snapshot(s, i);
         if (p->done_ns > until)
             break;
+        /* FIFO: records leave in done order */
+        SS_ASSERT_HOT(t->count <= cap);
+        SS_ASSERT_HOT(t->count < 2 ||
+                      t->ring[t->head + 1 == cap ? 0 : t->head + 1].done_ns >= p->done_ns);
         if (state_add(&s->state, p->key, sim_group_of(s, p->key), p->value) != 0) {
             sim_fail(s, SS_ENOMEM, "out of memory for keyed state");
             return;
         }
+        SS_ASSERT_HOT(p->done_ns >= p->sched_ns); /* processed after it was emitted */
         uint64_t latency = p->done_ns - p->sched_ns;
         window *w = window_at(s, p->done_ns);
         if (w) {
@@ -308,7 +332,10 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
         double delay = s->source_worker[src] == t->worker
                            ? 0
                            : draw(&s->net_rng, c->net_dist, c->net_latency_ns, c->net_sigma);
-        uint64_t arrival = at + (uint64_t)delay;
+        /* a record leaves no earlier than the source emits it (a checkpoint barrier's
+         * flush may come before records already buffered for the next tick) */
+        uint64_t depart = at > p.sched_ns ? at : p.sched_ns;
+        uint64_t arrival = depart + (uint64_t)delay;
         if (arrival < t->last_arrival_ns)
             arrival = t->last_arrival_ns; /* one channel: records arrive in order */
         if (t->count == cap)
@@ -319,9 +346,13 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
             if (arrival > s->stall_until_ns)
                 s->stall_until_ns = arrival;
         }
+        /* one channel, one FIFO: arrivals in order, and room for this record */
+        SS_ASSERT_HOT(arrival >= t->last_arrival_ns);
+        SS_ASSERT_HOT(t->count < cap || s->failed);
         double service = draw(&s->service_rng, c->service_dist, c->service_ns, c->service_sigma);
         uint64_t start = arrival > t->free_at_ns ? arrival : t->free_at_ns;
         p.done_ns = start + (uint64_t)service + 1; /* never zero: keeps FIFO strict */
+        SS_ASSERT_HOT(p.done_ns > t->free_at_ns && p.done_ns > arrival); /* after the previous */
         t->free_at_ns = p.done_ns;
         t->last_arrival_ns = arrival;
         t->ring[(t->head + t->count) % cap] = p;
@@ -454,6 +485,7 @@ static void emit_until(sim *s, uint64_t until) {
         }
         pending_record p = {0, sched, s->offset, key, value};
         s->offset++;
+        SS_ASSERT_HOT(s->offset <= s->total && i < s->n);
         buffer_record(s, src, i, p, emit);
     }
     if (s->job == JOB_RUNNING)
@@ -514,8 +546,11 @@ void sim_start_checkpoint(sim *s, uint32_t id, int stop, uint32_t rescale_to) {
         sim_fail(s, SS_ENOMEM, "out of memory");
         return;
     }
-    if (stop)
+    SS_ASSERT(c->offset <= s->total && s->offset <= s->max_emitted);
+    if (stop) {
+        SS_ASSERT(job_edge_ok(s->job, JOB_STOPPING));
         s->job = JOB_STOPPING; /* stop with savepoint: sources emit nothing more */
+    }
     for (uint32_t i = 0; i < s->n; i++) {
         subtask *t = &s->sub[i];
         uint64_t barrier = s->now > t->last_arrival_ns ? s->now : t->last_arrival_ns;
@@ -533,6 +568,7 @@ static void take_snapshot(sim *s, uint32_t i) {
     t->snapshot_at_ns = NEVER;
     if (c->id != t->snapshot_id)
         return;
+    SS_ASSERT(i < c->parallelism && c->remaining > 0 && c->remaining <= c->parallelism);
     if (state_snapshot(&s->state, s->owner, i, &c->blobs[i], &c->blob_len[i]) != 0) {
         sim_fail(s, SS_ENOMEM, "out of memory for a snapshot");
         return;
@@ -565,6 +601,8 @@ static void checkpoint_done(sim *s, uint32_t id) {
 
 void sim_complete_checkpoint(sim *s) {
     checkpoint *c = &s->jm.pending;
+    /* every snapshot written, and it covers no record the sources have not reached */
+    SS_ASSERT(c->id && c->remaining == 0 && c->offset <= s->offset);
     sim_checkpoint_free(&s->jm.completed);
     s->jm.completed = *c;
     memset(c, 0, sizeof *c);
@@ -608,6 +646,7 @@ void sim_stop_job(sim *s) {
     if (s->ha && ha_job_stopped(s->ha)) /* the rescale it served is tried again */
         sim_push(s, s->now + s->cfg->window_ns, EV_FAULT, s->rescale_fault, 0);
     s->epoch_no++; /* events of the old incarnation are ignored from now on */
+    SS_ASSERT(s->job == JOB_RUNNING || s->job == JOB_STOPPING);
     s->job = JOB_DOWN;
 }
 
@@ -785,6 +824,10 @@ static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_tota
     s->part = np;
     s->owner = part_owners(np);
     s->n = n_new;
+    /* every key group has exactly one owner, a subtask of the new parallelism */
+    SS_ASSERT(part_groups(np) == s->groups && part_parallelism(np) == n_new);
+    for (uint32_t g = 0; g < s->groups; g++)
+        SS_ASSERT(s->owner[g] < n_new);
     return max_in;
 }
 
@@ -839,6 +882,7 @@ static void on_restart(sim *s) {
     uint32_t moved;
     int rc = replace(s, s->n, &moved);
     if (rc == SS_ERANGE) {
+        SS_ASSERT(job_edge_ok(s->job, JOB_WAIT_SLOTS));
         s->job = JOB_WAIT_SLOTS; /* resumes when a worker comes back */
         return;
     }
@@ -848,6 +892,7 @@ static void on_restart(sim *s) {
     }
     if (f && !f->restarted_ns)
         f->restarted_ns = s->now;
+    SS_ASSERT(job_edge_ok(s->job, JOB_DOWN));
     s->job = JOB_DOWN;
     if (s->ha)
         ha_read_latest_checkpoint(s->ha); /* the leader finds it in the service */
@@ -876,6 +921,8 @@ void sim_restore_from(sim *s, const checkpoint *c) {
 
 static void on_restored(sim *s, uint64_t from) {
     sim_failover *f = s->open_failover;
+    /* the sources rewind to a record they already emitted (or to the start) */
+    SS_ASSERT(from <= s->max_emitted && s->max_emitted <= s->total);
     drop_epochs_from(s, from);
     if (f) {
         f->restored_ns = s->now;
@@ -892,6 +939,7 @@ static void on_restored(sim *s, uint64_t from) {
         s->sub[i].head = 0;
         s->sub[i].snapshot_at_ns = NEVER;
     }
+    SS_ASSERT(job_edge_ok(s->job, JOB_RUNNING));
     s->job = JOB_RUNNING;
     s->awaiting_catch_up = 1;
     sim_push(s, s->now + TICK_NS, EV_TICK, 0, 0);
@@ -1352,6 +1400,8 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
     /* Every event is bounded: the stream is finite and each incarnation ends. */
     while (rc == 0 && !s.failed && !s.finished && (!s.rt || (sim_pace(&s), 1)) &&
            queue_pop(s.q, &ev) == 0) {
+        /* virtual time never goes backwards (in real time, posts may have moved it on) */
+        SS_ASSERT(s.rt || ev.time_ns >= s.now);
         same_time = ev.time_ns == s.now ? same_time + 1 : 0;
         s.now = ev.time_ns > s.now ? ev.time_ns : s.now; /* real time: posts moved it on */
         s.events++;
@@ -1368,6 +1418,7 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
                                           : ev.payload.u64[0] ^ (ev.payload.u64[1] << 32);
         s.digest = fold(fold(fold(s.digest, ev.time_ns), ev.type), what);
         handle(&s, &ev);
+        SS_ASSERT_HOT(s.offset <= s.total && s.jm.pending.remaining <= s.jm.pending.parallelism);
     }
     int started = rc == 0, filled = 0; /* a run that started has a history to keep */
     if (rc == 0 && !s.failed) {

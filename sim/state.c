@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/assert.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "sim/state.h"
@@ -130,9 +131,11 @@ static state_entry *upsert(state_store *s, uint64_t key, uint32_t group) {
 }
 
 int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value) {
+    SS_ASSERT_HOT(group < s->groups);
     state_entry *e = upsert(s, key, group);
     if (!e)
         return SS_ENOMEM;
+    SS_ASSERT_HOT(e->group == group); /* a key stays in its key group */
     e->count++;
     e->sum += value;
     return 0;
@@ -186,13 +189,30 @@ int state_snapshot(const state_store *s, const uint32_t *owner, uint32_t subtask
         put32(p, hash_crc32c(frame, (size_t)(p - frame)));
         p += 4;
     }
+    SS_ASSERT((size_t)(p - out) == size); /* the frames fill what was counted */
     *blob = out;
     *len = size;
     return 0;
 }
 
+#if SS_HOT_ASSERTS_ON
+/* Every entry is on its key group's list exactly once: the lists hold count entries, each
+ * in the group it names. O(count): for hot-assert builds, after a restore. */
+static inline int lists_consistent(const state_store *s) {
+    uint64_t listed = 0;
+    for (uint32_t g = 0; g < s->groups; g++)
+        for (uint32_t i = s->head[g]; i != NONE && listed <= s->count; i = s->entries[i].next) {
+            if (s->entries[i].group != g)
+                return 0;
+            listed++;
+        }
+    return listed == s->count;
+}
+#endif
+
 int state_restore(state_store *s, const uint8_t *blob, size_t len) {
     size_t at = 0;
+    uint64_t before = s->count, read = 0;
     while (at < len) {
         if (len - at < FRAME_OVERHEAD)
             return SS_EPARSE;
@@ -207,10 +227,17 @@ int state_restore(state_store *s, const uint8_t *blob, size_t len) {
             state_entry *x = upsert(s, get64(e), g);
             if (!x)
                 return SS_ENOMEM;
+            SS_ASSERT_HOT(x->group == g); /* every key in its key group */
             x->count = get64(e + 8);
             x->sum = (int64_t)get64(e + 16);
         }
         at += FRAME_OVERHEAD + body;
+        read += n;
     }
+    /* entry counts match: each entry read is new or an update of one already there */
+    SS_ASSERT(s->count >= before && s->count - before <= read);
+#if SS_HOT_ASSERTS_ON
+    SS_ASSERT_HOT(lists_consistent(s));
+#endif
     return 0;
 }

@@ -570,7 +570,12 @@ static void profiles_round_trip_and_reject_bad_lines(void **state) {
         {"[create]\nmedian_us = 1\np99_us = x\n", ":3: p99_us: expected a number"},
         {"[profile]\nfollower_lag_us = 1\n[nope]\nmedian_us = 1\n", ":4: unknown section [nope]"},
         {"[get]\nmedian_us = 10\np99_us = 5\n", "[get] needs median_us and p99_us >= median_us"},
-        {"[get]\nwhat\n", ":2: not an INI line"}};
+        {"[get]\nwhat\n", ":2: not an INI line"},
+        /* found by tests/fuzz/fuzz_profile: an arbitrary lag, an infinite sigma or median */
+        {"[profile]\nfollower_lag_us = 1e300\n", ":2: follower_lag_us: expected at most 1e15"},
+        {"[create]\nmedian_us = 1e-300\np99_us = 1e15\n",
+         "[create] p99_us / median_us is too large"},
+        {"[get]\nmedian_us = 1e306\n", ":2: expected median_us or p99_us > 0 and <= 1e15"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         FILE *f = fopen(path, "w");
         assert_non_null(f);

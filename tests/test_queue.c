@@ -56,10 +56,11 @@ static void matches_reference_model(void **state) {
     prng r;
     prng_seed(&r, 11);
     size_t pushed = 0, live = 0;
+    uint64_t last_pop = 0; /* time never goes backwards: no push before the last pop */
     for (int op = 0; op < OPS; op++) {
         uint64_t choice = prng_below(&r, 10);
         if (choice < 5 || live == 0) {
-            uint64_t t = prng_below(&r, 1000);
+            uint64_t t = last_pop + prng_below(&r, 1000);
             uint32_t id = (uint32_t)pushed;
             assert_int_equal(queue_push(q, t, 0, &id, sizeof id, &ref[pushed].h), 0);
             ref[pushed] = (ref_event){t, pushed, 1, ref[pushed].h};
@@ -75,6 +76,7 @@ static void matches_reference_model(void **state) {
             uint32_t id;
             memcpy(&id, ev.payload.bytes, sizeof id);
             assert_int_equal(id, best);
+            last_pop = ev.time_ns;
             ref[best].live = 0;
             live--;
             assert_int_equal(queue_cancel(q, ref[best].h), SS_EINVAL); /* stale now */

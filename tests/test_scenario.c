@@ -136,12 +136,28 @@ static void hook_errors_name_the_line(void **state) {
     assert_non_null(strstr(err, "no config 'missing'"));
 }
 
+/* Found with tests/fuzz/fuzz_scenario's checks: 8 sweeps of 256 values are 2^64 runs,
+ * which the run count wrapped to 0 (a scenario of no runs); now too many. */
+static void run_count_does_not_wrap(void **state) {
+    (void)state;
+    char t6[512] = "[General]\n";
+    for (int i = 0; i < 8; i++)
+        snprintf(t6 + strlen(t6), sizeof t6 - strlen(t6), "k%d = ${v%d=0..255}\n", i, i);
+    scenario *s = NULL;
+    char err[256];
+    assert_int_equal(scenario_load_string("t6", t6, NULL, NULL, 0, NULL, &s, err, sizeof err),
+                     SS_EINVAL);
+    assert_null(s);
+    assert_string_equal(err, "t6:1: more than 100000 runs");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sweeps_expand_in_order),
         cmocka_unit_test(child_reference_needs_a_live_sweep),
         cmocka_unit_test(override_wins_and_sweeps),
         cmocka_unit_test(hook_errors_name_the_line),
+        cmocka_unit_test(run_count_does_not_wrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backends/mock/mock.h"
+#include "core/assert.h"
 #include "core/dist.h"
 #include "core/error.h"
 #include "core/grow.h"
@@ -255,6 +256,9 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
     mock_session *s = r->s;
     mock_zk *zk = s->zk;
     uint64_t now = env_now(&zk->env), out = now + latency(zk, r) / 2;
+    /* a session's requests apply in FIFO order, never later than submit scheduled them */
+    SS_ASSERT(now >= s->applied_ns && now <= s->last_apply_ns);
+    s->applied_ns = now;
     if (r->server != s->server) { /* its server crashed meanwhile: lost with the connection */
         r->rc = COORD_CONNECTIONLOSS;
         send_reply(zk, r, now);

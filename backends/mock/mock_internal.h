@@ -69,6 +69,7 @@ struct mock_session {
     uint64_t last_heard_ns;                /* service side: last request or ping */
     uint64_t last_answer_ns;               /* client side: last reply or ping answer */
     uint64_t last_apply_ns, last_reply_ns; /* FIFO */
+    uint64_t applied_ns;                   /* its last request applied then (asserts) */
     uint32_t generation; /* bumps on expiry/close: stale timers ignore themselves */
     uint32_t server;     /* the server it is connected to */
     int moving;          /* lost its server, not yet connected to another */

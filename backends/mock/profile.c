@@ -28,6 +28,11 @@
 #include "core/error.h"
 
 #define Z99 2.3263478740408408 /* the standard normal's 0.99 quantile */
+/* The largest time a profile may give, in microseconds (about 32 years): in nanoseconds
+ * it fits the mock's uint64_t instants with room to spare, where follower_lag_us =
+ * 1e300 went through llround to an arbitrary lag and median_us = 1e306 to an infinite
+ * median (both caught by the checks of tests/fuzz/fuzz_profile). */
+#define MAX_US 1e15
 
 /* The keys of a figure section, in mock_profile_figure's order after timeout_s. */
 static const char *const figure_keys[] = {"median_ms", "p10_ms", "p90_ms",
@@ -129,6 +134,10 @@ static int on_profile(reader *r, const char *key, const char *value, double v, i
         return 0;
     }
     if (strcmp(key, "follower_lag_us") == 0) {
+        if (v > MAX_US) {
+            snprintf(r->what, sizeof r->what, "%s: expected at most 1e15, got '%s'", key, value);
+            return 0;
+        }
         r->cfg->follower_lag_ns = (uint64_t)llround(v * 1e3);
         return 1;
     }
@@ -143,15 +152,16 @@ static int on_profile(reader *r, const char *key, const char *value, double v, i
 /* median_us / p99_us of an operation type or of [watch]. */
 static int on_latency(reader *r, double *median_us, double *p99_us, const char *key,
                       const char *value, double v) {
-    if (strcmp(key, "median_us") == 0 && v > 0) {
+    if (strcmp(key, "median_us") == 0 && v > 0 && v <= MAX_US) {
         *median_us = v;
         return 1;
     }
-    if (strcmp(key, "p99_us") == 0 && v > 0) {
+    if (strcmp(key, "p99_us") == 0 && v > 0 && v <= MAX_US) {
         *p99_us = v;
         return 1;
     }
-    snprintf(r->what, sizeof r->what, "expected median_us or p99_us > 0, got %s = %s", key, value);
+    snprintf(r->what, sizeof r->what, "expected median_us or p99_us > 0 and <= 1e15, got %s = %s",
+             key, value);
     return 0;
 }
 
@@ -185,6 +195,11 @@ static int check_latency(const char *path, const char *name, double median_us, d
     int has_median = median_us > 0, has_p99 = p99_us > 0;
     if ((has_median || has_p99) && (!has_median || !has_p99 || p99_us < median_us)) {
         snprintf(err, errlen, "%s: [%s] needs median_us and p99_us >= median_us", path, name);
+        return SS_EINVAL;
+    }
+    /* sigma = ln(p99 / median) / z0.99 must be finite (1e-300 and 1e15 made it inf) */
+    if (has_median && !isfinite(log(p99_us / median_us))) {
+        snprintf(err, errlen, "%s: [%s] p99_us / median_us is too large", path, name);
         return SS_EINVAL;
     }
     return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/mock/mock_internal.h"
+#include "core/assert.h"
 #include "core/error.h"
 #include "core/grow.h"
 
@@ -397,6 +398,7 @@ int zk_apply_create(mock_zk *zk, mock_session *s, const char *path, const void *
     parent->stat.cversion++;
     parent->created++;
     parent->stat.num_children++;
+    SS_ASSERT(parent->stat.cversion > 0 && parent->stat.num_children > 0 && parent->created > 0);
     if (out_path)
         *out_path = strdup(actual);
     trigger(zk, actual, W(WATCH_DATA) | W(WATCH_EXISTS), COORD_EVENT_CREATED);
@@ -417,9 +419,11 @@ int zk_apply_delete(mock_zk *zk, const char *path, int32_t version) {
     zk->zxid++;
     drop_node(&zk->tree, n);
     node *parent = find(&zk->tree, parent_path);
+    SS_ASSERT(parent || strcmp(path, "/") == 0); /* a node's parent exists */
     if (parent) {
         parent->stat.cversion++;
         parent->stat.num_children--;
+        SS_ASSERT(parent->stat.cversion > 0 && parent->stat.num_children >= 0);
     }
     trigger(zk, path, W(WATCH_DATA) | W(WATCH_EXISTS) | W(WATCH_CHILD), COORD_EVENT_DELETED);
     trigger(zk, parent_path, W(WATCH_CHILD), COORD_EVENT_CHILDREN_CHANGED);

@@ -108,7 +108,8 @@ static int write_failovers(const char *dir, const sim_result *r) {
     if (!f)
         return SS_EIO;
     fputs("kind,target,fault_s,detected_s,restarted_s,restored_s,caught_up_s,detection_s,"
-          "downtime_s,bytes_restored,records_replayed,checkpoint_id,elected_s,election_s\n",
+          "downtime_s,bytes_restored,records_replayed,checkpoint_id,elected_s,election_s,"
+          "keys_moved,groups_moved\n",
           f);
     for (size_t i = 0; i < r->failover_count; i++) {
         const sim_failover *x = &r->failovers[i];
@@ -117,11 +118,11 @@ static int write_failovers(const char *dir, const sim_result *r) {
             x->elected_ns && x->detected_ns ? ns_to_s(x->elected_ns - x->detected_ns) : -1.0;
         fprintf(f,
                 "%s,%u,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%.6f,%.6f\n",
+                ",%.6f,%.6f,%" PRIu64 ",%u\n",
                 x->kind, x->target, ns_to_s(x->fault_ns), phase_s(x->detected_ns),
                 phase_s(x->restarted_ns), phase_s(x->restored_ns), phase_s(x->caught_up_ns),
                 detection, ns_to_s(report_downtime_ns(x)), x->bytes_restored, x->records_replayed,
-                x->checkpoint_id, phase_s(x->elected_ns), election);
+                x->checkpoint_id, phase_s(x->elected_ns), election, x->keys_moved, x->groups_moved);
     }
     return close_checked(f);
 }

@@ -782,7 +782,10 @@ static uint64_t restart_cost_ns(const sim *s) {
 }
 
 /* Rescale: the partitioner at the new parallelism; moved groups' bytes. */
-static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_total) {
+/* Rescale the partitioner to n_new subtasks: the bytes, keys and groups that change
+ * owner into *moved_total and f; returns the most bytes one new subtask takes in. */
+static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_total,
+                                    sim_failover *f) {
     part *np;
     if (part_rescaled(s->part, n_new, &np) != 0) {
         sim_fail(s, SS_EINVAL, "cannot rescale the partitioner");
@@ -797,8 +800,11 @@ static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_tota
             uint64_t b = 16 + sim_key_bytes(s, e->key);
             in[no[e->group]] += b;
             *moved_total += b;
+            f->keys_moved++;
         }
     }
+    for (uint32_t g = 0; g < s->groups; g++)
+        f->groups_moved += s->owner[g] != no[g];
     for (uint32_t i = 0; in && i < n_new; i++)
         max_in = in[i] > max_in ? in[i] : max_in;
     free(in);
@@ -844,7 +850,7 @@ static void finish_rescale(sim *s) {
     f->detected_ns = s->now;
     f->restarted_ns = s->now;
     f->checkpoint_id = c->id;
-    uint64_t moved = 0, max_in = rescale_partitioner(s, c->rescale_to, &moved);
+    uint64_t moved = 0, max_in = rescale_partitioner(s, c->rescale_to, &moved, f);
     c->stop = 0;
     if (!s->failed && channels_make(s) != 0)
         sim_fail(s, SS_ENOMEM, "out of memory for network buffers");

@@ -32,6 +32,8 @@ typedef struct sim_failover {
     uint64_t bytes_restored;   /* state bytes read back from the checkpoint */
     uint64_t records_replayed; /* records processed again after the rewind */
     uint64_t checkpoint_id;    /* the checkpoint restored from (0 = none: from scratch) */
+    uint64_t keys_moved;       /* rescale: keys whose key group changed owner */
+    uint32_t groups_moved;     /* rescale: key groups that changed owner */
 } sim_failover;
 
 /* One window of the time series (config window length). */

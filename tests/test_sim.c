@@ -203,6 +203,11 @@ static void rescale_moves_state_and_keeps_every_record(void **state) {
     assert_string_equal(r.failovers[0].kind, "rescale");
     assert_true(r.failovers[0].bytes_restored > 0);
     assert_int_equal(r.failovers[0].records_replayed, 0);
+    /* what moved: keys and whole key groups, each key at least its 16-byte entry */
+    const sim_failover *f = &r.failovers[0];
+    assert_true(f->keys_moved > 0 && f->keys_moved < 5000);
+    assert_true(f->groups_moved > 0);
+    assert_true(f->bytes_restored >= 16 * f->keys_moved);
     uint64_t keys = 0;
     for (uint32_t i = 0; i < r.subtask_count; i++)
         keys += r.subtasks[i].keys;

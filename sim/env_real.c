@@ -4,6 +4,13 @@
 #include "core/error.h"
 #include "sim/env_real.h"
 
+uint64_t env_real_monotonic_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int env_real_utc_stamp(char *buf, size_t size, int iso) {
     time_t now = time(NULL);
     struct tm tm;

@@ -1387,6 +1387,11 @@ static void sim_free(sim *s) {
 
 int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out, char *err,
             size_t errlen) {
+    return sim_run_progress(cfg, seed, run, out, err, errlen, NULL, NULL);
+}
+
+int sim_run_progress(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out, char *err,
+                     size_t errlen, sim_progress_fn fn, void *arg) {
     memset(out, 0, sizeof *out);
     if (hist_init(&out->latency) != 0)
         return SS_ENOMEM;
@@ -1411,6 +1416,8 @@ int sim_run(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out,
         same_time = ev.time_ns == s.now ? same_time + 1 : 0;
         s.now = ev.time_ns > s.now ? ev.time_ns : s.now; /* real time: posts moved it on */
         s.events++;
+        if (fn && (s.events & 0x3FF) == 0)
+            fn(arg, s.now, cfg->duration_ns, s.processed);
         if (s.now > 10 * cfg->duration_ns + 86400000000000ULL) { /* every loop has a bound */
             sim_fail(&s, SS_EINVAL, "the simulation did not finish within 10 x duration_s + 1 day");
             break;

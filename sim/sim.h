@@ -94,6 +94,16 @@ typedef struct sim_result {
     char *fault_schedule;          /* random_faults: the run's whole schedule, else NULL */
 } sim_result;
 
+/* Progress of a run, for a caller that shows it: called on the loop every 1024 events
+ * with the simulated time, the duration the sources emit for, and the records done so
+ * far. It must not touch the run; what it does cannot change the results. */
+typedef void (*sim_progress_fn)(void *arg, uint64_t now_ns, uint64_t duration_ns,
+                                uint64_t records_done);
+
+/* As sim_run, reporting progress to fn (NULL: none). */
+int sim_run_progress(const sim_config *cfg, uint64_t seed, uint32_t run, sim_result *out, char *err,
+                     size_t errlen, sim_progress_fn fn, void *arg);
+
 /* Run one simulation. Returns 0 and fills *out, SS_EINVAL for a config that cannot
  * run (message in err), or SS_ENOMEM. A run that started and then failed ("could not
  * restart", "did not finish", a coordination service that went away) still fills *out

@@ -52,6 +52,7 @@ typedef struct run_options {
     int have_seed;
     uint32_t jobs;
     int quiet, no_plot;
+    int progress; /* --progress: progress lines also when stderr is not a terminal */
     const char *overrides[MAX_OVERRIDES];
     size_t override_count;
 } run_options;
@@ -81,7 +82,9 @@ static void usage(FILE *out) {
           "  --jobs J       run J runs at once in worker processes (default 1); the files\n"
           "                 are the same for every J\n"
           "  --set K=V      override a scenario key (repeatable; sweeps allowed)\n"
-          "  --quiet        no per-run summary lines\n"
+          "  --quiet        no per-run summary lines, no progress\n"
+          "  --progress     progress lines (simulated time, records/s, ETA; runs done) also\n"
+          "                 when stderr is not a terminal (on a terminal: always, on one line)\n"
           "  --no-plot      skip the gnuplot figures\n",
           out);
 }
@@ -232,6 +235,8 @@ static int parse_options(int argc, char **argv, run_options *o) {
             o->force = 1;
         } else if (args_is(&a, "--quiet", "-q")) {
             o->quiet = 1;
+        } else if (args_is(&a, "--progress", NULL)) {
+            o->progress = 1;
         } else if (args_is(&a, "--no-plot", NULL)) {
             o->no_plot = 1;
         } else {
@@ -380,6 +385,44 @@ static int write_row(const scenario_run *run, uint64_t seed, const sim_result *r
     return bad ? -1 : 0;
 }
 
+/* ---- progress: on a terminal one line redrawn in place; elsewhere, with --progress,
+ * a line every 2 s. Wall-clock time here only shows progress: it never reaches a run. */
+
+typedef struct progress_view {
+    int on, tty;
+    uint32_t run;
+    uint64_t start_ns, last_ns;
+} progress_view;
+
+static void progress_init(progress_view *p, const run_options *o, uint32_t run) {
+    memset(p, 0, sizeof *p);
+    p->tty = isatty(STDERR_FILENO);
+    p->on = !o->quiet && (p->tty || o->progress);
+    p->run = run;
+    p->start_ns = p->last_ns = env_real_monotonic_ns();
+}
+
+static void run_progress(void *arg, uint64_t now_ns, uint64_t duration_ns, uint64_t done) {
+    progress_view *p = arg;
+    uint64_t t = env_real_monotonic_ns();
+    if (!p->on || t - p->last_ns < (p->tty ? 250000000ULL : 2000000000ULL))
+        return;
+    p->last_ns = t;
+    double elapsed = (double)(t - p->start_ns) / 1e9;
+    double frac = duration_ns ? (double)now_ns / (double)duration_ns : 1.0;
+    frac = frac > 1.0 ? 1.0 : frac;
+    double eta = frac > 0 ? elapsed * (1.0 - frac) / frac : 0.0;
+    fprintf(stderr, "%srun %u: %.1f / %.1f s simulated, %.2f M records/s, ETA %.0f s%s",
+            p->tty ? "\r\033[K" : "", p->run, (double)now_ns / 1e9, (double)duration_ns / 1e9,
+            elapsed > 0 ? (double)done / elapsed / 1e6 : 0.0, eta, p->tty ? "" : "\n");
+    fflush(stderr);
+}
+
+static void progress_done(const progress_view *p) {
+    if (p->on && p->tty && p->last_ns != p->start_ns)
+        fputs("\r\033[K", stderr); /* the summary line takes its place */
+}
+
 /* Simulate run `index` of s and write its folder and its row of runs.csv. A run that
  * fails (it could not run, or failed the exactly-once check) keeps its folder with
  * what it wrote, a row with status failed and its reason, and failed.txt. Returns 0,
@@ -402,8 +445,12 @@ static int run_one(const run_options *o, const scenario *s, size_t index, const 
         seed = o->seed;
     /* Streams derive from the repetition, not the run number: every point of a sweep
      * sees the same records and faults, so the swept policy is all that differs. */
+    progress_view view;
+    progress_init(&view, o, run->number);
+    view.on &= print_now; /* worker processes (--jobs > 1) show only the runs done */
     if (rc == 0)
-        rc = sim_run(&cfg, seed, run->repeat, &r, err, sizeof err);
+        rc = sim_run_progress(&cfg, seed, run->repeat, &r, err, sizeof err, run_progress, &view);
+    progress_done(&view);
     config_free(&cfg);
     /* A run that failed may still hold what it recorded until then (its windows are
      * filled): that is the evidence to keep. */
@@ -428,9 +475,16 @@ static int run_one(const run_options *o, const scenario *s, size_t index, const 
     return reason[0] || io != 0;
 }
 
-static void progress(size_t done, size_t total) {
-    if (isatty(STDERR_FILENO))
-        fprintf(stderr, "\r[%zu/%zu runs]%s", done, total, done == total ? "\n" : "");
+/* Runs done of a sweep, and the ETA from the pace so far. */
+static void progress(const run_options *o, uint64_t start_ns, size_t done, size_t total) {
+    int tty = isatty(STDERR_FILENO);
+    if (o->quiet || total < 2 || (!tty && !o->progress))
+        return;
+    double elapsed = (double)(env_real_monotonic_ns() - start_ns) / 1e9;
+    double eta = done ? elapsed * (double)(total - done) / (double)done : 0.0;
+    fprintf(stderr, "%s[%zu/%zu runs, %.0f s, ETA %.0f s]%s", tty ? "\r\033[K" : "", done, total,
+            elapsed, eta, !tty || done == total ? "\n" : "");
+    fflush(stderr);
 }
 
 /* Run the selected runs, J at a time in worker processes (J = 1: in this process).
@@ -438,13 +492,14 @@ static void progress(size_t done, size_t total) {
 static size_t run_all(const run_options *o, const scenario *s, const uint8_t *selected,
                       const char *dir) {
     size_t total = 0, done = 0, failed = 0;
+    uint64_t start_ns = env_real_monotonic_ns();
     for (size_t i = 0; i < s->run_count; i++)
         total += selected[i];
     if (o->jobs == 1) {
         for (size_t i = 0; i < s->run_count; i++)
             if (selected[i]) {
                 failed += (size_t)run_one(o, s, i, dir, 1);
-                progress(++done, total);
+                progress(o, start_ns, ++done, total);
             }
         return failed;
     }
@@ -476,7 +531,8 @@ static size_t run_all(const run_options *o, const scenario *s, const uint8_t *se
             ;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             failed++;
-        progress(++done < total ? done : total, total);
+        done += (total - k + o->jobs - 1) / o->jobs; /* worker k's runs: the k-th, (k+J)-th, ... */
+        progress(o, start_ns, done < total ? done : total, total);
     }
     results_track_child(0);
     /* Summaries in run order, whatever order the workers finished in. */

@@ -62,6 +62,30 @@ static void sweep_shows_runs_done(void **state) {
     free(err);
 }
 
+/* Enormous work is announced before it starts, and Ctrl-C (here SIGTERM from timeout)
+ * stops it at once, leaving no partial folder. */
+static void enormous_work_is_announced_and_interruptible(void **state) {
+    (void)state;
+    char cmd[12000], *err = NULL;
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s/big'; timeout -s TERM 2 '%s' run --set duration_s=1e6 --set rate=1e7 "
+             "--no-plot --out '%s/big'",
+             base, getenv("SHARDSIM_BIN"), base);
+    assert_int_equal(tu_run(cmd, NULL, NULL, &err), 124); /* killed by timeout */
+    assert_non_null(strstr(err, "warning: 1 run(s) simulate 1e+13 records"));
+    assert_non_null(strstr(err, "hours"));
+    free(err);
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -c big", base);
+    char *out = NULL;
+    tu_run(cmd, NULL, &out, NULL);
+    assert_int_equal(atoi(out), 0); /* neither the result nor a partial folder */
+    free(out);
+    /* ordinary work says nothing */
+    assert_int_equal(run("small", "--set duration_s=2", &err), 0);
+    assert_null(strstr(err, "warning"));
+    free(err);
+}
+
 int main(void) {
     const char *tmp = getenv("SHARDSIM_TEST_TMP");
     snprintf(base, sizeof base, "%s/progress", tmp ? tmp : "/tmp");
@@ -72,6 +96,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(long_run_shows_progress_only_when_asked),
         cmocka_unit_test(sweep_shows_runs_done),
+        cmocka_unit_test(enormous_work_is_announced_and_interruptible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -423,6 +423,44 @@ static void progress_done(const progress_view *p) {
         fputs("\r\033[K", stderr); /* the summary line takes its place */
 }
 
+/* Work that accepted settings make enormous is announced before it starts: the records
+ * all selected runs simulate (the peak rate times the duration), the time that takes at
+ * the simulator's measured pace (bench_scenario: 2-7 M records/s; 5 M assumed), and the
+ * memory one run needs (about 100 bytes per key, as bench_scenario measures, and the
+ * subtasks' queues). */
+#define PACE_RECORDS_PER_S 5e6
+
+static void warn_enormous(const scenario *s, const uint8_t *selected) {
+    double records = 0, peak_bytes = 0;
+    size_t runs = 0;
+    for (size_t i = 0; i < s->run_count; i++) {
+        sim_config cfg;
+        uint64_t seed;
+        char err[256];
+        if (!selected[i] || build_run(&s->runs[i], &cfg, &seed, err, sizeof err) != 0)
+            continue;
+        double rate = cfg.rate;
+        for (uint32_t k = 0; k < cfg.step_count; k++)
+            rate = cfg.step_rate[k] > rate ? cfg.step_rate[k] : rate;
+        records += rate * (double)cfg.duration_ns / 1e9;
+        double bytes =
+            100.0 * (double)cfg.keys + 40.0 * (double)cfg.parallelism * (double)cfg.queue_capacity;
+        peak_bytes = bytes > peak_bytes ? bytes : peak_bytes;
+        runs++;
+        config_free(&cfg);
+    }
+    double seconds = records / PACE_RECORDS_PER_S;
+    if (seconds < 120 && peak_bytes < 4e9)
+        return;
+    double hours = seconds / 3600;
+    fprintf(stderr,
+            "shardsim run: warning: %zu run(s) simulate %.3g records: about %.3g %s at ~5 M "
+            "records/s, and up to %.3g %s per run; Ctrl-C stops at any moment\n",
+            runs, records, hours >= 1 ? hours : seconds / 60, hours >= 1 ? "hours" : "minutes",
+            peak_bytes >= 1e9 ? peak_bytes / 1e9 : peak_bytes / 1e6,
+            peak_bytes >= 1e9 ? "GB" : "MB");
+}
+
 /* Simulate run `index` of s and write its folder and its row of runs.csv. A run that
  * fails (it could not run, or failed the exactly-once check) keeps its folder with
  * what it wrote, a row with status failed and its reason, and failed.txt. Returns 0,
@@ -954,6 +992,7 @@ int cli_run(int argc, char **argv) {
         return 2;
     }
     results_guard_signals();
+    warn_enormous(s, selected);
     size_t failed = run_all(&o, s, selected, tmp);
     int io = write_runs_csv(s, selected, tmp);
     if (io == 0)

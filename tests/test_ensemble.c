@@ -13,12 +13,7 @@
 
 #include "sim/config.h"
 #include "sim/sim.h"
-
-static void set(sim_config *c, const char *key, const char *value) {
-    char err[256];
-    if (config_set(c, key, value, err, sizeof err) != 0)
-        fail_msg("%s = %s: %s", key, value, err);
-}
+#include "tests/simutil.h"
 
 static void run_ensemble(int tolerate, uint64_t seed, sim_result *r) {
     sim_config c;
@@ -36,8 +31,8 @@ static void run_ensemble(int tolerate, uint64_t seed, sim_result *r) {
                            {"zk_servers", "3"},
                            {"faults", "20 crash-zk 0"}}; /* server 0 leads the ensemble */
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        set(&c, kv[i][0], kv[i][1]);
-    set(&c, "tolerate_suspended", tolerate ? "1" : "0");
+        su_set(&c, kv[i][0], kv[i][1]);
+    su_set(&c, "tolerate_suspended", tolerate ? "1" : "0");
     char err[256];
     int rc = config_check(&c, err, sizeof err);
     if (rc == 0)

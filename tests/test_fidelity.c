@@ -12,45 +12,18 @@
 
 #include "sim/config.h"
 #include "sim/sim.h"
+#include "tests/simutil.h"
 
 /* 4 workers x 2 slots, 4 subtasks, 20k records/s for 6 s, heartbeats every 1 s. */
-static void small(sim_config *c) {
-    char err[256];
-    config_defaults(c);
-    const char *kv[][2] = {{"duration_s", "6"},
-                           {"workers", "4"},
-                           {"slots_per_worker", "2"},
-                           {"parallelism", "4"},
-                           {"keys", "5000"},
-                           {"rate", "20000"},
-                           {"checkpoint_interval_s", "1"},
-                           {"heartbeat_interval_s", "1"},
-                           {"heartbeat_timeout_s", "3"}};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        assert_int_equal(config_set(c, kv[i][0], kv[i][1], err, sizeof err), 0);
-}
-
-static void set(sim_config *c, const char *k, const char *v) {
-    char err[256];
-    if (config_set(c, k, v, err, sizeof err) != 0)
-        fail_msg("%s", err);
-}
-
-static void run_ok(const sim_config *c, uint64_t seed, sim_result *r) {
-    char err[256];
-    int rc = sim_run(c, seed, 0, r, err, sizeof err);
-    if (rc != 0)
-        fail_msg("seed %llu: sim_run: %s", (unsigned long long)seed, err);
-}
 
 /* Healthy windows: the records queued at the window's end are about rate x latency
  * (Little's law), not a running total of the run. */
 static void backlog_is_the_queued_records(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
+    su_small(&c);
     sim_result r;
-    run_ok(&c, 1, &r);
+    su_run_ok(&c, 1, &r);
     for (size_t w = 1; w < 5; w++) {
         double expect = 20000.0 * (double)r.windows[w].p50_ns / 1e9;
         double backlog = (double)r.windows[w].backlog;
@@ -65,17 +38,17 @@ static void backlog_is_the_queued_records(void **state) {
 static void achieved_below_offered_when_overloaded(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "service_us", "250");
-    set(&c, "duration_s", "2");
+    su_small(&c);
+    su_set(&c, "service_us", "250");
+    su_set(&c, "duration_s", "2");
     sim_result r;
-    run_ok(&c, 6, &r);
+    su_run_ok(&c, 6, &r);
     assert_true(r.offered_rps > 19999 && r.offered_rps < 20001);
     assert_true(r.throughput_rps < 0.9 * r.offered_rps);
     assert_true(r.throughput_rps > 0.5 * 16000); /* about the operator's capacity */
     sim_result_free(&r);
-    small(&c); /* healthy: about the offered rate */
-    run_ok(&c, 6, &r);
+    su_small(&c); /* healthy: about the offered rate */
+    su_run_ok(&c, 6, &r);
     assert_true(r.throughput_rps > 0.98 * r.offered_rps);
     sim_result_free(&r);
 }
@@ -84,15 +57,15 @@ static void achieved_below_offered_when_overloaded(void **state) {
 static void leader_change_restarts_without_the_strategy_delay(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "duration_s", "40");
-    set(&c, "coordination", "mock");
-    set(&c, "session_timeout_s", "4");
-    set(&c, "restart_strategy", "fixed");
-    set(&c, "restart_delay_s", "30");
-    set(&c, "faults", "15 crash-leader 0");
+    su_small(&c);
+    su_set(&c, "duration_s", "40");
+    su_set(&c, "coordination", "mock");
+    su_set(&c, "session_timeout_s", "4");
+    su_set(&c, "restart_strategy", "fixed");
+    su_set(&c, "restart_delay_s", "30");
+    su_set(&c, "faults", "15 crash-leader 0");
     sim_result r;
-    run_ok(&c, 2, &r);
+    su_run_ok(&c, 2, &r);
     assert_true(r.exactly_once_ok);
     assert_int_equal(r.failover_count, 1);
     const sim_failover *f = &r.failovers[0];
@@ -105,11 +78,11 @@ static void leader_change_restarts_without_the_strategy_delay(void **state) {
 
 static uint64_t detection_ns(const char *modes, uint64_t seed) {
     sim_config c;
-    small(&c);
-    set(&c, "worker_detection", modes);
-    set(&c, "faults", "2.5 crash-worker 1; 4 restart-worker 1");
+    su_small(&c);
+    su_set(&c, "worker_detection", modes);
+    su_set(&c, "faults", "2.5 crash-worker 1; 4 restart-worker 1");
     sim_result r;
-    run_ok(&c, seed, &r);
+    su_run_ok(&c, seed, &r);
     assert_int_equal(r.failover_count, 1);
     uint64_t d = r.failovers[0].detected_ns - r.failovers[0].fault_ns;
     sim_result_free(&r);
@@ -143,11 +116,11 @@ static void detection_modes_and_their_combinations(void **state) {
 static void buffer_timeout_adds_latency(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
+    su_small(&c);
     sim_result slow, fast;
-    run_ok(&c, 3, &slow);
-    set(&c, "buffer_timeout_ms", "0");
-    run_ok(&c, 3, &fast);
+    su_run_ok(&c, 3, &slow);
+    su_set(&c, "buffer_timeout_ms", "0");
+    su_run_ok(&c, 3, &fast);
     uint64_t p50_slow = hist_quantile(&slow.latency, 0.5),
              p50_fast = hist_quantile(&fast.latency, 0.5);
     assert_true(p50_slow > 20 * p50_fast);
@@ -161,15 +134,15 @@ static void buffer_timeout_adds_latency(void **state) {
 static void fault_time_spread_is_drawn_per_seed(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "duration_s", "32");
-    set(&c, "rate", "2000");
-    set(&c, "faults", "20+U(0,10) crash-worker 1");
+    su_small(&c);
+    su_set(&c, "duration_s", "32");
+    su_set(&c, "rate", "2000");
+    su_set(&c, "faults", "20+U(0,10) crash-worker 1");
     uint64_t first = 0;
     int differ = 0;
     for (uint64_t seed = 1; seed <= 6; seed++) {
         sim_result r;
-        run_ok(&c, seed, &r);
+        su_run_ok(&c, seed, &r);
         assert_int_equal(r.failover_count, 1);
         uint64_t at = r.failovers[0].fault_ns;
         assert_true(at >= 20000000000ULL && at <= 30000000000ULL);

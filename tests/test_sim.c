@@ -15,45 +15,18 @@
 #include "core/error.h"
 #include "sim/config.h"
 #include "sim/sim.h"
+#include "tests/simutil.h"
 
 /* A small job: 4 workers x 2 slots, 4 subtasks, 20k records/s for 6 s. */
-static void small(sim_config *c) {
-    char err[256];
-    config_defaults(c);
-    const char *kv[][2] = {{"duration_s", "6"},
-                           {"workers", "4"},
-                           {"slots_per_worker", "2"},
-                           {"parallelism", "4"},
-                           {"keys", "5000"},
-                           {"rate", "20000"},
-                           {"checkpoint_interval_s", "1"},
-                           {"heartbeat_interval_s", "1"},
-                           {"heartbeat_timeout_s", "3"}};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        assert_int_equal(config_set(c, kv[i][0], kv[i][1], err, sizeof err), 0);
-}
-
-static void set(sim_config *c, const char *k, const char *v) {
-    char err[256];
-    if (config_set(c, k, v, err, sizeof err) != 0)
-        fail_msg("%s", err);
-}
-
-static void run_ok(const sim_config *c, uint64_t seed, sim_result *r) {
-    char err[256];
-    int rc = sim_run(c, seed, 0, r, err, sizeof err);
-    if (rc != 0)
-        fail_msg("sim_run: %s", err);
-}
 
 static void same_seed_same_run(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
+    su_small(&c);
     sim_result a, b, d;
-    run_ok(&c, 1, &a);
-    run_ok(&c, 1, &b);
-    run_ok(&c, 2, &d);
+    su_run_ok(&c, 1, &a);
+    su_run_ok(&c, 1, &b);
+    su_run_ok(&c, 2, &d);
     assert_int_equal(a.trace_digest, b.trace_digest);
     assert_int_equal(a.events, b.events);
     assert_int_equal(a.window_count, b.window_count);
@@ -89,13 +62,13 @@ static void *run_job(void *arg) {
 static void concurrent_sims_match_solo(void **state) {
     (void)state;
     job j[2];
-    small(&j[0].cfg);
-    small(&j[1].cfg);
-    set(&j[1].cfg, "partitioner", "jump");
-    set(&j[1].cfg, "faults", "2 crash-worker 1");
+    su_small(&j[0].cfg);
+    su_small(&j[1].cfg);
+    su_set(&j[1].cfg, "partitioner", "jump");
+    su_set(&j[1].cfg, "faults", "2 crash-worker 1");
     sim_result solo[2];
-    run_ok(&j[0].cfg, 9, &solo[0]);
-    run_ok(&j[1].cfg, 9, &solo[1]);
+    su_run_ok(&j[0].cfg, 9, &solo[0]);
+    su_run_ok(&j[1].cfg, 9, &solo[1]);
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&t[i], NULL, run_job, &j[i]), 0);
@@ -111,12 +84,12 @@ static void concurrent_sims_match_solo(void **state) {
 static void partitioner_does_not_change_the_records(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "key_dist", "zipf");
+    su_small(&c);
+    su_set(&c, "key_dist", "zipf");
     sim_result a, b;
-    run_ok(&c, 5, &a);
-    set(&c, "partitioner", "modulo");
-    run_ok(&c, 5, &b);
+    su_run_ok(&c, 5, &a);
+    su_set(&c, "partitioner", "modulo");
+    su_run_ok(&c, 5, &b);
     assert_int_equal(a.source_digest, b.source_digest);
     assert_int_not_equal(a.trace_digest, b.trace_digest);
     sim_result_free(&a);
@@ -126,16 +99,16 @@ static void partitioner_does_not_change_the_records(void **state) {
 static void crash_restores_and_stays_exactly_once(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "faults", "2.5 crash-worker 1; 4 restart-worker 1");
+    su_small(&c);
+    su_set(&c, "faults", "2.5 crash-worker 1; 4 restart-worker 1");
     /* the heartbeat timeout alone (Flink's default adds rpc and connection loss, which
      * detect sooner: fidelity tests) and a fixed 1 s restart delay (the default is
      * exponential, with jitter) */
-    set(&c, "worker_detection", "heartbeat");
-    set(&c, "restart_strategy", "fixed");
-    set(&c, "duration_s", "8"); /* the restart's fixed costs (0.6 s) end past 6 s: catch up */
+    su_set(&c, "worker_detection", "heartbeat");
+    su_set(&c, "restart_strategy", "fixed");
+    su_set(&c, "duration_s", "8"); /* the restart's fixed costs (0.6 s) end past 6 s: catch up */
     sim_result r;
-    run_ok(&c, 3, &r);
+    su_run_ok(&c, 3, &r);
     assert_true(r.exactly_once_ok);
     assert_int_equal(r.failover_count, 1);
     const sim_failover *f = &r.failovers[0];
@@ -164,11 +137,11 @@ static void crash_restores_and_stays_exactly_once(void **state) {
 static void replay_is_what_keeps_exactly_once(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "faults", "2.5 crash-worker 1");
-    set(&c, "debug_skip_replay", "1");
+    su_small(&c);
+    su_set(&c, "faults", "2.5 crash-worker 1");
+    su_set(&c, "debug_skip_replay", "1");
     sim_result r;
-    run_ok(&c, 3, &r);
+    su_run_ok(&c, 3, &r);
     assert_false(r.exactly_once_ok);
     assert_non_null(strstr(r.exactly_once_detail, "key"));
     sim_result_free(&r);
@@ -177,10 +150,10 @@ static void replay_is_what_keeps_exactly_once(void **state) {
 static void corrupted_checkpoint_is_caught(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "checkpoint_interval_s", "2");
-    set(&c, "faults", "3 crash-worker 0");
-    set(&c, "debug_corrupt_checkpoint", "1");
+    su_small(&c);
+    su_set(&c, "checkpoint_interval_s", "2");
+    su_set(&c, "faults", "3 crash-worker 0");
+    su_set(&c, "debug_corrupt_checkpoint", "1");
     sim_result r;
     char err[256];
     assert_int_not_equal(sim_run(&c, 3, 0, &r, err, sizeof err), 0);
@@ -191,12 +164,12 @@ static void corrupted_checkpoint_is_caught(void **state) {
 static void rescale_moves_state_and_keeps_every_record(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "slots_per_worker", "4");
-    set(&c, "parallelism", "8");
-    set(&c, "faults", "3 rescale 12");
+    su_small(&c);
+    su_set(&c, "slots_per_worker", "4");
+    su_set(&c, "parallelism", "8");
+    su_set(&c, "faults", "3 rescale 12");
     sim_result r;
-    run_ok(&c, 4, &r);
+    su_run_ok(&c, 4, &r);
     assert_true(r.exactly_once_ok);
     assert_int_equal(r.subtask_count, 12);
     assert_int_equal(r.failover_count, 1);
@@ -218,14 +191,14 @@ static void rescale_moves_state_and_keeps_every_record(void **state) {
 static void backpressure_delays_but_loses_nothing(void **state) {
     (void)state;
     sim_config c;
-    small(&c);
-    set(&c, "buffer_timeout_ms", "0"); /* the queueing alone, no output-buffer wait */
+    su_small(&c);
+    su_set(&c, "buffer_timeout_ms", "0"); /* the queueing alone, no output-buffer wait */
     sim_result easy, hard;
-    run_ok(&c, 6, &easy);
-    set(&c, "queue_capacity", "50");
-    set(&c, "service_us", "250"); /* 4 subtasks x 4000/s < 20000/s offered */
-    set(&c, "duration_s", "2");
-    run_ok(&c, 6, &hard);
+    su_run_ok(&c, 6, &easy);
+    su_set(&c, "queue_capacity", "50");
+    su_set(&c, "service_us", "250"); /* 4 subtasks x 4000/s < 20000/s offered */
+    su_set(&c, "duration_s", "2");
+    su_run_ok(&c, 6, &hard);
     assert_true(hard.exactly_once_ok);
     assert_int_equal(hard.latency.count, hard.records_emitted);
     assert_true(hist_quantile(&hard.latency, 0.5) > 100 * hist_quantile(&easy.latency, 0.5));
@@ -250,7 +223,7 @@ static void config_rejects_bad_input(void **state) {
         assert_int_equal(config_set(&c, bad[i][0], bad[i][1], err, sizeof err), SS_EINVAL);
         assert_non_null(strstr(err, bad[i][0]));
     }
-    set(&c, "parallelism", "64");
+    su_set(&c, "parallelism", "64");
     assert_int_equal(config_check(&c, err, sizeof err), SS_EINVAL);
     assert_non_null(strstr(err, "parallelism"));
     assert_non_null(sim_builtin_scenario("baseline"));
@@ -264,11 +237,11 @@ static void config_rejects_bad_input(void **state) {
 
 /* Job-manager HA through the ZooKeeper model. */
 static void ha(sim_config *c, const char *timeout) {
-    small(c);
-    set(c, "duration_s", "40");
-    set(c, "coordination", "mock");
-    set(c, "job_managers", "2");
-    set(c, "session_timeout_s", timeout);
+    su_small(c);
+    su_set(c, "duration_s", "40");
+    su_set(c, "coordination", "mock");
+    su_set(c, "job_managers", "2");
+    su_set(c, "session_timeout_s", timeout);
 }
 
 static uint64_t failover_ns(const sim_result *r) {
@@ -283,9 +256,9 @@ static void leader_crash_fails_over_after_session_expiry(void **state) {
     for (int i = 0; i < 2; i++) {
         sim_config c;
         ha(&c, timeouts[i]);
-        set(&c, "faults", "15 crash-leader 0");
+        su_set(&c, "faults", "15 crash-leader 0");
         sim_result r;
-        run_ok(&c, 2, &r);
+        su_run_ok(&c, 2, &r);
         assert_true(r.exactly_once_ok);
         assert_int_equal(r.elections, 2);
         assert_int_equal(r.sessions_expired, 1);
@@ -310,10 +283,10 @@ static void worker_session_detection(void **state) {
     (void)state;
     sim_config c;
     ha(&c, "4");
-    set(&c, "worker_detection", "session");
-    set(&c, "faults", "15 crash-worker 1; 30 restart-worker 1");
+    su_set(&c, "worker_detection", "session");
+    su_set(&c, "faults", "15 crash-worker 1; 30 restart-worker 1");
     sim_result r;
-    run_ok(&c, 2, &r);
+    su_run_ok(&c, 2, &r);
     assert_true(r.exactly_once_ok);
     uint64_t detect = r.failovers[0].detected_ns - r.failovers[0].fault_ns;
     assert_true(detect >= 4000000000ULL * 2 / 3 && detect <= 6010000000ULL);
@@ -326,13 +299,13 @@ static void fencing_prevents_a_stale_commit(void **state) {
     for (int fencing = 0; fencing < 2; fencing++) {
         sim_config c;
         ha(&c, "10");
-        set(&c, "duration_s", "50");
-        set(&c, "checkpoint_interval_s", "1");
-        set(&c, "fencing", fencing ? "1" : "0");
-        set(&c, "snapshot_mbps", "0.02"); /* a commit is in flight when the cut comes */
-        set(&c, "faults", "15.5 partition-leader 0 25");
+        su_set(&c, "duration_s", "50");
+        su_set(&c, "checkpoint_interval_s", "1");
+        su_set(&c, "fencing", fencing ? "1" : "0");
+        su_set(&c, "snapshot_mbps", "0.02"); /* a commit is in flight when the cut comes */
+        su_set(&c, "faults", "15.5 partition-leader 0 25");
         sim_result r;
-        run_ok(&c, 2, &r);
+        su_run_ok(&c, 2, &r);
         assert_true(r.exactly_once_ok);
         assert_int_equal(r.elections, 2);
         if (fencing)
@@ -351,19 +324,19 @@ static void stale_pointer_is_skipped_by_its_crc(void **state) {
     for (int fencing = 0; fencing < 2; fencing++) {
         sim_config c;
         ha(&c, "10");
-        set(&c, "duration_s", "50");
-        set(&c, "snapshot_mbps", "0.02");
-        set(&c, "checkpoint_interval_s", "7");
-        set(&c, "restart_strategy", "fixed");
-        set(&c, "fencing", fencing ? "1" : "0");
+        su_set(&c, "duration_s", "50");
+        su_set(&c, "snapshot_mbps", "0.02");
+        su_set(&c, "checkpoint_interval_s", "7");
+        su_set(&c, "restart_strategy", "fixed");
+        su_set(&c, "fencing", fencing ? "1" : "0");
         /* the checkpoint of 14 s is in flight when the leader is cut off; its retried
          * commit (no CRC: the retry lost the blobs) lands once the cut ends at 26 s, after
          * the successor took over but before it completes a checkpoint of its own; the
          * worker crash at 28 s makes the successor read the pointers again: the newest is
          * the stale one */
-        set(&c, "faults", "15.5 partition-leader 0 10.5; 28 crash-worker 1");
+        su_set(&c, "faults", "15.5 partition-leader 0 10.5; 28 crash-worker 1");
         sim_result r;
-        run_ok(&c, 5, &r);
+        su_run_ok(&c, 5, &r);
         assert_true(r.exactly_once_ok);
         assert_int_equal(r.stale_commits, fencing ? 0 : 1);
         assert_int_equal(r.pointers_skipped, fencing ? 0 : 1);
@@ -384,9 +357,9 @@ static void latency_profile_is_used(void **state) {
     fclose(f);
     sim_config c;
     ha(&c, "4");
-    set(&c, "zk_profile", path);
+    su_set(&c, "zk_profile", path);
     sim_result r;
-    run_ok(&c, 2, &r);
+    su_run_ok(&c, 2, &r);
     int create = -1;
     for (int i = 0; i < SIM_COORD_TYPES; i++)
         if (strcmp(r.coord[i].op, "create") == 0)
@@ -411,20 +384,20 @@ static void random_campaign_replays_from_its_schedule(void **state) {
     (void)state;
     sim_config c;
     ha(&c, "4");
-    set(&c, "job_managers", "3");
-    set(&c, "random_faults", "6");
+    su_set(&c, "job_managers", "3");
+    su_set(&c, "random_faults", "6");
     sim_result a, b;
-    run_ok(&c, 5, &a);
+    su_run_ok(&c, 5, &a);
     assert_non_null(a.fault_schedule);
     assert_true(a.exactly_once_ok);
-    run_ok(&c, 6, &b); /* another seed, another campaign */
+    su_run_ok(&c, 6, &b); /* another seed, another campaign */
     assert_string_not_equal(a.fault_schedule, b.fault_schedule);
     sim_result_free(&b);
     sim_config d;
     ha(&d, "4");
-    set(&d, "job_managers", "3");
-    set(&d, "faults", a.fault_schedule);
-    run_ok(&d, 5, &b);
+    su_set(&d, "job_managers", "3");
+    su_set(&d, "faults", a.fault_schedule);
+    su_run_ok(&d, 5, &b);
     assert_null(b.fault_schedule);
     assert_int_equal(b.trace_digest, a.trace_digest);
     assert_int_equal(b.failover_count, a.failover_count);
@@ -439,10 +412,10 @@ static void quorum_loss_stalls_but_expires_nobody(void **state) {
     (void)state;
     sim_config c;
     ha(&c, "4");
-    set(&c, "zk_servers", "3");
-    set(&c, "faults", "10 lose-quorum 12; 30 crash-zk 1");
+    su_set(&c, "zk_servers", "3");
+    su_set(&c, "faults", "10 lose-quorum 12; 30 crash-zk 1");
     sim_result r;
-    run_ok(&c, 2, &r);
+    su_run_ok(&c, 2, &r);
     assert_true(r.exactly_once_ok);
     assert_int_equal(r.sessions_expired, 0);
     assert_true(r.elections >=
@@ -450,8 +423,8 @@ static void quorum_loss_stalls_but_expires_nobody(void **state) {
     sim_result_free(&r);
     /* a coordination fault without coordination is a config error */
     sim_config d;
-    small(&d);
-    set(&d, "faults", "10 crash-zk 0");
+    su_small(&d);
+    su_set(&d, "faults", "10 crash-zk 0");
     char err[256];
     assert_int_equal(config_check(&d, err, sizeof err), SS_EINVAL);
     assert_non_null(strstr(err, "coordination"));
@@ -465,10 +438,10 @@ static void coordinated_assignment_adds_the_publication(void **state) {
     for (int k = 0; k < 2; k++) {
         sim_config c;
         ha(&c, "4");
-        set(&c, "assignment", k ? "coordinated" : "direct");
-        set(&c, "faults", "15 crash-leader 0");
+        su_set(&c, "assignment", k ? "coordinated" : "direct");
+        su_set(&c, "faults", "15 crash-leader 0");
         sim_result r;
-        run_ok(&c, 2, &r);
+        su_run_ok(&c, 2, &r);
         assert_true(r.exactly_once_ok);
         took[k] = failover_ns(&r);
         sim_result_free(&r);

@@ -147,7 +147,15 @@ typedef struct coord_config {
     int direct;           /* 1: connect straight to the servers, without the loopback proxy that
                            * injects client faults (kill, partition, drop): they are refused */
     uint64_t connect_timeout_ns; /* how long open may take to reach a server: 10 s */
+    /* built-in bugs of the model, for proving that checks catch them (tests only): 0 */
+    uint32_t mutations; /* COORD_MUT_* bits */
 } coord_config;
+
+enum {
+    COORD_MUT_EPHEMERAL_SURVIVES = 1u << 0, /* an expired session's ephemerals stay */
+    COORD_MUT_WATCH_AFTER_REPLY = 1u << 1,  /* a watch event comes after the reply behind it */
+    COORD_MUT_SEQUENTIAL_REUSE = 1u << 2,   /* a delete gives its sequential number back */
+};
 
 void coord_config_defaults(coord_config *c);
 

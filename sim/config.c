@@ -48,6 +48,7 @@ static int parse_coordination(sim_config *c, const char *v, char *err, size_t n)
 static int parse_detection(sim_config *c, const char *v, char *err, size_t n);
 static int parse_zk_dist(sim_config *c, const char *v, char *err, size_t n);
 static int parse_assignment(sim_config *c, const char *v, char *err, size_t n);
+static int parse_mutations(sim_config *c, const char *v, char *err, size_t n);
 
 #define AT(field) offsetof(sim_config, field)
 #define DOC(name, unit, def, help)                                                                 \
@@ -122,6 +123,25 @@ static const key_spec specs[] = {
     {DOC("label", "", "", "free text carried into the results"), K_STRING, AT(label), sizeof(((sim_config *)0)->label), 0, 0, NULL},
     {DOC("debug_corrupt_checkpoint", "", "0", "test switch: corrupt the first checkpoint blob"), K_U32, AT(debug_corrupt_checkpoint), 0, 0, 1, NULL},
     {DOC("debug_skip_replay", "", "0", "test switch: restart without rewinding the sources"), K_U32, AT(debug_skip_replay), 0, 0, 1, NULL},
+    {DOC("mutations", "", "", "test switch: built-in bugs that the campaign's checks must catch, ',' between (listed under 'mutations' by --keys)"), K_SPECIAL, 0, 0, 0, 0, parse_mutations},
+};
+
+static const struct mutation {
+    const char *name;
+    uint32_t bit;
+    const char *help;
+} mutations[] = {
+    {"no-fencing", SIM_MUT_NO_FENCING, "checkpoint commits skip the check of the leader's election node"},
+    {"restore-older", SIM_MUT_RESTORE_OLDER, "a restore uses the second-newest committed checkpoint"},
+    {"no-rewind", SIM_MUT_NO_REWIND, "a restore does not rewind the sources to the checkpoint's offset"},
+    {"group-two-owners", SIM_MUT_GROUP_TWO_OWNERS, "a rescale gives one key group to two subtasks"},
+    {"snapshot-drops-group", SIM_MUT_SNAPSHOT_DROPS_GROUP, "a snapshot leaves one key group out"},
+    {"counter-no-cas", SIM_MUT_COUNTER_NO_CAS, "the checkpoint id counter is read, then set without a version check"},
+    {"ephemeral-survives", SIM_MUT_EPHEMERAL_SURVIVES, "the coordination model keeps ephemeral nodes of expired sessions"},
+    {"watch-after-reply", SIM_MUT_WATCH_AFTER_REPLY, "the coordination model delivers a watch after the reply that follows it"},
+    {"sequential-reuse", SIM_MUT_SEQUENTIAL_REUSE, "the coordination model reuses a sequential number after a delete"},
+    {"herd-latch", SIM_MUT_HERD_LATCH, "every leader-latch contender watches the lowest node (herd effect)"},
+    {"checker-counts", SIM_MUT_CHECKER_COUNTS, "the exactly-once check compares counts only, not sums"},
 };
 /* clang-format on */
 
@@ -230,6 +250,35 @@ static int parse_detection(sim_config *c, const char *v, char *err, size_t n) {
     }
     c->worker_detect = modes;
     c->worker_detection = modes & SIM_DETECT_BY_SESSION ? SIM_DETECT_SESSION : SIM_DETECT_HEARTBEAT;
+    return 0;
+}
+
+int config_mutation_at(size_t i, const char **name, uint32_t *bit, const char **help) {
+    if (i >= sizeof mutations / sizeof mutations[0])
+        return 0;
+    *name = mutations[i].name;
+    *bit = mutations[i].bit;
+    *help = mutations[i].help;
+    return 1;
+}
+
+static int parse_mutations(sim_config *c, const char *v, char *err, size_t n) {
+    uint32_t bits = 0;
+    for (const char *p = v; *p;) {
+        size_t len = strcspn(p, ",");
+        size_t i = 0;
+        while (i < sizeof mutations / sizeof mutations[0] &&
+               (strlen(mutations[i].name) != len || strncmp(p, mutations[i].name, len) != 0))
+            i++;
+        if (i == sizeof mutations / sizeof mutations[0]) {
+            snprintf(err, n, "mutations: unknown mutation '%.*s' (see shardsim run --keys)",
+                     (int)(len < 64 ? len : 64), p);
+            return SS_EINVAL;
+        }
+        bits |= mutations[i].bit;
+        p += len + (p[len] == ',');
+    }
+    c->mutations = bits;
     return 0;
 }
 
@@ -522,6 +571,9 @@ void config_coord(const sim_config *c, uint64_t seed, coord_config *cc) {
     cc->reconnect_ns = c->zk_reconnect_ns;
     cc->profile = c->zk_profile[0] ? c->zk_profile : NULL;
     cc->connect = c->zk_connect[0] ? c->zk_connect : NULL;
+    cc->mutations = (c->mutations & SIM_MUT_EPHEMERAL_SURVIVES ? COORD_MUT_EPHEMERAL_SURVIVES : 0) |
+                    (c->mutations & SIM_MUT_WATCH_AFTER_REPLY ? COORD_MUT_WATCH_AFTER_REPLY : 0) |
+                    (c->mutations & SIM_MUT_SEQUENTIAL_REUSE ? COORD_MUT_SEQUENTIAL_REUSE : 0);
 }
 
 /* The fault-table entries a fault kind needs; the flags are ORed. */

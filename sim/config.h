@@ -124,7 +124,29 @@ typedef struct sim_config {
     int coordinated_assignment; /* the leader publishes placements; workers start on seeing them */
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
     int debug_skip_replay;        /* test switch: restart at the failure point, no replay */
+    uint32_t mutations;           /* built-in bugs switched on: SIM_MUT_* bits (tests only) */
 } sim_config;
+
+/* Built-in bugs (the `mutations` key, a ','-separated list of names; none by default):
+ * each breaks one thing the campaign's checks must catch (`shardsim check`), which
+ * proves the checks bite. Not for use outside tests. */
+enum {
+    SIM_MUT_NO_FENCING = 1u << 0,       /* no-fencing: commits skip the leader check */
+    SIM_MUT_RESTORE_OLDER = 1u << 1,    /* restore-older: restore the second-newest checkpoint */
+    SIM_MUT_NO_REWIND = 1u << 2,        /* no-rewind: restore without rewinding the sources */
+    SIM_MUT_GROUP_TWO_OWNERS = 1u << 3, /* group-two-owners: a rescale gives a group to two */
+    SIM_MUT_SNAPSHOT_DROPS_GROUP = 1u << 4, /* snapshot-drops-group: a group left out */
+    SIM_MUT_COUNTER_NO_CAS = 1u << 5,       /* counter-no-cas: checkpoint ids by get-then-set */
+    SIM_MUT_EPHEMERAL_SURVIVES = 1u << 6,   /* ephemeral-survives: expiry keeps ephemerals */
+    SIM_MUT_WATCH_AFTER_REPLY = 1u << 7,    /* watch-after-reply: watches after the reply */
+    SIM_MUT_SEQUENTIAL_REUSE = 1u << 8,     /* sequential-reuse: numbers reused after a delete */
+    SIM_MUT_HERD_LATCH = 1u << 9,           /* herd-latch: every contender watches the lowest */
+    SIM_MUT_CHECKER_COUNTS = 1u << 10,      /* checker-counts: exactly-once compares counts only */
+};
+
+/* The i-th mutation's name, bit and meaning (`--keys` lists them under "mutations");
+ * returns 0 past the last. */
+int config_mutation_at(size_t i, const char **name, uint32_t *bit, const char **help);
 
 void config_defaults(sim_config *c);
 /* Set one key from text. Returns 0, or SS_EINVAL with a message in err such as

@@ -1,6 +1,7 @@
 /* outcome.c -- what a run produced: every key's state checked against a failure-free
  * fold of the same records (exactly-once), and the sim_result filled from the run's
  * state. See sim_internal.h. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,19 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "sim/sim_internal.h"
+
+void sim_violate(sim *s, uint64_t at_ns, const char *invariant, const char *fmt, ...) {
+    sim_result *r = s->r;
+    if (r->violation_count++ >= SIM_MAX_VIOLATIONS)
+        return;
+    sim_violation *v = &r->violations[r->violation_count - 1];
+    snprintf(v->invariant, sizeof v->invariant, "%s", invariant);
+    v->at_ns = at_ns;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
+    va_end(ap);
+}
 
 static void note_mismatch(sim_result *r, size_t *bad, size_t *used, uint64_t key, uint64_t got,
                           uint64_t want) {

@@ -61,6 +61,18 @@ typedef struct sim_coord_stat {
     hist h; /* latency from request to reply (initialised if op[0]) */
 } sim_coord_stat;
 
+/* An invariant a run broke (sim_result.violations): the invariant's name (the
+ * campaign's key for it: "exactly-once", "replay", "key-groups", "ha-epochs",
+ * "stale-commit", "restore-newest", "herd", "sequential", "liveness",
+ * "latency-samples", "checker-self-test"), when (virtual ns; 0 = at the end) and a
+ * one-line detail. */
+#define SIM_MAX_VIOLATIONS 8
+typedef struct sim_violation {
+    char invariant[24];
+    uint64_t at_ns;
+    char detail[232];
+} sim_violation;
+
 typedef struct sim_result {
     uint64_t trace_digest;      /* 64-bit hash of the ordered stream of processed events */
     uint64_t source_digest;     /* hash of the source record stream (key, value, time) */
@@ -92,6 +104,10 @@ typedef struct sim_result {
     int exactly_once_ok;           /* 1: every key's state equals the failure-free fold */
     char exactly_once_detail[256]; /* "ok" or the first keys that differ */
     char *fault_schedule;          /* random_faults: the run's whole schedule, else NULL */
+    /* invariants broken: the first SIM_MAX_VIOLATIONS, in the order found; count is
+     * every one (a run with violation_count > 0 failed its checks: `run` exits 1) */
+    sim_violation violations[SIM_MAX_VIOLATIONS];
+    uint32_t violation_count;
 } sim_result;
 
 /* Progress of a run, for a caller that shows it: called on the loop every 1024 events

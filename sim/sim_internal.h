@@ -170,6 +170,12 @@ typedef struct sim {
     uint64_t awaiting_epoch, resume_after_ns, resume_from; /* deploy and restore take after */
 } sim;
 
+/* ---- outcome.c: invariants ---- */
+/* Record that the run broke `invariant` (a sim_violation name) at virtual time at_ns
+ * (0: at the end), with a printf-style one-line detail. The run goes on. */
+void sim_violate(sim *s, uint64_t at_ns, const char *invariant, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---- sim.c: the job model, for ha.c and outcome.c ---- */
 void sim_fail(sim *s, int code, const char *msg);
 int sim_push(sim *s, uint64_t at, uint32_t type, uint64_t a, uint64_t b);

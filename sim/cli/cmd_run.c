@@ -113,6 +113,11 @@ static void list_keys(void) {
     const config_key *k;
     for (size_t i = 0; (k = config_key_at(i)) != NULL; i++)
         printf("%-24s %-10s %-14s %s\n", k->name, k->unit, k->default_text, k->help);
+    printf("\nmutations (built-in bugs for testing the checks: --set mutations=NAME,...)\n");
+    const char *name, *help;
+    uint32_t bit;
+    for (size_t i = 0; config_mutation_at(i, &name, &bit, &help); i++)
+        printf("%-24s %s\n", name, help);
 }
 
 static int check_begin(void *ctx) {
@@ -497,6 +502,9 @@ static int run_one(const run_options *o, const scenario *s, size_t index, const 
         snprintf(reason, sizeof reason, "%s", err[0] ? err : ss_strerror(rc));
     else if (!r.exactly_once_ok)
         snprintf(reason, sizeof reason, "exactly-once violated: %s", r.exactly_once_detail);
+    else if (r.violation_count)
+        snprintf(reason, sizeof reason, "%s violated: %s (%u violations in all)",
+                 r.violations[0].invariant, r.violations[0].detail, r.violation_count);
     int io = have ? report_write_run(run_dir, &r) : 0;
     if (io != 0 && !reason[0])
         snprintf(reason, sizeof reason, "%s: could not write the run's files", run_dir);

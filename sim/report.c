@@ -141,12 +141,34 @@ static int write_coordination(const char *dir, const sim_result *r) {
     return close_checked(f);
 }
 
-/* A random campaign's schedule, ready for `--set faults=...`. */
+/* The run's fault schedule, ready for `--set faults=...` (faults.txt), and as a table
+ * for the plots (faults.csv: t_s, kind, target, duration_s; duration empty for a fault
+ * without one), read back from the schedule's own syntax. */
 static int write_fault_schedule(const char *dir, const sim_result *r) {
     FILE *f = open_in(dir, "faults.txt");
     if (!f)
         return SS_EIO;
     fprintf(f, "%s\n", r->fault_schedule);
+    if (close_checked(f) != 0)
+        return SS_EIO;
+    f = open_in(dir, "faults.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("t_s,kind,target,duration_s\n", f);
+    for (const char *p = r->fault_schedule; *p;) {
+        size_t len = strcspn(p, ";");
+        char item[128], kind[32];
+        double at = 0, duration = -1;
+        unsigned target = 0;
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
+        if (sscanf(item, "%lf %31s %u %lf", &at, kind, &target, &duration) >= 3) {
+            fprintf(f, "%.3f,%s,%u,", at, kind, target);
+            if (duration >= 0)
+                fprintf(f, "%.3f", duration);
+            fputc('\n', f);
+        }
+        p += len + (p[len] == ';');
+    }
     return close_checked(f);
 }
 

@@ -1239,9 +1239,9 @@ static int setup_faults(sim *s) {
         return SS_ENOMEM;
     memcpy(s->faults, c->faults, c->fault_count * sizeof *s->faults);
     s->fault_count = c->fault_count;
-    uint32_t drawn = sim_draw_fault_times(s->seed, s->run, s->faults, s->fault_count);
-    if (!c->random_faults && !drawn)
-        return 0; /* the schedule is the configuration's */
+    sim_draw_fault_times(s->seed, s->run, s->faults, s->fault_count);
+    if (s->fault_count == 0 && !c->random_faults)
+        return 0; /* no faults: no schedule to report */
     if (c->random_faults)
         s->fault_count +=
             sim_draw_faults(c, s->seed, s->run, s->faults + c->fault_count, room - c->fault_count);

@@ -30,6 +30,8 @@
 #include "core/grow.h"
 #include "sim/cli/args.h"
 #include "sim/cli/cli.h"
+#include "sim/cli/report_page.h"
+#include "sim/cli/sweep_figs.h"
 #include "sim/cli/keys_in.h"
 #include "sim/config.h"
 #include "sim/csv.h"
@@ -671,227 +673,29 @@ static int write_manifest(const run_options *o, const scenario *s, int argc, cha
     return rc;
 }
 
-#define MAX_SERIES 16
-
-/* One cell of a sweep (a value of the first swept parameter, and of the second if
- * any): the failover figures of its runs -- repetitions, seeds, crash phases. */
-typedef struct cell {
-    char x[64], series[96];
-    double *downtime, *detection;
-    size_t n_down, n_det, cap_down, cap_det;
-} cell;
-
-static int push_value(double **v, size_t *n, size_t *cap, double x) {
-    if (ss_grow(v, cap, *n + 1, sizeof **v) != 0)
-        return -1;
-    (*v)[(*n)++] = x;
-    return 0;
+/* What a run was, for plot titles and the report page: "failover run 7: T=10
+ * fault=20 crash-leader 0" (with the config's name after the scenario's). */
+static void run_title(const scenario *s, const scenario_run *run, char *out, size_t size) {
+    int n = snprintf(out, size, "%s%s%s run %u", s->name, s->config ? " " : "",
+                     s->config ? s->config : "", run->number);
+    for (size_t p = 0; p < run->param_count && n > 0 && (size_t)n < size; p++)
+        n += snprintf(out + n, size - (size_t)n, "%s%s=%s", p ? " " : ": ", run->params[p].name,
+                      run->params[p].value);
 }
 
-/* The detection time of a run's first failover (failovers.csv), or -1. */
-static double first_detection(const char *dir, const char *run) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/run-%03d/failovers.csv", dir, atoi(run));
-    FILE *f = fopen(path, "r");
-    char *header = NULL, *line = NULL;
-    size_t hc = 0, lc = 0;
-    double d = -1;
-    if (f && csv_record_read(f, &header, &hc) >= 0 && csv_record_read(f, &line, &lc) >= 0) {
-        int col = csv_record_column(header, "detection_s");
-        char v[64];
-        if (col >= 0) {
-            csv_record_field(line, col, v, sizeof v);
-            d = v[0] ? atof(v) : -1;
-        }
+/* text as a gnuplot single-quoted string's contents (a quote is doubled). */
+static void gp_quote(const char *text, char *out, size_t size) {
+    size_t o = 0;
+    for (; *text && o + 3 < size; text++) {
+        if (*text == '\'')
+            out[o++] = '\'';
+        out[o++] = *text;
     }
-    if (f)
-        fclose(f);
-    free(header);
-    free(line);
-    return d;
-}
-
-static int cmp_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* median, p10, p90, min, max of v (sorted in place), linear between ranks. */
-static void spread(double *v, size_t n, double out[5]) {
-    if (n == 0) {
-        for (int i = 0; i < 5; i++)
-            out[i] = 0;
-        return;
-    }
-    qsort(v, n, sizeof *v, cmp_doubles);
-    static const double q[3] = {0.5, 0.1, 0.9};
-    for (int k = 0; k < 3; k++) {
-        double pos = q[k] * (double)(n - 1);
-        size_t i = (size_t)pos;
-        out[k] = i + 1 < n ? v[i] + (v[i + 1] - v[i]) * (pos - (double)i) : v[n - 1];
-    }
-    out[3] = v[0];
-    out[4] = v[n - 1];
-}
-
-/* sweep_downtime_plot.csv, what sweep_downtime.gp draws: one row per x value, and per
- * series its downtime median, p10 and p90 (empty where a cell has no run). The cells'
- * values are sorted already (spread). */
-static int write_downtime_plot(const char *dir, cell *cells, size_t count, char names[][96],
-                               int ns) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/sweep_downtime_plot.csv", dir);
-    FILE *out = fopen(path, "w");
-    if (!out)
-        return -1;
-    fputs("x", out);
-    for (int k = 0; k < ns; k++) {
-        char label[128];
-        fputc(',', out);
-        csv_field(out, names[k]);
-        snprintf(label, sizeof label, "%s p10", names[k]);
-        fputc(',', out);
-        csv_field(out, label);
-        snprintf(label, sizeof label, "%s p90", names[k]);
-        fputc(',', out);
-        csv_field(out, label);
-    }
-    fputc('\n', out);
-    for (size_t i = 0; i < count; i++) {
-        int first = 1; /* each x once, in order of appearance */
-        for (size_t j = 0; j < i; j++)
-            first &= strcmp(cells[j].x, cells[i].x) != 0;
-        if (!first)
-            continue;
-        csv_field(out, cells[i].x);
-        for (int k = 0; k < ns; k++) {
-            const cell *c = NULL;
-            for (size_t j = 0; j < count && !c; j++)
-                if (strcmp(cells[j].x, cells[i].x) == 0 && strcmp(cells[j].series, names[k]) == 0)
-                    c = &cells[j];
-            double v[5];
-            if (c && c->n_down) {
-                spread(c->downtime, c->n_down, v);
-                fprintf(out, ",%.6f,%.6f,%.6f", v[0], v[1], v[2]);
-            } else {
-                fputs(",,,", out);
-            }
-        }
-        fputc('\n', out);
-    }
-    return fclose(out) == 0 ? 0 : -1;
-}
-
-/* sweep_downtime.csv: failover time (fault to processing again) and detection time as
- * distributions over each cell's runs (median, p10, p90, min, max, count) against the
- * first swept parameter, one series per value of the second (if any, e.g. the fault
- * kind). Built from runs.csv and the runs' failovers.csv; runs without figures are
- * left out. */
-static int write_sweep_downtime(const scenario *s, const char *dir, int *series) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/runs.csv", dir);
-    FILE *in = fopen(path, "r");
-    char *header = NULL, *line = NULL;
-    size_t header_cap = 0, line_cap = 0;
-    if (!in || csv_record_read(in, &header, &header_cap) < 0) {
-        if (in)
-            fclose(in);
-        free(header);
-        return -1;
-    }
-    int cx = csv_record_column(header, s->param_names[0]);
-    int cd = csv_record_column(header, "downtime_s"), cr = csv_record_column(header, "run");
-    int cs = s->param_name_count > 1 ? csv_record_column(header, s->param_names[1]) : -1;
-    free(header);
-    cell *cells = NULL;
-    size_t count = 0, cap = 0;
-    int rc = 0;
-    while (rc == 0 && cx >= 0 && cd >= 0 && cr >= 0 && csv_record_read(in, &line, &line_cap) >= 0) {
-        char x[64], sv[96] = "downtime", d[32], run[16];
-        csv_record_field(line, cx, x, sizeof x);
-        csv_record_field(line, cd, d, sizeof d);
-        csv_record_field(line, cr, run, sizeof run);
-        if (cs >= 0)
-            csv_record_field(line, cs, sv, sizeof sv);
-        if (!d[0])
-            continue;
-        size_t i = 0;
-        while (i < count && (strcmp(cells[i].x, x) != 0 || strcmp(cells[i].series, sv) != 0))
-            i++;
-        if (i == count) {
-            if (ss_grow(&cells, &cap, count + 1, sizeof *cells) != 0) {
-                rc = -1;
-                break;
-            }
-            memset(&cells[count], 0, sizeof cells[count]);
-            snprintf(cells[count].x, sizeof cells[0].x, "%s", x);
-            snprintf(cells[count].series, sizeof cells[0].series, "%s", sv);
-            count++;
-        }
-        double det = first_detection(dir, run);
-        cell *c = &cells[i];
-        if (push_value(&c->downtime, &c->n_down, &c->cap_down, atof(d)) != 0 ||
-            (det >= 0 && push_value(&c->detection, &c->n_det, &c->cap_det, det) != 0))
-            rc = -1;
-    }
-    free(line);
-    fclose(in);
-    /* the series, in order of appearance; the x values likewise */
-    char names[MAX_SERIES][96];
-    int ns = 0;
-    for (size_t i = 0; i < count; i++) {
-        int k = 0;
-        while (k < ns && strcmp(names[k], cells[i].series) != 0)
-            k++;
-        if (k == ns && ns < MAX_SERIES)
-            snprintf(names[ns++], sizeof names[0], "%s", cells[i].series);
-    }
-    snprintf(path, sizeof path, "%s/sweep_downtime.csv", dir);
-    FILE *out = rc == 0 ? fopen(path, "w") : NULL;
-    if (out) {
-        csv_field(out, s->param_names[0]);
-        fputs(s->param_name_count > 1 ? "," : ",series", out);
-        if (s->param_name_count > 1)
-            csv_field(out, s->param_names[1]);
-        fputs(",series_index,runs,downtime_median_s,downtime_p10_s,downtime_p90_s,"
-              "downtime_min_s,downtime_max_s,detection_median_s,detection_p10_s,"
-              "detection_p90_s,detection_min_s,detection_max_s\n",
-              out);
-        for (size_t i = 0; i < count; i++) {
-            cell *c = &cells[i];
-            int k = 0;
-            while (k < ns && strcmp(names[k], c->series) != 0)
-                k++;
-            double down[5], det[5];
-            spread(c->downtime, c->n_down, down);
-            spread(c->detection, c->n_det, det);
-            csv_field(out, c->x);
-            fputc(',', out);
-            csv_field(out, c->series);
-            fprintf(out, ",%d,%zu", k, c->n_down);
-            for (int j = 0; j < 5; j++)
-                fprintf(out, ",%.6f", down[j]);
-            for (int j = 0; j < 5; j++)
-                fprintf(out, ",%.6f", det[j]);
-            fputc('\n', out);
-        }
-        rc = fclose(out) == 0 ? 0 : -1;
-    } else {
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = write_downtime_plot(dir, cells, count, names, ns);
-    for (size_t i = 0; i < count; i++) {
-        free(cells[i].downtime);
-        free(cells[i].detection);
-    }
-    free(cells);
-    *series = ns;
-    return rc;
+    out[o] = '\0';
 }
 
 static void plot_all(const scenario *s, const uint8_t *selected, const char *dir) {
-    char run_dir[4096], vars[8192];
+    char run_dir[4096], vars[8192], title[1024], quoted[2100];
     size_t warned = 0;
     for (size_t i = 0; i < s->run_count; i++) {
         if (!selected[i])
@@ -901,24 +705,57 @@ static void plot_all(const scenario *s, const uint8_t *selected, const char *dir
         snprintf(series, sizeof series, "%s/timeseries.csv", run_dir);
         if (access(series, R_OK) != 0) /* a run that failed before it had any */
             continue;
-        snprintf(vars, sizeof vars, "dir='%s'; name='%s run %u'", run_dir, s->name,
-                 s->runs[i].number);
+        run_title(s, &s->runs[i], title, sizeof title);
+        gp_quote(title, quoted, sizeof quoted);
+        snprintf(vars, sizeof vars, "dir='%s'; name='%s'", run_dir, quoted);
         if (results_gnuplot("run.gp", vars) != 0 && !warned++)
             fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
     }
     if (s->param_name_count > 0) {
-        snprintf(vars, sizeof vars, "dir='%s'; name='%s'; param='%s'", dir, s->name,
-                 s->param_names[0]);
-        if (results_gnuplot("sweep.gp", vars) != 0 && !warned++)
-            fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
-        int series = 0;
-        if (write_sweep_downtime(s, dir, &series) == 0) {
-            snprintf(vars, sizeof vars, "dir='%s'; name='%s'; param='%s'; series=%d", dir, s->name,
+        const char *what = s->param_name_count > 1 ? s->param_names[1] : "";
+        char name[600];
+        snprintf(name, sizeof name, "%s%s%s", s->name, s->config ? " " : "",
+                 s->config ? s->config : "");
+        gp_quote(name, quoted, sizeof quoted);
+        int series = 0, categorical = 0;
+        if (sweep_write_plot(s, dir, &series, &categorical) == 0) {
+            snprintf(vars, sizeof vars,
+                     "dir='%s'; name='%s'; param='%s'; by='%s'; series=%d; categorical=%d", dir,
+                     quoted, s->param_names[0], what, series, categorical);
+            if (results_gnuplot("sweep.gp", vars) != 0 && !warned++)
+                fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
+        }
+        if (sweep_write_downtime(s, dir, &series) == 0) {
+            snprintf(vars, sizeof vars, "dir='%s'; name='%s'; param='%s'; series=%d", dir, quoted,
                      s->param_names[0], series);
             if (results_gnuplot("sweep_downtime.gp", vars) != 0 && !warned++)
                 fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
         }
     }
+}
+
+/* index.html: the run table, each run's summary, failovers and plots. */
+static int write_page(const scenario *s, const uint8_t *selected, const char *dir) {
+    report_page_run *runs = calloc(s->run_count ? s->run_count : 1, sizeof *runs);
+    char(*names)[2][1024] = calloc(s->run_count ? s->run_count : 1, sizeof *names);
+    size_t n = 0;
+    int rc = runs && names ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < s->run_count; i++) {
+        if (!selected[i])
+            continue;
+        snprintf(names[n][0], sizeof names[n][0], "run-%03u", s->runs[i].number);
+        run_title(s, &s->runs[i], names[n][1], sizeof names[n][1]);
+        runs[n] = (report_page_run){names[n][0], names[n][1], ""};
+        n++;
+    }
+    char title[600];
+    snprintf(title, sizeof title, "shardsim run %s%s%s", s->name, s->config ? " -c " : "",
+             s->config ? s->config : "");
+    if (rc == 0)
+        rc = report_page_write(dir, title, runs, n);
+    free(runs);
+    free(names);
+    return rc;
 }
 
 /* Choose the final folder and make its parent. *link_dir receives the folder in which
@@ -1008,6 +845,8 @@ int cli_run(int argc, char **argv) {
     if (io == 0 && !o.no_plot)
         plot_all(s, selected, tmp);
     if (io == 0)
+        io = write_page(s, selected, tmp);
+    if (io == 0)
         io = results_replace_dir(tmp, final);
     if (io != 0) {
         say("%s: could not write the results: %s", final, strerror(errno));
@@ -1019,7 +858,9 @@ int cli_run(int argc, char **argv) {
     if (link_dir[0])
         results_link_latest(link_dir, final);
     if (!o.quiet)
-        printf("results: %s/ (runs.csv, manifest.json, run-NNN/*.csv and plots)\n", final);
+        printf("results: %s/index.html (the report page; runs.csv, manifest.json, run-NNN/*.csv "
+               "and plots)\n",
+               final);
     free(selected);
     scenario_free(s);
     return failed ? 1 : 0;

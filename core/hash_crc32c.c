@@ -170,24 +170,40 @@ __attribute__((target("sse4.2"))) uint32_t hash_crc32c_hw(uint32_t crc, const vo
     return ~hw_long_raw(~crc, data, len);
 }
 
-/* A key of up to KEY_MAX bytes: one jump on len to the straight-line sequence for that
+/* A key of up to 64 bytes: one jump on len to the straight-line sequence for that
  * exact length (the jump is predicted when lengths repeat, as keys' do); longer ones
  * through hw_long_raw. */
-#define KEY_MAX 64
 #define KEY_CASE(n)                                                                                \
     case n:                                                                                        \
-        return ~hw_short_raw(0xFFFFFFFFu, p, n);
-#define KEY_CASE4(n) KEY_CASE(n) KEY_CASE(n + 1) KEY_CASE(n + 2) KEY_CASE(n + 3)
+        return ~hw_short_raw(0xFFFFFFFFu, p, n)
+#define KEY_CASE4(n)                                                                               \
+    KEY_CASE(n);                                                                                   \
+    KEY_CASE(n + 1);                                                                               \
+    KEY_CASE(n + 2);                                                                               \
+    KEY_CASE(n + 3)
 
 __attribute__((target("sse4.2"), always_inline)) static inline uint32_t hw_key(const uint8_t *p,
                                                                                size_t len) {
     switch (len) {
-        KEY_CASE4(0)
-        KEY_CASE4(4)
-        KEY_CASE4(8)
-        KEY_CASE4(12) KEY_CASE4(16) KEY_CASE4(20) KEY_CASE4(24) KEY_CASE4(28) KEY_CASE4(32)
-            KEY_CASE4(36) KEY_CASE4(40) KEY_CASE4(44) KEY_CASE4(48) KEY_CASE4(52) KEY_CASE4(56)
-                KEY_CASE4(60) KEY_CASE(64) default : return hash_crc32c_hw(0, p, len);
+        KEY_CASE4(0);
+        KEY_CASE4(4);
+        KEY_CASE4(8);
+        KEY_CASE4(12);
+        KEY_CASE4(16);
+        KEY_CASE4(20);
+        KEY_CASE4(24);
+        KEY_CASE4(28);
+        KEY_CASE4(32);
+        KEY_CASE4(36);
+        KEY_CASE4(40);
+        KEY_CASE4(44);
+        KEY_CASE4(48);
+        KEY_CASE4(52);
+        KEY_CASE4(56);
+        KEY_CASE4(60);
+        KEY_CASE(64);
+    default:
+        return hash_crc32c_hw(0, p, len);
     }
 }
 

@@ -34,4 +34,44 @@ int bench_write(const char *dir, const char *name, const bench_row *rows, size_t
 /* Parse --quick and --out DIR; returns 1 for --quick. Exits 2 on anything else. */
 int bench_args(int argc, char **argv, const char **out_dir);
 
+/* ---- bench_result_: a figure next to its same-run baseline, with its target ----
+ *
+ * A benchmark measures ours and the baseline in interleaved repetitions (so a load
+ * spike on a shared machine hits both alike), takes medians, and writes one row per
+ * figure to DIR/NAME.csv and DIR/NAME.json with the columns
+ * name,unit,value,baseline,ratio,target,met. value and baseline are in unit; ratio is
+ * how many times better ours is (> 1 better) whatever the unit's direction; target is
+ * the minimum ratio asked for (empty / null when the row has none) and met says whether
+ * the ratio reaches it ("yes" / "no"; empty / null without a target). */
+
+/* No target for this row. */
+#define BENCH_RESULT_NO_TARGET (-1.0)
+
+typedef struct bench_result {
+    char name[64];
+    char unit[16];
+    double value;
+    double baseline;
+    double ratio;
+    double target;
+} bench_result;
+
+/* The median of n samples (n >= 1); sorts samples in place. */
+double bench_result_median(double *samples, size_t n);
+
+/* Fill *r. ratio is the caller's: ours / baseline throughput, so > 1 is better whatever
+ * the unit (for ns per op: baseline / value, or the median of per-repetition ratios). */
+void bench_result_set(bench_result *r, const char *name, const char *unit, double value,
+                      double baseline, double ratio, double target);
+
+/* 1 when r has a target and its ratio reaches it, else 0. */
+int bench_result_met(const bench_result *r);
+
+/* Write rows to DIR/NAME.csv and DIR/NAME.json (temporary names, then renamed); dir is
+ * created if missing. note (may be NULL) goes into the JSON as "note". 0 or -1. */
+int bench_result_write(const char *dir, const char *name, const bench_result *rows, size_t count,
+                       const char *note);
+
+/* ---- end of bench_result_ ---- */
+
 #endif

@@ -86,6 +86,24 @@ static void enormous_work_is_announced_and_interruptible(void **state) {
     free(err);
 }
 
+/* A route whose table build takes minutes says so first, and stops on SIGINT. */
+static void enormous_route_is_announced_and_interruptible(void **state) {
+    (void)state;
+    char cmd[4200], *err = NULL;
+    snprintf(cmd, sizeof cmd,
+             "echo key | timeout -s INT 2 '%s' route --partitioner ring --parallelism 100000",
+             getenv("SHARDSIM_BIN"));
+    assert_int_equal(tu_run(cmd, NULL, NULL, &err), 124);
+    assert_non_null(strstr(err, "warning: ring at --parallelism 100000 builds its tables"));
+    assert_non_null(strstr(err, "GB"));
+    free(err);
+    snprintf(cmd, sizeof cmd, "echo key | '%s' route --partitioner ring --parallelism 100",
+             getenv("SHARDSIM_BIN"));
+    assert_int_equal(tu_run(cmd, NULL, NULL, &err), 0);
+    assert_null(strstr(err, "warning"));
+    free(err);
+}
+
 int main(void) {
     const char *tmp = getenv("SHARDSIM_TEST_TMP");
     snprintf(base, sizeof base, "%s/progress", tmp ? tmp : "/tmp");
@@ -97,6 +115,7 @@ int main(void) {
         cmocka_unit_test(long_run_shows_progress_only_when_asked),
         cmocka_unit_test(sweep_shows_runs_done),
         cmocka_unit_test(enormous_work_is_announced_and_interruptible),
+        cmocka_unit_test(enormous_route_is_announced_and_interruptible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

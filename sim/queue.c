@@ -13,9 +13,9 @@
  * time copied whole (key and payload) in sequence, so the hot path reads memory in
  * order instead of chasing a pool record per event as a heap of keys must.
  *
- * `front` holds the events at or below `last`, sorted, least at the end: normally the
- * one minimum a refill found; after a queue_peek_time, pushes may land below the peeked
- * minimum (still after the last pop) and are inserted there in order.
+ * `front` holds the events at or below `last`, sorted, least at the end: the minimum a
+ * refill found, or a whole small bucket (see refill), and pushes that land at or below
+ * `last` (after the last pop, still), inserted in order.
  *
  * Buckets are linked lists of fixed-size chunks drawn from one array. Push keeps enough
  * chunks in reserve for every event to sit in its own bucket's lists, so refilling (in
@@ -33,6 +33,7 @@
 
 #define BUCKETS 129           /* 0 (unused: the front), 1-64 seq bits, 65-128 time bits */
 #define CHUNK_EVENTS 32       /* events per chunk */
+#define SMALL 16              /* a bucket this small goes to the front whole */
 #define NONE UINT32_MAX       /* no chunk, no slot */
 #define MAX_SLOTS (1u << 24)  /* events with a handle, pending at once */
 #define RESERVE (BUCKETS + 3) /* chunks beyond size / CHUNK_EVENTS; see queue_push */
@@ -101,10 +102,10 @@ static void bucket_put(queue *q, unsigned b, const queue_event *e) {
     q->chunk_events[(size_t)c * CHUNK_EVENTS + q->chunk_fill[c]++] = *e;
 }
 
-/* Make the least key of bucket b the reference key. */
-static void find_least(queue *q, unsigned b) {
+/* Make the least key in the chunks from c on the reference key. */
+static void find_least(queue *q, uint32_t c) {
     const queue_event *least = NULL;
-    for (uint32_t c = q->head[b]; c != NONE; c = q->chunk_next[c]) {
+    for (; c != NONE; c = q->chunk_next[c]) {
         const queue_event *e = &q->chunk_events[(size_t)c * CHUNK_EVENTS];
         for (uint32_t i = 0; i < q->chunk_fill[c]; i++)
             if (!least || before(&e[i], least->time_ns, least->seq))
@@ -114,14 +115,21 @@ static void find_least(queue *q, unsigned b) {
     q->last_seq = least->seq;
 }
 
-/* The front is empty and the queue is not: move the least event to the front,
- * redistributing the lowest non-empty bucket below it. */
-static void refill(queue *q) {
-    unsigned b = lowest_bucket(q);
-    find_least(q, b);
-    uint32_t c = q->head[b];
-    q->head[b] = NONE;
-    q->nonempty[b / 64] &= ~(1ull << (b % 64));
+/* Insert e into the sorted front (e is at or below last). */
+static void front_insert(queue *q, const queue_event *e) {
+    size_t i = q->front_count;
+    while (i > 0 && before(&q->front[i - 1], e->time_ns, e->seq)) {
+        q->front[i] = q->front[i - 1];
+        i--;
+    }
+    q->front[i] = *e;
+    q->front_count++;
+}
+
+/* Move the events of bucket b's chunks, from c on, below the new `last`: the one equal
+ * to it to the front, the others to lower buckets; free the chunks. */
+static void redistribute(queue *q, unsigned b, uint32_t c) {
+    (void)b; /* hot asserts only */
     while (c != NONE) {
         const queue_event *e = &q->chunk_events[(size_t)c * CHUNK_EVENTS];
         for (uint32_t i = 0; i < q->chunk_fill[c]; i++) {
@@ -138,7 +146,31 @@ static void refill(queue *q) {
         q->free_chunk = c;
         c = next;
     }
-    SS_ASSERT_HOT(q->front_count == 1);
+}
+
+/* The front is empty and the queue is not: move the least event to the front,
+ * redistributing the lowest non-empty bucket below it. A bucket of at most SMALL
+ * events goes to the front whole, sorted, its greatest key becoming `last` (any key of
+ * the bucket can: they all share its bits above the bucket's with the old `last`, so
+ * the higher buckets stay valid); that saves the last few moves down. */
+static void refill(queue *q) {
+    unsigned b = lowest_bucket(q);
+    uint32_t c = q->head[b];
+    q->head[b] = NONE;
+    q->nonempty[b / 64] &= ~(1ull << (b % 64));
+    if (q->chunk_next[c] == NONE && q->chunk_fill[c] <= SMALL) {
+        const queue_event *e = &q->chunk_events[(size_t)c * CHUNK_EVENTS];
+        for (uint32_t i = 0; i < q->chunk_fill[c]; i++)
+            front_insert(q, &e[i]); /* front_cap >= SMALL, front was empty */
+        q->last_time_ns = q->front[0].time_ns;
+        q->last_seq = q->front[0].seq;
+        q->chunk_next[c] = q->free_chunk;
+        q->free_chunk = c;
+    } else {
+        find_least(q, c);
+        redistribute(q, b, c);
+    }
+    SS_ASSERT_HOT(q->front_count >= 1);
 }
 
 /* Grow the chunk array to at least `want` chunks. Returns 0 or SS_ENOMEM. */
@@ -170,7 +202,7 @@ static int grow_chunks(queue *q, size_t want) {
 }
 
 static int grow_front(queue *q) {
-    size_t cap = q->front_cap ? q->front_cap * 2 : 4;
+    size_t cap = q->front_cap ? q->front_cap * 2 : SMALL;
     queue_event *f = realloc(q->front, cap * sizeof *f);
     if (!f)
         return SS_ENOMEM;
@@ -224,17 +256,6 @@ void queue_free(queue *q) {
     free(q->front);
     free(q->slots);
     free(q);
-}
-
-/* Insert e into the sorted front (e is at or below last). */
-static void front_insert(queue *q, const queue_event *e) {
-    size_t i = q->front_count;
-    while (i > 0 && before(&q->front[i - 1], e->time_ns, e->seq)) {
-        q->front[i] = q->front[i - 1];
-        i--;
-    }
-    q->front[i] = *e;
-    q->front_count++;
 }
 
 /* Take a slot for a handle. Returns the slot or NONE (out of memory or slots). */

@@ -1,14 +1,14 @@
 /* queue.h -- the future-event list: events totally ordered by (time, sequence).
  *
- * A 4-ary min-heap of 16-byte keys over a pool of event records (no malloc per event:
- * the pool grows by doubling and records are recycled through a free list). Every
- * pushed event gets the next sequence number, so events at equal times pop in push
- * order, whatever the heap's shape. Events can be cancelled by handle (lazily: the
- * key is dropped when it reaches the top); a handle carries a generation, so a stale
- * handle (its event already popped or cancelled) is detected and refused. At most
- * 2^24 events may be pending at once.
+ * A radix heap over the (time, sequence) keys whose buckets hold the events whole, in
+ * fixed-size chunks (no malloc per event). Every pushed event gets the next sequence
+ * number, so events at equal times pop in push order, whatever the buckets' layout.
+ * Events pushed with a handle can be cancelled (lazily: the event is dropped when it
+ * reaches the front); a handle carries a generation, so a stale handle (its event
+ * already popped or cancelled) is detected and refused. At most 2^24 events with a
+ * handle may be pending at once; events without one are bounded by memory only.
  *
- * Ownership: queue_init/queue_free own the pool; payload bytes are copied in. */
+ * Ownership: queue_create/queue_free own all the memory; payload bytes are copied in. */
 #ifndef SHARDSIM_SIM_QUEUE_H
 #define SHARDSIM_SIM_QUEUE_H
 
@@ -21,7 +21,7 @@ typedef struct queue_event {
     uint64_t time_ns; /* virtual time it fires */
     uint64_t seq;     /* push order; ties on time_ns break on it */
     uint32_t type;    /* caller-defined event type */
-    uint32_t pad_;    /* zero */
+    uint32_t pad_;    /* zero (used inside the queue) */
     union {
         uint8_t bytes[QUEUE_PAYLOAD_BYTES];
         uint64_t u64[QUEUE_PAYLOAD_BYTES / 8];
@@ -52,7 +52,8 @@ int queue_push(queue *q, uint64_t time_ns, uint32_t type, const void *payload, s
 int queue_pop(queue *q, queue_event *ev);
 
 /* The earliest event's time without removing it; returns SS_EEMPTY when empty. (Not
- * const: it drops cancelled events from the top.) */
+ * const: it drops cancelled events from the top.) A later push may still come before
+ * the peeked event, as long as it is not before the last pop. */
 int queue_peek_time(queue *q, uint64_t *time_ns);
 
 /* Cancel a pending event. Returns 0, or SS_EINVAL for a stale or unknown handle. */

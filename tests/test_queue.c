@@ -95,6 +95,74 @@ static void matches_reference_model(void **state) {
     queue_free(q);
 }
 
+/* A reference list sorted latest first by (time, push order), the documented order:
+ * the next event to pop is the last. */
+typedef struct ref_list {
+    ref_event *at;
+    size_t count;
+} ref_list;
+
+static void ref_push(ref_list *l, queue *q, uint64_t time, uint64_t seq) {
+    size_t lo = 0, hi = l->count; /* first index whose event comes before this one */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const ref_event *m = &l->at[mid];
+        if (m->time > time || (m->time == time && m->seq > seq))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&l->at[lo + 1], &l->at[lo], (l->count - lo) * sizeof *l->at);
+    l->at[lo] = (ref_event){time, seq, 1, {0, 0}};
+    l->count++;
+    assert_int_equal(queue_push(q, time, 0, &seq, sizeof seq, NULL), 0);
+}
+
+/* A long hold-model run with few distinct times (so most events tie), peeks followed by
+ * pushes before the peeked event, and some huge and zero time steps: every pop must be
+ * the next event of the reference, the same event and not only the same time. */
+static void long_run_pops_in_reference_order(void **state) {
+    (void)state;
+    enum { PENDING = 3000, OPS = 300000 };
+    ref_list ref = {calloc(PENDING + 1, sizeof *ref.at), 0};
+    assert_non_null(ref.at);
+    queue *q;
+    assert_int_equal(queue_create(0, &q), 0);
+    prng r;
+    prng_seed(&r, 7);
+    uint64_t now = 0, seq = 0;
+    while (ref.count < PENDING)
+        ref_push(&ref, q, prng_below(&r, 8) * 1000, seq++);
+    for (int op = 0; op < OPS; op++) {
+        const ref_event *next = &ref.at[ref.count - 1];
+        uint64_t peeked;
+        if (op % 5 == 0) { /* peek, then push between the last pop and the peeked time */
+            assert_int_equal(queue_peek_time(q, &peeked), 0);
+            assert_int_equal(peeked, next->time);
+            if (peeked > now)
+                ref_push(&ref, q, now + prng_below(&r, peeked - now), seq++);
+            next = &ref.at[ref.count - 1];
+        }
+        queue_event ev;
+        assert_int_equal(queue_pop(q, &ev), 0);
+        uint64_t id;
+        memcpy(&id, ev.payload.bytes, sizeof id);
+        assert_int_equal(ev.time_ns, next->time);
+        assert_int_equal(id, next->seq);
+        assert_int_equal(ev.pad_, 0);
+        now = ev.time_ns;
+        ref.count--;
+        while (ref.count < PENDING) { /* mostly ties at `now`, sometimes far ahead */
+            uint64_t pick = prng_below(&r, 16);
+            uint64_t step = pick < 8 ? 0 : pick < 15 ? prng_below(&r, 4) * 1000 : 1ull << 40;
+            ref_push(&ref, q, now + step, seq++);
+        }
+        assert_int_equal(queue_size(q), ref.count);
+    }
+    free(ref.at);
+    queue_free(q);
+}
+
 static void bad_payload_and_handles(void **state) {
     (void)state;
     queue *q;
@@ -120,6 +188,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(equal_times_pop_in_push_order),
         cmocka_unit_test(matches_reference_model),
+        cmocka_unit_test(long_run_pops_in_reference_order),
         cmocka_unit_test(bad_payload_and_handles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -533,13 +533,19 @@ static json_int_t get_int(const json_t *m, const char *key) {
 static void print_summary(const json_t *m) {
     json_t *seeds = json_object_get(m, "seeds"), *config = json_object_get(m, "config");
     const char *shard = json_string_value(json_object_get(m, "shard"));
+    char merged[32];
+    if (!shard) { /* a merge: its number of shards */
+        snprintf(merged, sizeof merged, "%zu merged", json_array_size(json_object_get(m, "parts")));
+        shard = merged;
+    }
     printf("check %s%s%s: seeds %" JSON_INTEGER_FORMAT "..%" JSON_INTEGER_FORMAT
            "%s%s: %" JSON_INTEGER_FORMAT " run, %" JSON_INTEGER_FORMAT " failed, %.1f seeds/s\n",
            json_string_value(json_object_get(m, "scenario")), json_is_string(config) ? " -c " : "",
            json_is_string(config) ? json_string_value(config) : "", get_int(seeds, "first"),
-           get_int(seeds, "last"), shard ? ", shard " : "", shard ? shard : "",
+           get_int(seeds, "last"),
+           json_is_string(json_object_get(m, "shard")) ? ", shard " : ", shards ", shard,
            get_int(m, "seeds_run"), get_int(m, "seeds_failed"),
-           json_real_value(json_object_get(m, "seeds_per_second")));
+           json_number_value(json_object_get(m, "seeds_per_second")));
     print_counts("failures by invariant (seeds)", json_object_get(m, "failures_by_invariant"));
     print_counts("fault kinds (seeds with one)", json_object_get(m, "fault_kinds"));
     printf("  failovers %" JSON_INTEGER_FORMAT ", elections %" JSON_INTEGER_FORMAT

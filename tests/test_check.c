@@ -2,7 +2,8 @@
  * seeds.csv, a failing one (debug_skip_replay breaks exactly-once) whose reproducer
  * fails the same way with the same trace digest, shards that partition the range and
  * merge to the unsharded counts, --jobs giving the same seeds.csv, bad input (exit 2,
- * one line), and --out refusing a folder that is not shardsim's. */
+ * one line), --out refusing a folder that is not shardsim's, and `run` stating the values
+ * it drew as check does. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,6 +299,33 @@ static void out_refuses_a_foreign_folder(void **state) {
     assert_int_equal(check(args, NULL, NULL), 0);
 }
 
+/* `shardsim run` draws as check does: its manifest lists the values seed 5 drew, the
+ * very ones check's reproducer for seed 5 spells out. */
+static void run_states_its_draws(void **state) {
+    (void)state;
+    char dir[4096], cmd[12000], path[4200], *out = NULL;
+    fresh(dir, sizeof dir, "run-draws");
+    snprintf(cmd, sizeof cmd, "'%s' run '%s' --seed 5 --quiet --no-plot --out '%s'",
+             getenv("SHARDSIM_BIN"), campaign, dir);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL), 0);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_error_t e;
+    json_t *m = json_load_file(path, 0, &e);
+    assert_non_null(m);
+    json_t *set = json_object_get(json_array_get(json_object_get(m, "drawn"), 0), "set");
+    assert_int_equal(json_array_size(set), 7);
+    snprintf(cmd, sizeof cmd, "'%s' --seeds 5..5 --set debug_skip_replay=1", campaign);
+    assert_int_equal(check(cmd, &out, NULL), 1);
+    for (size_t i = 0; i < json_array_size(set); i++) {
+        char word[256];
+        snprintf(word, sizeof word, " --set %s", json_string_value(json_array_get(set, i)));
+        if (!strstr(out, word))
+            fail_msg("'%s' not in %s", word, out);
+    }
+    json_decref(m);
+    free(out);
+}
+
 int main(void) {
     const char *tmp = getenv("SHARDSIM_TEST_TMP");
     snprintf(tmp_base, sizeof tmp_base, "%s/check", tmp ? tmp : "/tmp");
@@ -310,7 +338,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clean_campaign_passes),        cmocka_unit_test(failing_seed_reproduces),
         cmocka_unit_test(shards_partition_and_merge),   cmocka_unit_test(bad_input_is_one_line),
-        cmocka_unit_test(out_refuses_a_foreign_folder),
+        cmocka_unit_test(out_refuses_a_foreign_folder), cmocka_unit_test(run_states_its_draws),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
 #   bash cmake/dev.sh test                 install, build, run the whole test suite:
 #                                          start a real ZooKeeper (standalone and a
 #                                          3-server ensemble, on loopback, in a temp
-#                                          folder), release (-O2, warnings as errors),
+#                                          folder), release (-O2, warnings as errors)
+#                                          and a 1000-seed campaign in 2 shards under
+#                                          GNU parallel, merged (shardsim check),
 #                                          then AddressSanitizer + UndefinedBehaviorSanitizer,
 #                                          then byte-identical results from gcc -O2,
 #                                          gcc -O0 and clang -O2 builds, then 30 s of
@@ -21,7 +23,8 @@ cd "$(dirname "$0")/.."
 
 BUILD_PACKAGES="gcc make cmake pkg-config libc6-dev libcmocka-dev libinih-dev libjansson-dev libxxhash-dev gnuplot-nox"
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (only Recommended by clang-14)
-TEST_PACKAGES="clang clang-format libclang-rt-14-dev"
+# parallel: GNU parallel, which runs the CI campaign's shards (README "Campaigns")
+TEST_PACKAGES="clang clang-format libclang-rt-14-dev parallel"
 # the real ZooKeeper backend and the servers its tests run against (pulls a JRE: tests only)
 ZK_PACKAGES="libzookeeper-mt-dev zookeeper"
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -66,6 +69,17 @@ start_zookeeper() {
     log "ZooKeeper: standalone $ZK_CONNECT, ensemble $ZK_ENSEMBLE"
 }
 
+# campaign SHARDSIM: the default campaign's 1000 seeds in 2 shards under GNU parallel,
+# then their summaries merged: exits non-zero if any seed breaks an invariant.
+campaign() {
+    local bin=$1 work
+    work=$(mktemp -d "${TMPDIR:-/tmp}/shardsim-campaign.XXXXXX")
+    parallel --will-cite --halt now,fail=1 "$bin" check bench/scenarios/campaign.ini \
+        --seeds 1..1000 --shard {}/2 --quiet --out "$work"/shard-{} ::: 1 2
+    "$bin" check --merge "$work"/shard-1 "$work"/shard-2
+    rm -rf "$work"
+}
+
 case "${1:-}" in
 run)
     shift
@@ -81,6 +95,7 @@ test)
     build release -DSHARDSIM_ZOOKEEPER=ON
     start_zookeeper
     ctest --preset release -j "$JOBS"
+    campaign build/release/shardsim
     build asan -DSHARDSIM_ZOOKEEPER=ON
     ctest --preset asan -j "$JOBS"
     build debug -DSHARDSIM_ZOOKEEPER=ON

@@ -1,5 +1,6 @@
 /* scenario.c -- scenario files and their expansion into runs; see scenario.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/grow.h"
+#include "core/prng.h"
 #include "sim/scenario.h"
 
 #define MAX_VARS 16
@@ -249,7 +251,7 @@ static int put(assign_list *l, const char *key, const char *value, const char *f
         }
     if (ss_grow(&l->a, &l->cap, l->count + 1, sizeof *l->a))
         return SS_ENOMEM;
-    l->a[l->count++] = (scenario_assign){strdup(key), strdup(value), strdup(file), line};
+    l->a[l->count++] = (scenario_assign){strdup(key), strdup(value), strdup(file), line, 0};
     return 0;
 }
 
@@ -495,6 +497,211 @@ static char *substitute(parser *p, const scenario_assign *a, variable *vars, siz
     return out;
 }
 
+/* ---------- draws: "A..B" and "{x,y,...}" (see scenario.h) ---------- */
+
+#define DRAW_GRID_STEPS 1000
+#define DRAW_TEXT 256
+
+typedef struct draw_spec {
+    int range;              /* 1: "A..B"; 0: "{x,y,...}" */
+    int integer;            /* a range with two whole-number ends */
+    char lo[64], hi[64];    /* a range's ends, trimmed */
+    const char *body;       /* a choice: the text between the braces */
+    size_t body_len, count; /* its length and its number of choices */
+} draw_spec;
+
+/* s[0..len) without the spaces and tabs around it, into out (cut to size). */
+static void trimmed(const char *s, size_t len, char *out, size_t size) {
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    snprintf(out, size, "%.*s", (int)len, s);
+}
+
+static int is_integer_text(const char *t) {
+    const char *d = t + (t[0] == '-' || t[0] == '+');
+    return d[0] && strspn(d, "0123456789") == strlen(d) && strlen(d) < 19;
+}
+
+/* Parse value as a draw into *d: 0, or -1 if value is not one. A choice's items are
+ * not checked here (choice_at finds an empty one). */
+static int parse_draw(const char *value, draw_spec *d) {
+    memset(d, 0, sizeof *d);
+    char t[DRAW_TEXT];
+    trimmed(value, strlen(value), t, sizeof t);
+    size_t len = strlen(t);
+    if (strstr(value, "${"))
+        return -1;
+    if (len >= 2 && t[0] == '{' && t[len - 1] == '}') {
+        d->body = strchr(value, '{') + 1;
+        d->body_len = (size_t)(strrchr(value, '}') - d->body);
+        d->count = 1;
+        for (size_t i = 0; i < d->body_len; i++)
+            d->count += d->body[i] == ',';
+        return 0;
+    }
+    const char *dots = strstr(t, "..");
+    double lo, hi;
+    if (!dots || parse_double(t, (size_t)(dots - t), &lo) ||
+        parse_double(dots + 2, strlen(dots + 2), &hi))
+        return -1;
+    d->range = 1;
+    trimmed(t, (size_t)(dots - t), d->lo, sizeof d->lo);
+    trimmed(dots + 2, strlen(dots + 2), d->hi, sizeof d->hi);
+    d->integer = is_integer_text(d->lo) && is_integer_text(d->hi);
+    return 0;
+}
+
+int scenario_is_draw(const char *value) {
+    draw_spec d;
+    return parse_draw(value, &d) == 0;
+}
+
+/* Choice i of d, trimmed, into out. 0, or -1 if it is empty. */
+static int choice_at(const draw_spec *d, size_t i, char *out, size_t size) {
+    const char *s = d->body, *end = d->body + d->body_len;
+    for (size_t k = 0; k < i; k++)
+        s = (const char *)memchr(s, ',', (size_t)(end - s)) + 1;
+    const char *comma = memchr(s, ',', (size_t)(end - s));
+    trimmed(s, (size_t)((comma ? comma : end) - s), out, size);
+    return out[0] ? 0 : -1;
+}
+
+/* The range's lower end is above its upper one. */
+static int range_reversed(const draw_spec *d) {
+    if (d->integer)
+        return strtoll(d->lo, NULL, 10) > strtoll(d->hi, NULL, 10);
+    return strtod(d->lo, NULL) > strtod(d->hi, NULL);
+}
+
+/* t (a decimal without exponent) times 10^decimals, exactly, into *out; decimals is at
+ * least the digits t has after its point. 0, or -1 when it does not fit. */
+static int scaled_integer(const char *t, int decimals, int64_t *out) {
+    char digits[64];
+    size_t n = 0;
+    const char *dot = strchr(t, '.');
+    for (const char *c = t; *c && n + 1 < sizeof digits; c++)
+        if (*c != '.')
+            digits[n++] = *c;
+    int have = dot ? (int)strlen(dot + 1) : 0;
+    for (int k = have; k < decimals && n + 1 < sizeof digits; k++)
+        digits[n++] = '0';
+    digits[n] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(digits, &end, 10);
+    if (errno || *end || v > 1000000000000000LL || v < -1000000000000000LL)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int decimals_of(const char *t) {
+    const char *dot = strchr(t, '.');
+    return dot ? (int)strlen(dot + 1) : 0;
+}
+
+/* Point k (0..DRAW_GRID_STEPS) of the grid from d->lo to d->hi, in decimal, exact when
+ * the ends have no exponent and few decimals: lo + k (hi - lo) / 1000 has at most 3
+ * decimals more than the ends; trailing zeros are dropped. */
+static void grid_point(const draw_spec *d, uint64_t k, char *out, size_t size) {
+    int dec = decimals_of(d->lo) > decimals_of(d->hi) ? decimals_of(d->lo) : decimals_of(d->hi);
+    int64_t a, b;
+    if (strpbrk(d->lo, "eE") || strpbrk(d->hi, "eE") || dec > 9 || scaled_integer(d->lo, dec, &a) ||
+        scaled_integer(d->hi, dec, &b)) {
+        double lo = strtod(d->lo, NULL), hi = strtod(d->hi, NULL);
+        snprintf(out, size, "%.17g", lo + (double)k * (hi - lo) / DRAW_GRID_STEPS);
+        return;
+    }
+    int64_t v = a * DRAW_GRID_STEPS + (int64_t)k * (b - a), scale = DRAW_GRID_STEPS;
+    for (int i = 0; i < dec; i++)
+        scale *= 10;
+    uint64_t mag = v < 0 ? (uint64_t)-v : (uint64_t)v;
+    int n = snprintf(out, size, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", mag / (uint64_t)scale,
+                     dec + 3, mag % (uint64_t)scale);
+    for (size_t len = n > 0 && (size_t)n < size ? (size_t)n : 0; len && out[len - 1] == '0'; len--)
+        out[len - 1] = '\0';
+    size_t len = strlen(out);
+    if (len && out[len - 1] == '.')
+        out[len - 1] = '\0';
+    if (strcmp(out, "-0") == 0)
+        snprintf(out, size, "0");
+}
+
+/* Draw one value of the draw `value` from r into out. 0, or -1 if it is malformed. */
+static int draw_value(const char *value, prng *r, char *out, size_t size) {
+    draw_spec d;
+    if (parse_draw(value, &d) != 0)
+        return -1;
+    if (!d.range)
+        return choice_at(&d, (size_t)prng_below(r, d.count), out, size);
+    if (range_reversed(&d))
+        return -1;
+    if (!d.integer) {
+        grid_point(&d, prng_below(r, DRAW_GRID_STEPS + 1), out, size);
+        return 0;
+    }
+    int64_t lo = strtoll(d.lo, NULL, 10), hi = strtoll(d.hi, NULL, 10);
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    uint64_t k = span == UINT64_MAX ? prng_next(r) : prng_below(r, span + 1);
+    snprintf(out, size, "%" PRId64, (int64_t)((uint64_t)lo + k));
+    return 0;
+}
+
+/* A draw of the run: its syntax, and every end or choice through the hooks (the first
+ * last, so that the cross-key check sees it). 0, or SS_EINVAL with the error in p. */
+static int check_draw(parser *p, const scenario_assign *a, const char *value,
+                      const scenario_hooks *hooks) {
+    draw_spec d;
+    parse_draw(value, &d);
+    if (strcmp(a->key, "seed") == 0)
+        return fail_assign(p, a, "seed: cannot be drawn (the draws are made from it)");
+    if (d.range && range_reversed(&d))
+        return fail_assign(p, a, "%s: empty range '%s' (want A..B with A <= B)", a->key, value);
+    size_t n = d.range ? 2 : d.count;
+    for (size_t i = n; i > 0; i--) {
+        char item[DRAW_TEXT];
+        if (d.range)
+            snprintf(item, sizeof item, "%s", i == 1 ? d.lo : d.hi);
+        else if (choice_at(&d, i - 1, item, sizeof item) != 0)
+            return fail_assign(p, a, "%s: empty choice in '%s' (want {x,y,...})", a->key, value);
+        char msg[512] = "";
+        if (hooks && hooks->set && hooks->set(hooks->ctx, a->key, item, msg, sizeof msg) != 0)
+            return fail_assign(p, a, "%s", msg);
+    }
+    return 0;
+}
+
+int scenario_run_draw(const scenario_run *run, uint64_t seed, scenario_run *out, char *err,
+                      size_t errlen) {
+    *out = *run;
+    out->assigns = calloc(run->assign_count ? run->assign_count : 1, sizeof *out->assigns);
+    out->assign_count = 0;
+    if (!out->assigns)
+        return SS_ENOMEM;
+    prng r;
+    prng_stream(&r, seed, run->repeat, SCENARIO_RNG_DRAWS);
+    for (size_t i = 0; i < run->assign_count; i++) {
+        const scenario_assign *a = &run->assigns[i];
+        char value[DRAW_TEXT];
+        if (a->draw && draw_value(a->value, &r, value, sizeof value) != 0) {
+            snprintf(err, errlen, "%s: malformed draw '%s'", a->key, a->value);
+            scenario_run_release(out);
+            return SS_EINVAL;
+        }
+        out->assigns[out->assign_count++] = (scenario_assign){
+            strdup(a->key), strdup(a->draw ? value : a->value), strdup(a->file), a->line, a->draw};
+    }
+    return 0;
+}
+
+void scenario_run_release(scenario_run *r) {
+    assigns_free(r->assigns, r->assign_count);
+    r->assigns = NULL;
+    r->assign_count = 0;
+}
+
 /* ---------- loading ---------- */
 
 static int effective(parser *p, char **chain, size_t chain_len, const char *const *overrides,
@@ -600,9 +807,16 @@ static int expand(parser *p, scenario *sc, const assign_list *l, uint32_t repeat
                     rc = SS_EINVAL;
                     break;
                 }
+                int draw = scenario_is_draw(value);
                 run->assigns[run->assign_count++] =
-                    (scenario_assign){strdup(a->key), value, strdup(a->file), a->line};
-                if (strcmp(a->key, "repeat") == 0 || !hooks || !hooks->set)
+                    (scenario_assign){strdup(a->key), value, strdup(a->file), a->line, draw};
+                if (strcmp(a->key, "repeat") == 0)
+                    continue;
+                if (draw) {
+                    rc = check_draw(p, a, value, hooks);
+                    continue;
+                }
+                if (!hooks || !hooks->set)
                     continue;
                 char msg[512] = "";
                 if (hooks->set(hooks->ctx, a->key, value, msg, sizeof msg) != 0) {

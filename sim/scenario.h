@@ -30,6 +30,20 @@
  * An anonymous sweep's parameter is named after its key (`partitioner =
  * ${modulo,flink}` is `partitioner`), with _2, _3, ... if that name is taken.
  *
+ * Draws, unlike sweeps, make no more runs: a key's whole value (after sweep
+ * substitution, in the file or in --set) may be a range or a choice that every run
+ * draws from afresh:
+ *   session_timeout_s = 4..12      a whole number from 4 to 12 (both ends integers)
+ *   zk_follower_lag_us = 0.5..2    one of the 1001 points of a grid from 0.5 to 2
+ *   worker_detection = {session,heartbeat+rpc+connection}   one of the choices
+ * Both ends and every choice must be a valid value of the key (checked through the
+ * hooks, at load: "FILE:LINE: key: ..."), and A <= B; `seed` and `repeat` cannot be
+ * drawn. Loading keeps the spec (scenario_assign.draw = 1); scenario_run_draw turns a
+ * run's specs into values for a seed: from the stream prng_stream(seed, run's
+ * repeat, SCENARIO_RNG_DRAWS), one draw per drawn key in the run's key order, so the
+ * same (seed, repeat) draws the same values. A decimal value is written with as many
+ * decimals as the grid needs, so `--set key=VALUE` gives that very value again.
+ *
  * Ownership: scenario_load_* allocate *out; scenario_free releases it. */
 #ifndef SHARDSIM_SIM_SCENARIO_H
 #define SHARDSIM_SIM_SCENARIO_H
@@ -47,7 +61,11 @@ typedef struct scenario_hooks {
 typedef struct scenario_assign {
     char *key, *value, *file; /* file: the scenario path, or "--set" */
     int line;                 /* 0 for --set */
+    int draw;                 /* 1: value is a range or choice, drawn per run */
 } scenario_assign;
+
+/* The draws' stream component (sim's streams use 1..8). */
+#define SCENARIO_RNG_DRAWS 9
 
 typedef struct scenario_param {
     char *name, *value; /* a swept variable of the run and its value */
@@ -81,5 +99,17 @@ int scenario_load_string(const char *name, const char *text, const char *config,
                          const char *const *overrides, size_t override_count,
                          const scenario_hooks *hooks, scenario **out, char *err, size_t errlen);
 void scenario_free(scenario *s);
+
+/* 1 if value is a range "A..B" (two numbers) or a choice "{x,y,...}": a draw. */
+int scenario_is_draw(const char *value);
+
+/* Draw every draw of run for seed: *out becomes a copy of run whose drawn assignments
+ * hold the values drawn (draw stays 1, so the caller can name them); its params are
+ * run's, borrowed. Free it with scenario_run_release. 0, or SS_EINVAL (a malformed
+ * spec, which loading has rejected already; message in err) or SS_ENOMEM. */
+int scenario_run_draw(const scenario_run *run, uint64_t seed, scenario_run *out, char *err,
+                      size_t errlen);
+/* Release what scenario_run_draw allocated in r (not r's borrowed params). */
+void scenario_run_release(scenario_run *r);
 
 #endif

@@ -31,8 +31,8 @@
 #include "sim/cli/args.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/report_page.h"
+#include "sim/cli/scenario_cli.h"
 #include "sim/cli/sweep_figs.h"
-#include "sim/cli/keys_in.h"
 #include "sim/config.h"
 #include "sim/csv.h"
 #include "sim/env_real.h"
@@ -58,12 +58,6 @@ typedef struct run_options {
     const char *overrides[MAX_OVERRIDES];
     size_t override_count;
 } run_options;
-
-/* Validation context for scenario_load: one config per run, rebuilt per run. */
-typedef struct check_ctx {
-    sim_config *cfg;
-    uint64_t seed;
-} check_ctx;
 
 static void usage(FILE *out) {
     fputs("usage: shardsim run [SCENARIO] [-c CONFIG] [--runs LIST] [--seed S] [--out DIR]\n"
@@ -91,22 +85,8 @@ static void usage(FILE *out) {
           out);
 }
 
-/* One error line on stderr, "shardsim run: ...". The text is escaped (control bytes
- * and bytes that are not UTF-8 as \xHH): it may quote a scenario or a profile file,
- * whose bytes must not reach the terminal raw. */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...) {
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-    fputs("shardsim run: ", stderr);
-    keys_write_escaped(stderr, line, len, KEYS_ESCAPE_NON_UTF8);
-    fputc('\n', stderr);
-}
+/* One error line on stderr, "shardsim run: ..." (escaped: scli_say). */
+#define say(...) scli_say("run", __VA_ARGS__)
 
 static void list_keys(void) {
     printf("%-24s %-10s %-14s %s\n", "key", "unit", "default", "meaning");
@@ -122,45 +102,11 @@ static void list_keys(void) {
         printf("%-24s %s\n", name, help);
 }
 
-static int check_begin(void *ctx) {
-    check_ctx *c = ctx;
-    config_free(c->cfg);
-    config_defaults(c->cfg);
-    c->seed = 1;
-    return 0;
-}
-
-static int check_set(void *ctx, const char *key, const char *value, char *err, size_t errlen) {
-    check_ctx *c = ctx;
-    if (strcmp(key, "repeat") == 0) /* the scenario's expansion took care of it */
-        return 0;
-    if (strcmp(key, "seed") == 0) {
-        if (args_parse_u64(value, &c->seed) != 0) {
-            snprintf(err, errlen, "seed: expected a whole number, got '%s'", value);
-            return SS_EINVAL;
-        }
-        return 0;
-    }
-    return config_set(c->cfg, key, value, err, errlen);
-}
-
-static int check_end(void *ctx, char *err, size_t errlen) {
-    check_ctx *c = ctx;
-    return config_check(c->cfg, err, errlen);
-}
-
-/* Build the config and seed of one run from its assignments. */
-static int build_run(const scenario_run *run, sim_config *cfg, uint64_t *seed, char *err,
-                     size_t errlen) {
-    check_ctx c = {cfg, 1};
-    config_defaults(cfg);
-    for (size_t i = 0; i < run->assign_count; i++) {
-        int rc = check_set(&c, run->assigns[i].key, run->assigns[i].value, err, errlen);
-        if (rc != 0)
-            return rc;
-    }
-    *seed = c.seed;
-    return config_check(cfg, err, errlen);
+/* Build the config and seed of one run (--seed wins over the scenario's `seed`), its
+ * draws made into *drawn if not NULL (scli_build_run). */
+static int build_run(const run_options *o, const scenario_run *run, sim_config *cfg, uint64_t *seed,
+                     scenario_run *drawn, char *err, size_t errlen) {
+    return scli_build_run(run, o->have_seed ? &o->seed : NULL, cfg, seed, drawn, err, errlen);
 }
 
 /* Parse "0,3,5-7" into a selection mask over run_count runs. An empty list or item
@@ -253,114 +199,43 @@ static int parse_options(int argc, char **argv, run_options *o) {
     return rc == ARGS_END ? 0 : ARGS_ERROR;
 }
 
-/* Find the scenario: a readable file, else bench/scenarios/NAME.ini in the data
- * directory; NULL name means the built-in baseline. */
-static int resolve_scenario(const char *name, char *path, size_t size) {
-    if (name == NULL)
-        return 1; /* built-in */
-    struct stat st;
-    if (stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
-        say("%s: is a folder, not a scenario file", name);
-        return -1;
-    }
-    if (access(name, R_OK) == 0) {
-        snprintf(path, size, "%s", name);
-        return 0;
-    }
-    if (strchr(name, '/') == NULL && strstr(name, ".ini") == NULL) {
-        snprintf(path, size, "%s/bench/scenarios/%s.ini", results_data_dir(), name);
-        if (access(path, R_OK) == 0)
-            return 0;
-        if (strcmp(name, "baseline") == 0)
-            return 1;
-    }
-    say("%s: no such scenario file (nor a shipped scenario of that name)", name);
-    return -1;
-}
-
-/* Write one argument so that a POSIX shell reads it back as it is: bare when it holds
- * only characters no shell treats specially, else in single quotes, each ' in it as
- * '\'' (close, an escaped quote, reopen). */
-static void shell_word(FILE *out, const char *arg) {
-    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "0123456789_-./:=,+@%";
-    if (arg[0] && arg[strspn(arg, safe)] == '\0') {
-        fputs(arg, out);
-        return;
-    }
-    fputc('\'', out);
-    for (const char *p = arg; *p; p++) {
-        if (*p == '\'')
-            fputs("'\\''", out);
-        else
-            fputc(*p, out);
-    }
-    fputc('\'', out);
-}
-
-/* Load config (NULL: General) of the scenario file at path, or of the built-in
- * baseline when path is NULL. */
-static int load_scenario(const char *path, const char *config, const char *const *overrides,
-                         size_t override_count, const scenario_hooks *hooks, scenario **out,
-                         char *err, size_t errlen) {
-    if (!path)
-        return scenario_load_string("baseline", sim_builtin_scenario("baseline"), config, overrides,
-                                    override_count, hooks, out, err, errlen);
-    return scenario_load_file(path, config, overrides, override_count, hooks, out, err, errlen);
-}
-
-/* Every config of the scenario must be valid, not only the one run: a mistake in
- * another is found now, not when someone runs it. They are checked as written, without
- * the --set overrides (those are for this run). 0, or the error in err. */
-static int check_other_configs(const char *path, const scenario *s, const scenario_hooks *hooks,
-                               char *err, size_t errlen) {
-    for (size_t i = 0; i <= s->config_count; i++) {
-        const char *config = i < s->config_count ? s->config_names[i] : NULL; /* General */
-        if (config ? s->config && strcmp(config, s->config) == 0 : !s->config)
-            continue; /* the one loaded */
-        scenario *other = NULL;
-        int rc = load_scenario(path, config, NULL, 0, hooks, &other, err, errlen);
-        scenario_free(other);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* The command that reruns one run, each argument quoted for the shell, and "\n". */
+/* The command that reruns one run, each argument quoted for the shell, and "\n": its
+ * drawn values spelled out as --set (the seed alone would draw them again). */
 static void write_reproduce(FILE *out, const run_options *o, const scenario *s, uint32_t run,
-                            uint64_t seed) {
+                            uint64_t seed, const scenario_run *drawn) {
     fputs("shardsim run", out);
     if (o->scenario) {
         fputc(' ', out);
-        shell_word(out, o->scenario);
+        scli_shell_word(out, o->scenario);
     }
     if (s->config) {
         fputs(" -c ", out);
-        shell_word(out, s->config);
+        scli_shell_word(out, s->config);
     }
     fprintf(out, " --runs %u --seed %" PRIu64, run, seed);
     for (size_t i = 0; i < o->override_count; i++) {
         fputs(" --set ", out);
-        shell_word(out, o->overrides[i]);
+        scli_shell_word(out, o->overrides[i]);
     }
+    scli_write_drawn(out, drawn);
     fputc('\n', out);
 }
 
 /* A run failed: say why and how to rerun it, on stderr and in its folder's failed.txt.
  * 0, or -1 if failed.txt could not be written. */
 static int note_failure(const run_options *o, const scenario *s, const scenario_run *run,
-                        uint64_t seed, const char *run_dir, const char *reason) {
+                        uint64_t seed, const scenario_run *drawn, const char *run_dir,
+                        const char *reason) {
     say("run %u failed: %s", run->number, reason);
     fputs("  reproduce: ", stderr);
-    write_reproduce(stderr, o, s, run->number, seed);
+    write_reproduce(stderr, o, s, run->number, seed, drawn);
     char path[4200];
     snprintf(path, sizeof path, "%s/failed.txt", run_dir);
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
     fprintf(f, "run %u failed: %s\nreproduce: ", run->number, reason);
-    write_reproduce(f, o, s, run->number, seed);
+    write_reproduce(f, o, s, run->number, seed, drawn);
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -437,14 +312,14 @@ static void progress_done(const progress_view *p) {
  * subtasks' queues). */
 #define PACE_RECORDS_PER_S 5e6
 
-static void warn_enormous(const scenario *s, const uint8_t *selected) {
+static void warn_enormous(const run_options *o, const scenario *s, const uint8_t *selected) {
     double records = 0, peak_bytes = 0;
     size_t runs = 0;
     for (size_t i = 0; i < s->run_count; i++) {
         sim_config cfg;
         uint64_t seed;
         char err[256];
-        if (!selected[i] || build_run(&s->runs[i], &cfg, &seed, err, sizeof err) != 0)
+        if (!selected[i] || build_run(o, &s->runs[i], &cfg, &seed, NULL, err, sizeof err) != 0)
             continue;
         double rate = cfg.rate;
         for (uint32_t k = 0; k < cfg.step_count; k++)
@@ -485,9 +360,8 @@ static int run_one(const run_options *o, const scenario *s, size_t index, const 
     }
     sim_result r;
     memset(&r, 0, sizeof r);
-    int rc = build_run(run, &cfg, &seed, err, sizeof err);
-    if (o->have_seed)
-        seed = o->seed;
+    scenario_run drawn;
+    int rc = build_run(o, run, &cfg, &seed, &drawn, err, sizeof err);
     /* Streams derive from the repetition, not the run number: every point of a sweep
      * sees the same records and faults, so the swept policy is all that differs. */
     progress_view view;
@@ -517,8 +391,9 @@ static int run_one(const run_options *o, const scenario *s, size_t index, const 
         snprintf(path, sizeof path, "%s/summary.txt", run_dir);
         results_copy_file_to(path, stdout);
     }
-    if (reason[0] && note_failure(o, s, run, seed, run_dir, reason) != 0)
+    if (reason[0] && note_failure(o, s, run, seed, &drawn, run_dir, reason) != 0)
         io = -1;
+    scenario_run_release(&drawn);
     sim_result_free(&r);
     return reason[0] || io != 0;
 }
@@ -618,14 +493,14 @@ static int write_runs_csv(const scenario *s, const uint8_t *selected, const char
 /* The coordination the runs used ("none", "mock", "zookeeper", in run order without
  * repeats) and whether any ran in real time against a real service: then the results
  * carry no determinism promise, and the manifest says so. */
-static void coordination_facts(const scenario *s, json_t *m) {
+static void coordination_facts(const run_options *o, const scenario *s, json_t *m) {
     json_t *used = json_array();
     int real_time = 0;
     for (size_t i = 0; i < s->run_count; i++) {
         sim_config cfg;
         uint64_t seed;
         char err[256];
-        if (build_run(&s->runs[i], &cfg, &seed, err, sizeof err) != 0)
+        if (build_run(o, &s->runs[i], &cfg, &seed, NULL, err, sizeof err) != 0)
             continue;
         const coord_backend *b =
             cfg.coordination == SIM_COORD_HA ? coord_backend_find(cfg.coord_backend) : NULL;
@@ -641,6 +516,38 @@ static void coordination_facts(const scenario *s, json_t *m) {
     json_object_set_new(m, "coordination", used);
     json_object_set_new(m, "real_time", json_boolean(real_time));
     json_object_set_new(m, "deterministic", json_boolean(!real_time));
+}
+
+/* Runs with draws: the values each run drew, as manifest "drawn": [{"run": N, "set":
+ * ["KEY=VALUE", ...]}], what --set takes to replay the run. Absent without draws. */
+static void drawn_values(const run_options *o, const scenario *s, json_t *m) {
+    json_t *runs = json_array();
+    for (size_t i = 0; i < s->run_count; i++) {
+        sim_config cfg;
+        uint64_t seed;
+        char err[256];
+        scenario_run drawn;
+        json_t *set = json_array();
+        if (build_run(o, &s->runs[i], &cfg, &seed, &drawn, err, sizeof err) == 0)
+            config_free(&cfg);
+        for (size_t k = 0; k < drawn.assign_count; k++)
+            if (drawn.assigns[k].draw)
+                json_array_append_new(
+                    set, json_sprintf("%s=%s", drawn.assigns[k].key, drawn.assigns[k].value));
+        scenario_run_release(&drawn);
+        if (json_array_size(set) == 0) {
+            json_decref(set);
+            continue;
+        }
+        json_t *run = json_object();
+        json_object_set_new(run, "run", json_integer((json_int_t)s->runs[i].number));
+        json_object_set_new(run, "set", set);
+        json_array_append_new(runs, run);
+    }
+    if (json_array_size(runs))
+        json_object_set_new(m, "drawn", runs);
+    else
+        json_decref(runs);
 }
 
 static int write_manifest(const run_options *o, const scenario *s, int argc, char **argv,
@@ -665,7 +572,8 @@ static int write_manifest(const run_options *o, const scenario *s, int argc, cha
     json_object_set_new(m, "parameters", params);
     json_object_set_new(m, "command_line", cmd);
     json_object_set_new(m, "created_utc", json_string(stamp));
-    coordination_facts(s, m);
+    coordination_facts(o, s, m);
+    drawn_values(o, s, m);
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     int rc = json_dump_file(m, path, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : SS_EIO;
@@ -787,22 +695,14 @@ int cli_run(int argc, char **argv) {
         return rc == 1 ? 0 : 2;
 
     char path[4096], err[1024] = "";
-    int builtin = resolve_scenario(o.scenario, path, sizeof path);
+    int builtin = scli_resolve("run", o.scenario, path, sizeof path);
     if (builtin < 0)
         return 2;
-    sim_config scratch;
-    config_defaults(&scratch);
-    check_ctx ctx = {&scratch, 1};
-    scenario_hooks hooks = {&ctx, check_begin, check_set, check_end};
     scenario *s = NULL;
-    rc = load_scenario(builtin ? NULL : path, o.config, o.overrides, o.override_count, &hooks, &s,
-                       err, sizeof err);
-    if (rc == 0)
-        rc = check_other_configs(builtin ? NULL : path, s, &hooks, err, sizeof err);
-    config_free(&scratch);
+    rc = scli_load(builtin ? NULL : path, o.config, o.overrides, o.override_count, &s, err,
+                   sizeof err);
     if (rc != 0) {
         say("%s", err);
-        scenario_free(s);
         return 2;
     }
     uint8_t *selected = calloc(s->run_count ? s->run_count : 1, 1);
@@ -837,7 +737,7 @@ int cli_run(int argc, char **argv) {
         return 2;
     }
     results_guard_signals();
-    warn_enormous(s, selected);
+    warn_enormous(&o, s, selected);
     size_t failed = run_all(&o, s, selected, tmp);
     int io = write_runs_csv(s, selected, tmp);
     if (io == 0)

@@ -197,6 +197,21 @@ static uint64_t last_heal_ns(const sim *s) {
     return last;
 }
 
+int sim_live_after(const sim_window *w, size_t count, uint64_t window_ns, uint64_t heal_ns,
+                   uint64_t bound_ns, uint64_t last_done_ns, uint64_t *next_ns) {
+    if (last_done_ns <= heal_ns)
+        return 1; /* every record was done before */
+    size_t first = (size_t)(heal_ns / window_ns), last = (size_t)((heal_ns + bound_ns) / window_ns);
+    for (size_t k = first; k <= last && k < count; k++)
+        if (w[k].records_done)
+            return 1;
+    size_t next = last + 1;
+    while (next < count && !w[next].records_done)
+        next++;
+    *next_ns = (uint64_t)next * window_ns;
+    return 0;
+}
+
 /* Invariant liveness: with records left after the last fault healed (one was done
  * later), some record is done within the bound after it. Read from the windows'
  * records done, so it costs nothing per record: a window that meets (heal, heal +
@@ -205,20 +220,13 @@ static uint64_t last_heal_ns(const sim *s) {
 static void check_liveness(sim *s) {
     if (!s->fault_count)
         return;
-    uint64_t heal = last_heal_ns(s), bound = liveness_bound_ns(s), w_ns = s->cfg->window_ns;
-    if (s->last_done_ns <= heal)
-        return; /* every record was done before */
-    size_t first = (size_t)(heal / w_ns), last = (size_t)((heal + bound) / w_ns);
-    for (size_t w = first; w <= last && w < s->r->window_count; w++)
-        if (s->r->windows[w].records_done)
-            return;
-    size_t next = last + 1;
-    while (next < s->r->window_count && !s->r->windows[next].records_done)
-        next++;
-    sim_violate(s, heal, "liveness",
-                "no record done within %.3f s of the last fault healing at %.3f s; the next "
-                "in the window from %.3f s",
-                (double)bound / 1e9, (double)heal / 1e9, (double)(next * w_ns) / 1e9);
+    uint64_t heal = last_heal_ns(s), bound = liveness_bound_ns(s), next = 0;
+    if (!sim_live_after(s->r->windows, s->r->window_count, s->cfg->window_ns, heal, bound,
+                        s->last_done_ns, &next))
+        sim_violate(s, heal, "liveness",
+                    "no record done within %.3f s of the last fault healing at %.3f s; the "
+                    "next in the window from %.3f s",
+                    (double)bound / 1e9, (double)heal / 1e9, (double)next / 1e9);
 }
 
 void sim_check_outcome(sim *s) {

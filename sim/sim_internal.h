@@ -217,5 +217,11 @@ void sim_fill_result(sim *s);
 /* After sim_fill_result, for a run that finished: invariants latency-samples and
  * liveness. */
 void sim_check_outcome(sim *s);
+/* Invariant liveness on a run's windows (window_ns long): 1 if some record is done in
+ * a window that meets (heal_ns, heal_ns + bound_ns], or none was done after heal_ns
+ * (last_done_ns <= heal_ns); else 0, with *next_ns the start of the next window in
+ * which a record is done. Never 0 for a job that processed within the bound. */
+int sim_live_after(const sim_window *w, size_t count, uint64_t window_ns, uint64_t heal_ns,
+                   uint64_t bound_ns, uint64_t last_done_ns, uint64_t *next_ns);
 
 #endif

@@ -23,16 +23,102 @@ void sim_violate(sim *s, uint64_t at_ns, const char *invariant, const char *fmt,
     va_end(ap);
 }
 
-static void note_mismatch(sim_result *r, size_t *bad, size_t *used, uint64_t key, uint64_t got,
-                          uint64_t want) {
+/* A key's final state, or the failure-free fold it must equal. */
+typedef struct fold {
+    uint64_t count;
+    int64_t sum;
+} fold;
+
+/* The exactly-once comparison of one key: 1 if its state equals the fold. Mutation
+ * checker-counts compares the counts only. */
+static int fold_equal(const sim *s, fold got, fold want) {
+    if (s->cfg->mutations & SIM_MUT_CHECKER_COUNTS)
+        return got.count == want.count;
+    return got.count == want.count && got.sum == want.sum;
+}
+
+static void note_mismatch(sim_result *r, size_t *bad, size_t *used, uint64_t key, fold got,
+                          fold want) {
     size_t room = sizeof r->exactly_once_detail;
     if ((*bad)++ < 3 && *used < room) {
         int n =
             snprintf(r->exactly_once_detail + *used, room - *used,
-                     "%skey %llu: count %llu (want %llu)", *bad > 1 ? "; " : "",
-                     (unsigned long long)key, (unsigned long long)got, (unsigned long long)want);
+                     "%skey %llu: count %llu sum %lld (want count %llu sum %lld)",
+                     *bad > 1 ? "; " : "", (unsigned long long)key, (unsigned long long)got.count,
+                     (long long)got.sum, (unsigned long long)want.count, (long long)want.sum);
         *used += n > 0 ? (size_t)n : 0;
     }
+}
+
+/* Compare one key's state (NULL: none) with its fold; a mismatch is noted. */
+static void compare_key(sim *s, size_t *bad, size_t *used, uint64_t key, fold want) {
+    const state_entry *e = state_find(&s->state, key);
+    fold got = {e ? e->count : 0, e ? e->sum : 0};
+    if (!e || !fold_equal(s, got, want))
+        note_mismatch(s->r, bad, used, key, got, want);
+}
+
+/* Invariant checker-self-test: the comparison must reject a state one off from the
+ * fold, in its sum and in its count (`want`: any key's fold). */
+static void self_test(sim *s, uint64_t key, fold want) {
+    fold sum_off = {want.count, want.sum + 1}, count_off = {want.count + 1, want.sum};
+    if (fold_equal(s, sum_off, want))
+        sim_violate(s, 0, "checker-self-test",
+                    "the exactly-once comparison accepts key %llu with sum %lld for %lld",
+                    (unsigned long long)key, (long long)sum_off.sum, (long long)want.sum);
+    if (fold_equal(s, count_off, want))
+        sim_violate(s, 0, "checker-self-test",
+                    "the exactly-once comparison accepts key %llu with count %llu for %llu",
+                    (unsigned long long)key, (unsigned long long)count_off.count,
+                    (unsigned long long)want.count);
+}
+
+/* Dense keys: a direct table of folds (one cache miss per record). Returns the distinct
+ * keys, or UINT64_MAX on allocation failure. */
+static uint64_t check_dense(sim *s, uint64_t space, size_t *bad, size_t *used) {
+    fold *want = calloc(space, sizeof *want);
+    uint64_t distinct = 0, tested = 0;
+    if (!want)
+        return UINT64_MAX;
+    for (uint64_t i = 0; i < s->total; i++) {
+        uint64_t key;
+        uint32_t value;
+        sim_record_at(s, i, &key, &value);
+        distinct += want[key].count++ == 0;
+        want[key].sum += value;
+    }
+    for (uint64_t k = 0; k < space; k++) {
+        if (!want[k].count)
+            continue;
+        compare_key(s, bad, used, k, want[k]);
+        if (!tested++)
+            self_test(s, k, want[k]);
+    }
+    free(want);
+    return distinct;
+}
+
+/* Sparse keys: the folds in a second keyed store. Returns the distinct keys, or
+ * UINT64_MAX on allocation failure. */
+static uint64_t check_sparse(sim *s, size_t *bad, size_t *used) {
+    state_store ref;
+    if (state_init(&ref, 1) != 0)
+        return UINT64_MAX;
+    for (uint64_t i = 0; i < s->total; i++) {
+        uint64_t key;
+        uint32_t value;
+        sim_record_at(s, i, &key, &value);
+        state_add(&ref, key, 0, value);
+    }
+    uint64_t distinct = ref.count;
+    for (uint32_t i = 0; i < ref.count; i++) {
+        fold want = {ref.entries[i].count, ref.entries[i].sum};
+        compare_key(s, bad, used, ref.entries[i].key, want);
+        if (i == 0)
+            self_test(s, ref.entries[i].key, want);
+    }
+    state_free(&ref);
+    return distinct;
 }
 
 /* Compare the final state with a failure-free fold of the same records: dense
@@ -41,51 +127,11 @@ void sim_check_exactly_once(sim *s) {
     sim_result *r = s->r;
     uint64_t space = s->cfg->key_dist == SIM_KEYS_FILE ? s->file_keys : s->cfg->keys;
     size_t bad = 0, used = 0;
-    uint64_t distinct = 0;
-    if (space <= (1u << 24)) {
-        /* dense keys: a direct table, count and sum side by side (one cache miss each) */
-        struct fold {
-            uint64_t count;
-            int64_t sum;
-        } *want = calloc(space, sizeof *want);
-        if (!want) {
-            sim_fail(s, SS_ENOMEM, "out of memory");
-            return;
-        }
-        for (uint64_t i = 0; i < s->total; i++) {
-            uint64_t key;
-            uint32_t value;
-            sim_record_at(s, i, &key, &value);
-            distinct += want[key].count++ == 0;
-            want[key].sum += value;
-        }
-        for (uint64_t k = 0; k < space; k++) {
-            if (!want[k].count)
-                continue;
-            const state_entry *got = state_find(&s->state, k);
-            if (!got || got->count != want[k].count || got->sum != want[k].sum)
-                note_mismatch(r, &bad, &used, k, got ? got->count : 0, want[k].count);
-        }
-        free(want);
-    } else {
-        state_store ref;
-        if (state_init(&ref, 1) != 0) {
-            sim_fail(s, SS_ENOMEM, "out of memory");
-            return;
-        }
-        for (uint64_t i = 0; i < s->total; i++) {
-            uint64_t key;
-            uint32_t value;
-            sim_record_at(s, i, &key, &value);
-            state_add(&ref, key, 0, value);
-        }
-        distinct = ref.count;
-        for (uint32_t i = 0; i < ref.count; i++) {
-            const state_entry *want = &ref.entries[i], *got = state_find(&s->state, want->key);
-            if (!got || got->count != want->count || got->sum != want->sum)
-                note_mismatch(r, &bad, &used, want->key, got ? got->count : 0, want->count);
-        }
-        state_free(&ref);
+    uint64_t distinct =
+        space <= (1u << 24) ? check_dense(s, space, &bad, &used) : check_sparse(s, &bad, &used);
+    if (distinct == UINT64_MAX) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
     }
     if (bad == 0 && s->state.count != distinct) {
         bad = 1;
@@ -95,6 +141,102 @@ void sim_check_exactly_once(sim *s) {
     r->exactly_once_ok = bad == 0;
     if (bad == 0)
         snprintf(r->exactly_once_detail, sizeof r->exactly_once_detail, "ok");
+    else
+        sim_violate(s, 0, "exactly-once", "%zu keys differ: %.200s", bad, r->exactly_once_detail);
+}
+
+/* The longest a healed job may take to process records again, from its configuration
+ * and what it restores (a sum of upper bounds, not a tight estimate):
+ *   detection   heartbeat_timeout + (heartbeat_rpc_failures + 1) x heartbeat_interval
+ *               + connection_detect                     (a crash noticed by any detector)
+ *   restart     the strategy's longest delay: restart_delay (fixed), or 60 s x 1.1
+ *               (exponential: Flink's cap with its jitter)
+ *   tasks       deploy + state_backend_start, and the restore of the largest checkpoint
+ *               seen (the last completed, or any failover's bytes) at restore_mbps, and
+ *               its snapshot at snapshot_mbps (a rescale's savepoint)
+ *   HA          with a coordination service: 2 x session_timeout (a session at least 2
+ *               ticks) for an expiry noticed and a new leader's, + zk_election
+ *               + 4 x 2 x zk_reconnect (reconnections, drawn in 0..2x) + 2 x zk_tick
+ *   margin      checkpoint_interval (a rescale waits for the checkpoint in flight)
+ *               + window + 1 s */
+static uint64_t liveness_bound_ns(const sim *s) {
+    const sim_config *c = s->cfg;
+    uint64_t bytes = s->r->checkpoint_bytes;
+    for (size_t k = 0; k < s->r->failover_count; k++)
+        bytes =
+            s->r->failovers[k].bytes_restored > bytes ? s->r->failovers[k].bytes_restored : bytes;
+    uint64_t detect = c->heartbeat_timeout_ns +
+                      (uint64_t)(c->heartbeat_rpc_failures + 1) * c->heartbeat_interval_ns +
+                      c->connection_detect_ns;
+    uint64_t restart =
+        c->restart_strategy == SIM_RESTART_FIXED ? c->restart_delay_ns : 66000000000ULL;
+    uint64_t tasks = c->deploy_ns + c->state_backend_start_ns +
+                     (uint64_t)((double)bytes * 1e9 / c->restore_bytes_per_s) +
+                     (uint64_t)((double)bytes * 1e9 / c->snapshot_bytes_per_s);
+    uint64_t coord = 0;
+    if (s->ha) {
+        uint64_t session =
+            c->session_timeout_ns > 2 * c->zk_tick_ns ? c->session_timeout_ns : 2 * c->zk_tick_ns;
+        coord = 2 * session + c->zk_election_ns + 8 * c->zk_reconnect_ns + 2 * c->zk_tick_ns;
+    }
+    return detect + restart + tasks + coord + c->checkpoint_interval_ns + c->window_ns +
+           1000000000ULL;
+}
+
+/* When the schedule's last fault has healed: its time, plus its duration for a
+ * partition, slow or quorum loss (a crash heals at its restart, itself a fault). */
+static uint64_t last_heal_ns(const sim *s) {
+    uint64_t last = 0;
+    for (uint32_t i = 0; i < s->fault_count; i++) {
+        const sim_fault *f = &s->faults[i];
+        uint64_t healed = f->at_ns + f->duration_ns;
+        if (f->kind == SIM_FAULT_LOSE_QUORUM)
+            healed += (uint64_t)f->target * 1000000000ULL;
+        last = healed > last ? healed : last;
+    }
+    return last;
+}
+
+int sim_live_after(const sim_window *w, size_t count, uint64_t window_ns, uint64_t heal_ns,
+                   uint64_t bound_ns, uint64_t last_done_ns, uint64_t *next_ns) {
+    if (last_done_ns <= heal_ns)
+        return 1; /* every record was done before */
+    size_t first = (size_t)(heal_ns / window_ns), last = (size_t)((heal_ns + bound_ns) / window_ns);
+    for (size_t k = first; k <= last && k < count; k++)
+        if (w[k].records_done)
+            return 1;
+    size_t next = last + 1;
+    while (next < count && !w[next].records_done)
+        next++;
+    *next_ns = (uint64_t)next * window_ns;
+    return 0;
+}
+
+/* Invariant liveness: with records left after the last fault healed (one was done
+ * later), some record is done within the bound after it. Read from the windows'
+ * records done, so it costs nothing per record: a window that meets (heal, heal +
+ * bound] with a record done passes (a record done early in the window that holds the
+ * heal may hide a stall; it never reports a live job). */
+static void check_liveness(sim *s) {
+    if (!s->fault_count)
+        return;
+    uint64_t heal = last_heal_ns(s), bound = liveness_bound_ns(s), next = 0;
+    if (!sim_live_after(s->r->windows, s->r->window_count, s->cfg->window_ns, heal, bound,
+                        s->last_done_ns, &next))
+        sim_violate(s, heal, "liveness",
+                    "no record done within %.3f s of the last fault healing at %.3f s; the "
+                    "next in the window from %.3f s",
+                    (double)bound / 1e9, (double)heal / 1e9, (double)next / 1e9);
+}
+
+void sim_check_outcome(sim *s) {
+    const sim_result *r = s->r;
+    if (r->latency.count != r->records_emitted)
+        sim_violate(s, 0, "latency-samples",
+                    "%llu latency samples for %llu records emitted (each record's final "
+                    "processing counts once)",
+                    (unsigned long long)r->latency.count, (unsigned long long)r->records_emitted);
+    check_liveness(s);
 }
 
 void sim_fill_result(sim *s) {

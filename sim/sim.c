@@ -499,6 +499,7 @@ void sim_checkpoint_free(checkpoint *c) {
         free(c->blobs[i]);
     free(c->blobs);
     free(c->blob_len);
+    state_hold_free(&c->covered);
     memset(c, 0, sizeof *c);
 }
 
@@ -538,7 +539,7 @@ void sim_start_checkpoint(sim *s, uint32_t id, int stop, uint32_t rescale_to) {
     c->rescale_to = rescale_to;
     c->blobs = calloc(s->n, sizeof *c->blobs);
     c->blob_len = calloc(s->n, sizeof *c->blob_len);
-    if (!c->blobs || !c->blob_len) {
+    if (!c->blobs || !c->blob_len || state_hold_init(&c->covered, s->n) != 0) {
         sim_fail(s, SS_ENOMEM, "out of memory for a checkpoint");
         return;
     }
@@ -561,6 +562,26 @@ void sim_start_checkpoint(sim *s, uint32_t id, int stop, uint32_t rescale_to) {
     }
 }
 
+/* The key groups subtask i's snapshot covers, into c->covered: the groups it holds
+ * (mutation snapshot-drops-group: subtask 0 leaves out its lowest non-empty one). */
+static int snapshot_groups(sim *s, uint32_t i, checkpoint *c) {
+    uint32_t count = s->hold.count[i], *list = malloc((count ? count : 1) * sizeof *list);
+    if (!list)
+        return SS_ENOMEM;
+    memcpy(list, s->hold.groups[i], count * sizeof *list);
+    if (s->cfg->mutations & SIM_MUT_SNAPSHOT_DROPS_GROUP && i == 0) {
+        uint32_t k = 0;
+        while (k < count && state_group_empty(&s->state, list[k]))
+            k++;
+        if (k < count)
+            memmove(list + k, list + k + 1, (--count - k) * sizeof *list);
+    }
+    free(c->covered.groups[i]);
+    c->covered.groups[i] = list;
+    c->covered.count[i] = count;
+    return 0;
+}
+
 static void take_snapshot(sim *s, uint32_t i) {
     subtask *t = &s->sub[i];
     checkpoint *c = &s->jm.pending;
@@ -569,7 +590,10 @@ static void take_snapshot(sim *s, uint32_t i) {
     if (c->id != t->snapshot_id)
         return;
     SS_ASSERT(i < c->parallelism && c->remaining > 0 && c->remaining <= c->parallelism);
-    if (state_snapshot(&s->state, s->owner, i, &c->blobs[i], &c->blob_len[i]) != 0) {
+    SS_ASSERT(i < s->hold.n);
+    if (snapshot_groups(s, i, c) != 0 ||
+        state_snapshot(&s->state, c->covered.groups[i], c->covered.count[i], &c->blobs[i],
+                       &c->blob_len[i]) != 0) {
         sim_fail(s, SS_ENOMEM, "out of memory for a snapshot");
         return;
     }
@@ -755,9 +779,46 @@ static int replace(sim *s, uint32_t n, uint32_t *moved) {
     return rc;
 }
 
+/* Invariant key-groups at a restore: checkpoint c covers every key group exactly once
+ * among its subtasks' blobs. */
+static void check_checkpoint_groups(sim *s, const checkpoint *c) {
+    uint32_t bad = 0, holders = 0, who[2];
+    int ok = state_hold_check(&c->covered, NULL, s->groups, &bad, &holders, who);
+    if (ok < 0)
+        sim_fail(s, SS_ENOMEM, "out of memory");
+    else if (!ok && holders == 0)
+        sim_violate(s, s->now, "key-groups",
+                    "restore of checkpoint %u (offset %llu): key group %u is in none of its %u "
+                    "subtask snapshots",
+                    c->id, (unsigned long long)c->offset, bad, c->parallelism);
+    else if (!ok)
+        sim_violate(s, s->now, "key-groups",
+                    "restore of checkpoint %u (offset %llu): key group %u is in %u subtask "
+                    "snapshots (subtasks %u and %u)",
+                    c->id, (unsigned long long)c->offset, bad, holders, who[0], who[1]);
+}
+
+/* Invariant key-groups when the owner table changes (start, restore, rescale): every
+ * key group is held by exactly one running subtask, the one the partitioner routes its
+ * keys to. O(groups). */
+static void check_owners(sim *s, const char *when) {
+    uint32_t bad = 0, holders = 0, who[2];
+    int ok = state_hold_check(&s->hold, s->owner, s->groups, &bad, &holders, who);
+    if (ok < 0)
+        sim_fail(s, SS_ENOMEM, "out of memory");
+    else if (!ok)
+        sim_violate(s, s->now, "key-groups",
+                    "%s: key group %u is held by %u of the %u running subtasks (first %d, %d), "
+                    "routed to subtask %u",
+                    when, bad, holders, s->n, (int)who[0], (int)who[1], s->owner[bad]);
+}
+
 /* Restore the state of checkpoint c (NULL: none, empty state); returns the bytes read per subtask
- * at most (restore runs in parallel), or sets an error. */
+ * at most (restore runs in parallel), or sets an error. Each subtask then holds the key
+ * groups the partitioner gives it, whatever the parallelism the checkpoint was taken at. */
 static uint64_t restore_state(sim *s, const checkpoint *c, uint64_t *total_bytes) {
+    if (c && c->id)
+        check_checkpoint_groups(s, c);
     state_clear(&s->state);
     uint64_t max_bytes = 0;
     *total_bytes = 0;
@@ -772,6 +833,10 @@ static uint64_t restore_state(sim *s, const checkpoint *c, uint64_t *total_bytes
         *total_bytes += c->blob_len[i];
         max_bytes = c->blob_len[i] > max_bytes ? c->blob_len[i] : max_bytes;
     }
+    if (state_hold_from_owners(&s->hold, s->owner, s->groups, s->n) != 0)
+        sim_fail(s, SS_ENOMEM, "out of memory");
+    else
+        check_owners(s, "restore");
     return max_bytes;
 }
 
@@ -781,31 +846,58 @@ static uint64_t restart_cost_ns(const sim *s) {
     return s->cfg->deploy_ns + s->cfg->state_backend_start_ns;
 }
 
-/* Rescale: the partitioner at the new parallelism; moved groups' bytes. */
-/* Rescale the partitioner to n_new subtasks: the bytes, keys and groups that change
- * owner into *moved_total and f; returns the most bytes one new subtask takes in. */
-static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_total,
-                                    sim_failover *f) {
-    part *np;
-    if (part_rescaled(s->part, n_new, &np) != 0) {
-        sim_fail(s, SS_EINVAL, "cannot rescale the partitioner");
-        return 0;
-    }
-    uint64_t *in = calloc(n_new, sizeof *in), max_in = 0;
-    const uint32_t *no = part_owners(np);
-    *moved_total = 0;
-    for (uint32_t i = 0; in && i < s->state.count; i++) {
-        const state_entry *e = &s->state.entries[i];
-        if (s->owner[e->group] != no[e->group]) {
-            uint64_t b = 16 + sim_key_bytes(s, e->key);
-            in[no[e->group]] += b;
+/* Move keyed state group by group through the rescale plan: each moved group's entries
+ * leave their old subtask's state and join the new one's; their bytes per new subtask
+ * into in[], the totals into *moved_total and f. Mutation group-two-owners: the first
+ * moved group stays with its old subtask too (or goes to a second new one). */
+static int move_groups(sim *s, const part_plan *plan, uint32_t n_new, uint64_t *in,
+                       uint64_t *moved_total, sim_failover *f) {
+    for (uint32_t k = 0; k < plan->count; k++) {
+        const part_move *m = &plan->moves[k];
+        for (uint32_t e = s->state.head[m->group]; e != UINT32_MAX; e = s->state.entries[e].next) {
+            uint64_t b = 16 + sim_key_bytes(s, s->state.entries[e].key);
+            in[m->to] += b;
             *moved_total += b;
             f->keys_moved++;
         }
     }
-    for (uint32_t g = 0; g < s->groups; g++)
-        f->groups_moved += s->owner[g] != no[g];
-    for (uint32_t i = 0; in && i < n_new; i++)
+    f->groups_moved = plan->count;
+    if (state_hold_move(&s->hold, plan, s->groups, n_new) != 0)
+        return SS_ENOMEM;
+    if (s->cfg->mutations & SIM_MUT_GROUP_TWO_OWNERS && plan->count) {
+        const part_move *m = &plan->moves[0];
+        return state_hold_add(&s->hold, m->from < n_new ? m->from : (m->to + 1) % n_new, m->group);
+    }
+    return 0;
+}
+
+/* Rescale the partitioner to n_new subtasks through its rescale plan, moving the state
+ * of the groups that change owner: the bytes, keys and groups moved into *moved_total
+ * and f; returns the most bytes one new subtask takes in. */
+static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_total,
+                                    sim_failover *f) {
+    part *np;
+    part_plan plan = {0};
+    if (part_rescaled(s->part, n_new, &np) != 0) {
+        sim_fail(s, SS_EINVAL, "cannot rescale the partitioner");
+        return 0;
+    }
+    if (part_plan_rescale(s->part, np, &plan) != 0) {
+        part_free(np);
+        sim_fail(s, SS_EINVAL, "cannot plan the rescale");
+        return 0;
+    }
+    uint64_t *in = calloc(n_new, sizeof *in), max_in = 0;
+    *moved_total = 0;
+    if (!in || move_groups(s, &plan, n_new, in, moved_total, f) != 0) {
+        free(in);
+        part_plan_free(&plan);
+        part_free(np);
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return 0;
+    }
+    part_plan_free(&plan);
+    for (uint32_t i = 0; i < n_new; i++)
         max_in = in[i] > max_in ? in[i] : max_in;
     free(in);
     for (uint32_t i = n_new; i < s->n; i++) { /* scaling in: the removed subtasks' queues */
@@ -834,6 +926,9 @@ static uint64_t rescale_partitioner(sim *s, uint32_t n_new, uint64_t *moved_tota
     SS_ASSERT(part_groups(np) == s->groups && part_parallelism(np) == n_new);
     for (uint32_t g = 0; g < s->groups; g++)
         SS_ASSERT(s->owner[g] < n_new);
+    char when[48];
+    snprintf(when, sizeof when, "rescale to %u", n_new);
+    check_owners(s, when);
     return max_in;
 }
 
@@ -862,6 +957,7 @@ static void finish_rescale(sim *s) {
     f->bytes_restored = moved;
     s->open_failover = f;
     s->failed_offset = from;
+    s->restore_offset = from;
     resume(s,
            s->now + restart_cost_ns(s) +
                (uint64_t)((double)max_in * 1e9 / s->cfg->restore_bytes_per_s),
@@ -913,7 +1009,9 @@ void sim_restore_from(sim *s, const checkpoint *c) {
     if (s->failed)
         return;
     uint64_t from = c && c->id ? c->offset : 0;
-    if (s->cfg->debug_skip_replay)
+    s->restore_offset = from;
+    /* mutation no-rewind (and the older test switch): the sources go on from the failure */
+    if (s->cfg->debug_skip_replay || s->cfg->mutations & SIM_MUT_NO_REWIND)
         from = s->failed_offset;
     if (f) {
         f->bytes_restored = total;
@@ -925,6 +1023,21 @@ void sim_restore_from(sim *s, const checkpoint *c) {
            from);
 }
 
+/* Invariant replay, when a failover's job resumes: the records replayed are those from
+ * the restored checkpoint's offset up to the offset the job failed at (0 for a rescale,
+ * which resumes at its savepoint). */
+static void check_replay(sim *s, const sim_failover *f) {
+    uint64_t failed = s->failed_offset, restored = s->restore_offset;
+    uint64_t want = failed >= restored ? failed - restored : 0;
+    if (failed < restored || f->records_replayed != want)
+        sim_violate(s, s->now, "replay",
+                    "%s at %.3f s: %llu records replayed; failed at offset %llu, restored "
+                    "checkpoint %llu at offset %llu: want %llu",
+                    f->kind, (double)f->fault_ns / 1e9, (unsigned long long)f->records_replayed,
+                    (unsigned long long)failed, (unsigned long long)f->checkpoint_id,
+                    (unsigned long long)restored, (unsigned long long)want);
+}
+
 static void on_restored(sim *s, uint64_t from) {
     sim_failover *f = s->open_failover;
     /* the sources rewind to a record they already emitted (or to the start) */
@@ -934,6 +1047,7 @@ static void on_restored(sim *s, uint64_t from) {
         f->restored_ns = s->now;
         f->records_replayed = s->failed_offset > from ? s->failed_offset - from : 0;
         s->replayed += f->records_replayed;
+        check_replay(s, f);
     }
     s->offset = from;
     s->stall_until_ns = s->now;
@@ -1277,8 +1391,10 @@ static int setup(sim *s) {
         snprintf(s->err, s->errlen, "keys: at most 2^31 - 1");
         return SS_EINVAL;
     }
-    if (queue_create(1024, &s->q) || state_init(&s->state, s->groups) || open_epoch(s, 0))
+    if (queue_create(1024, &s->q) || state_init(&s->state, s->groups) || open_epoch(s, 0) ||
+        state_hold_from_owners(&s->hold, s->owner, s->groups, s->n))
         return SS_ENOMEM;
+    check_owners(s, "start");
     s->sub = calloc(s->n, sizeof *s->sub);
     s->alive = malloc(c->workers);
     s->slots = malloc(c->workers * sizeof *s->slots);
@@ -1360,6 +1476,7 @@ static void sim_free(sim *s) {
     free(s->sub);
     part_free(s->part);
     state_free(&s->state);
+    state_hold_free(&s->hold);
     sim_checkpoint_free(&s->jm.completed);
     sim_checkpoint_free(&s->jm.pending);
     for (uint32_t i = 0; i < s->epoch_count; i++)
@@ -1446,6 +1563,8 @@ int sim_run_progress(const sim_config *cfg, uint64_t seed, uint32_t run, sim_res
             sim_fill_result(&s);
             filled = 1;
         }
+        if (!s.failed && s.finished)
+            sim_check_outcome(&s);
     }
     rc = rc ? rc : s.failed;
     if (rc != 0 && started && !filled)

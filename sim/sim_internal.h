@@ -67,6 +67,7 @@ typedef struct checkpoint {
     int stop;             /* stop-with-savepoint for a rescale */
     uint64_t trigger_ns;  /* when it was triggered */
     uint32_t rescale_to;
+    state_holdings covered; /* per subtask: the key groups its blob covers */
 } checkpoint;
 
 /* The job manager's checkpoint bookkeeping. */
@@ -125,6 +126,7 @@ typedef struct sim {
     uint8_t *alive;
     uint32_t *slots;
     state_store state;
+    state_holdings hold; /* which running subtask's state holds each key group */
     jm_book jm;
     prng net_rng, service_rng, restart_rng;
     uint64_t *hb_phase;
@@ -142,6 +144,7 @@ typedef struct sim {
     uint32_t consecutive_failures;
     sim_failover *open_failover;
     uint64_t failed_offset;
+    uint64_t restore_offset; /* the offset of the checkpoint the last restore read */
     int awaiting_catch_up;
     /* results */
     sim_result *r;
@@ -208,7 +211,17 @@ void sim_pace(sim *s);
 void sim_drain(sim *s, int (*done)(const struct ha *), const struct ha *arg);
 
 /* ---- outcome.c ---- */
+/* Invariant exactly-once (and its checker's self-test, checker-self-test). */
 void sim_check_exactly_once(sim *s);
 void sim_fill_result(sim *s);
+/* After sim_fill_result, for a run that finished: invariants latency-samples and
+ * liveness. */
+void sim_check_outcome(sim *s);
+/* Invariant liveness on a run's windows (window_ns long): 1 if some record is done in
+ * a window that meets (heal_ns, heal_ns + bound_ns], or none was done after heal_ns
+ * (last_done_ns <= heal_ns); else 0, with *next_ns the start of the next window in
+ * which a record is done. Never 0 for a job that processed within the bound. */
+int sim_live_after(const sim_window *w, size_t count, uint64_t window_ns, uint64_t heal_ns,
+                   uint64_t bound_ns, uint64_t last_done_ns, uint64_t *next_ns);
 
 #endif

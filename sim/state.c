@@ -159,21 +159,26 @@ static uint64_t get64(const uint8_t *p) {
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-int state_snapshot(const state_store *s, const uint32_t *owner, uint32_t subtask, uint8_t **blob,
+int state_group_empty(const state_store *s, uint32_t g) {
+    return s->head[g] == NONE;
+}
+
+int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count, uint8_t **blob,
                    size_t *len) {
     size_t size = 0;
-    for (uint32_t g = 0; g < s->groups; g++) {
-        if (owner[g] != subtask || s->head[g] == NONE)
+    for (uint32_t k = 0; k < count; k++) {
+        if (s->head[groups[k]] == NONE)
             continue;
         size += FRAME_OVERHEAD;
-        for (uint32_t i = s->head[g]; i != NONE; i = s->entries[i].next)
+        for (uint32_t i = s->head[groups[k]]; i != NONE; i = s->entries[i].next)
             size += ENTRY_BYTES;
     }
     uint8_t *out = malloc(size ? size : 1), *p = out;
     if (!out)
         return SS_ENOMEM;
-    for (uint32_t g = 0; g < s->groups; g++) {
-        if (owner[g] != subtask || s->head[g] == NONE)
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t g = groups[k];
+        if (s->head[g] == NONE)
             continue;
         uint8_t *frame = p;
         uint32_t n = 0;
@@ -193,6 +198,169 @@ int state_snapshot(const state_store *s, const uint32_t *owner, uint32_t subtask
     *blob = out;
     *len = size;
     return 0;
+}
+
+/* ---------- holdings ---------- */
+
+int state_hold_init(state_holdings *h, uint32_t n) {
+    h->n = n;
+    h->groups = calloc(n ? n : 1, sizeof *h->groups);
+    h->count = calloc(n ? n : 1, sizeof *h->count);
+    if (h->groups && h->count)
+        return 0;
+    state_hold_free(h);
+    return SS_ENOMEM;
+}
+
+void state_hold_free(state_holdings *h) {
+    for (uint32_t i = 0; h->groups && i < h->n; i++)
+        free(h->groups[i]);
+    free(h->groups);
+    free(h->count);
+    memset(h, 0, sizeof *h);
+}
+
+/* Lists for n subtasks of the sizes in count[] (taken over on success), groups unset. */
+static int hold_alloc(state_holdings *h, uint32_t n, uint32_t *count) {
+    if (state_hold_init(h, n) != 0)
+        return SS_ENOMEM;
+    free(h->count);
+    h->count = count;
+    for (uint32_t i = 0; i < n; i++)
+        if (!(h->groups[i] = malloc((count[i] ? count[i] : 1) * sizeof **h->groups))) {
+            h->count = NULL; /* still the caller's */
+            state_hold_free(h);
+            return SS_ENOMEM;
+        }
+    return 0;
+}
+
+int state_hold_from_owners(state_holdings *h, const uint32_t *owner, uint32_t groups, uint32_t n) {
+    state_holdings made;
+    uint32_t *count = calloc(n ? n : 1, sizeof *count);
+    if (!count)
+        return SS_ENOMEM;
+    for (uint32_t g = 0; g < groups; g++)
+        count[owner[g]]++;
+    if (hold_alloc(&made, n, count) != 0) {
+        free(count);
+        return SS_ENOMEM;
+    }
+    memset(count, 0, n * sizeof *count);
+    for (uint32_t g = 0; g < groups; g++)
+        made.groups[owner[g]][count[owner[g]]++] = g;
+    state_hold_free(h);
+    *h = made;
+    return 0;
+}
+
+int state_hold_add(state_holdings *h, uint32_t i, uint32_t g) {
+    uint32_t *list = realloc(h->groups[i], (h->count[i] + 1) * sizeof *list), k = h->count[i];
+    if (!list)
+        return SS_ENOMEM;
+    for (; k > 0 && list[k - 1] > g; k--)
+        list[k] = list[k - 1];
+    list[k] = g;
+    h->groups[i] = list;
+    h->count[i]++;
+    return 0;
+}
+
+/* The groups of old list `list` that do not leave subtask i, merged in ascending order
+ * with the groups `in[0..n_in)` (ascending) that join it, into out; returns the count. */
+static uint32_t merge_moves(uint32_t *out, const uint32_t *list, uint32_t n_list, uint32_t i,
+                            const uint32_t *leaves, const uint32_t *in, uint32_t n_in) {
+    uint32_t made = 0, a = 0, b = 0;
+    while (a < n_list || b < n_in) {
+        if (a < n_list && leaves[list[a]] == i) {
+            a++; /* moves away */
+        } else if (b == n_in || (a < n_list && list[a] < in[b])) {
+            out[made++] = list[a++];
+        } else {
+            out[made++] = in[b++];
+        }
+    }
+    return made;
+}
+
+int state_hold_move(state_holdings *h, const part_plan *plan, uint32_t groups, uint32_t n_new) {
+    uint32_t *leaves = malloc((groups ? groups : 1) * sizeof *leaves); /* from, or NONE */
+    uint32_t *start = calloc((size_t)n_new + 1, sizeof *start);
+    uint32_t *in = malloc((plan->count ? plan->count : 1) * sizeof *in);
+    uint32_t *count = calloc(n_new ? n_new : 1, sizeof *count);
+    state_holdings made;
+    int rc = leaves && start && in && count ? 0 : SS_ENOMEM;
+    for (uint32_t g = 0; rc == 0 && g < groups; g++)
+        leaves[g] = NONE;
+    for (uint32_t k = 0; rc == 0 && k < plan->count; k++) {
+        leaves[plan->moves[k].group] = plan->moves[k].from;
+        start[plan->moves[k].to + 1]++; /* a move to a subtask past n_new is a bug: dropped */
+    }
+    for (uint32_t i = 0; rc == 0 && i < n_new; i++) {
+        count[i] = start[i + 1] + (i < h->n ? h->count[i] : 0); /* at most */
+        start[i + 1] += start[i];
+    }
+    if (rc == 0 && (rc = hold_alloc(&made, n_new, count)) == 0) {
+        count = NULL; /* the holdings own it */
+        uint32_t *fill = calloc(n_new ? n_new : 1, sizeof *fill);
+        if (!fill) {
+            state_hold_free(&made);
+            rc = SS_ENOMEM;
+        }
+        for (uint32_t k = 0; fill && k < plan->count; k++) /* by subtask, ascending groups */
+            if (plan->moves[k].to < n_new) {
+                uint32_t to = plan->moves[k].to;
+                in[start[to] + fill[to]++] = plan->moves[k].group;
+            }
+        for (uint32_t i = 0; fill && i < n_new; i++)
+            made.count[i] =
+                merge_moves(made.groups[i], i < h->n ? h->groups[i] : NULL,
+                            i < h->n ? h->count[i] : 0, i, leaves, in + start[i], fill[i]);
+        free(fill);
+    }
+    if (rc == 0) {
+        state_hold_free(h);
+        *h = made;
+    }
+    free(leaves);
+    free(start);
+    free(in);
+    free(count);
+    return rc;
+}
+
+int state_hold_check(const state_holdings *h, const uint32_t *owner, uint32_t groups, uint32_t *bad,
+                     uint32_t *holders, uint32_t first[2]) {
+    uint32_t *seen = calloc(groups ? groups : 1, sizeof *seen);
+    uint8_t *wrong = calloc(groups ? groups : 1, 1);
+    if (!seen || !wrong) {
+        free(seen);
+        free(wrong);
+        return -1;
+    }
+    for (uint32_t i = 0; i < h->n; i++)
+        for (uint32_t k = 0; k < h->count[i]; k++) {
+            uint32_t g = h->groups[i][k];
+            seen[g]++;
+            wrong[g] |= owner && owner[g] != i;
+        }
+    int ok = 1;
+    for (uint32_t g = 0; ok && g < groups; g++)
+        if (seen[g] != 1 || wrong[g]) {
+            ok = 0;
+            *bad = g;
+            *holders = seen[g];
+        }
+    if (!ok) { /* who holds it */
+        first[0] = first[1] = UINT32_MAX;
+        for (uint32_t i = 0, found = 0; i < h->n && found < 2; i++)
+            for (uint32_t k = 0; k < h->count[i] && found < 2; k++)
+                if (h->groups[i][k] == *bad)
+                    first[found++] = i;
+    }
+    free(seen);
+    free(wrong);
+    return ok;
 }
 
 #if SS_HOT_ASSERTS_ON

@@ -5,12 +5,20 @@
  *
  * Checkpoint blobs: one frame per non-empty group, in ascending group order:
  *   u32 group | u32 entries | entries x (u64 key, u64 count, i64 sum) | u32 crc32c
- * little-endian, the CRC32C over the frame's bytes before it. */
+ * little-endian, the CRC32C over the frame's bytes before it.
+ *
+ * Holdings: which subtask's state holds which key groups -- per subtask its groups in
+ * ascending order, as Flink's keyed state backends each hold a key-group range. The
+ * entries stay in one table; a group moves between subtasks by leaving one list and
+ * joining another, and a subtask's snapshot serialises the groups of its list. A
+ * group held by no running subtask, or by two, is what the key-group checks catch. */
 #ifndef SHARDSIM_SIM_STATE_H
 #define SHARDSIM_SIM_STATE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/partition.h"
 
 typedef struct state_entry {
     uint64_t key;
@@ -42,9 +50,42 @@ int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value);
 /* The entry of key, or NULL. */
 const state_entry *state_find(const state_store *s, uint64_t key);
 
-/* Serialise the groups g with owner[g] == subtask into a malloc'd blob. */
-int state_snapshot(const state_store *s, const uint32_t *owner, uint32_t subtask, uint8_t **blob,
+/* Serialise the groups[0..count) (ascending) into a malloc'd blob; empty groups
+ * write no frame. 0 or SS_ENOMEM. */
+int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count, uint8_t **blob,
                    size_t *len);
+
+/* 1 if key group g has no entries. */
+int state_group_empty(const state_store *s, uint32_t g);
+
+typedef struct state_holdings {
+    uint32_t n;        /* subtasks */
+    uint32_t **groups; /* per subtask: its key groups, ascending (malloc'd) */
+    uint32_t *count;   /* per subtask */
+} state_holdings;
+
+/* n subtasks holding nothing. 0 or SS_ENOMEM (then nothing to free). */
+int state_hold_init(state_holdings *h, uint32_t n);
+void state_hold_free(state_holdings *h);
+
+/* Replace h with the holdings of an owner table: subtask owner[g] holds group g, for
+ * g < groups, n subtasks. 0 or SS_ENOMEM (h unchanged). */
+int state_hold_from_owners(state_holdings *h, const uint32_t *owner, uint32_t groups, uint32_t n);
+
+/* Give group g to subtask i as well (kept ascending). 0 or SS_ENOMEM. */
+int state_hold_add(state_holdings *h, uint32_t i, uint32_t g);
+
+/* Apply a rescale plan to n_new subtasks: each move's group leaves its `from`
+ * subtask's list and joins its `to`'s; a subtask past n_new keeps whatever the plan
+ * leaves it (the check finds it). 0 or SS_ENOMEM (h unchanged). */
+int state_hold_move(state_holdings *h, const part_plan *plan, uint32_t groups, uint32_t n_new);
+
+/* Check that every group below `groups` is held exactly once among the subtasks
+ * (and, with an owner table, by owner[g]). 1 if so; else 0 with the first group that
+ * is not in *bad, how many hold it in *holders and the first two holders in
+ * first[0..1] (UINT32_MAX: none). -1 on allocation failure. O(groups + n). */
+int state_hold_check(const state_holdings *h, const uint32_t *owner, uint32_t groups, uint32_t *bad,
+                     uint32_t *holders, uint32_t first[2]);
 
 /* Load a blob's entries (after clearing nothing: call state_clear first). Returns 0,
  * SS_EPARSE on a CRC mismatch or a malformed frame, or SS_ENOMEM. */

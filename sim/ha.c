@@ -13,6 +13,7 @@
  * session -- with fencing that retry is refused, without it a deposed leader commits
  * after its successor won (stale_commits), and its pointer, naming state that is gone,
  * must be skipped by the next restore (pointers_skipped). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,11 @@ struct ha {
     /* assignment = coordinated: a restart waits until the workers see its placement */
     recipe_assignment_watcher assignment;
     uint64_t assign_generation, awaiting_generation, awaiting_incarnation;
+    /* coordination invariants (herd, sequential): what ha_fill_result reports */
+    struct election_node *seen; /* every election node a contender joined or woke by */
+    size_t seen_count, seen_cap;
+    sim_violation violations[SIM_MAX_VIOLATIONS];
+    uint32_t violation_count; /* every one, even past the array */
 };
 
 static uint64_t now_ns(const ha *h) {
@@ -204,8 +210,10 @@ int ha_request_checkpoint_id(ha *h, int stop, uint32_t rescale_to) {
     if (!c || keep_context(h, c) != 0)
         return 0;
     *c = (id_ctx){h, ++h->id_token};
-    if (recipe_counter_next(h->backend, h->jms[h->active].session, HA_COUNTER, checkpoint_id_done,
-                            c) != 0)
+    int (*next)(const coord_backend *, coord_session *, const char *, recipe_counter_fn, void *) =
+        h->cfg->mutations & SIM_MUT_COUNTER_NO_CAS ? recipe_counter_next_no_cas
+                                                   : recipe_counter_next;
+    if (next(h->backend, h->jms[h->active].session, HA_COUNTER, checkpoint_id_done, c) != 0)
         return 0;
     h->id_requested = 1;
     h->id_stop = stop;
@@ -393,6 +401,92 @@ void ha_read_latest_checkpoint(ha *h) {
     restore_read(h, h->cfg->zk_sync ? READ_SYNC : READ_GRAPH);
 }
 
+/* ---------- coordination invariants: no herd, sequential numbers never repeat ----------
+ * Every election node a contender joined with or was woken by its deletion: a node's
+ * deletion must wake one contender at most (its successor; the herd-latch mutation
+ * wakes them all), and no two nodes under the election directory may carry the same
+ * sequence number (sequential-reuse). Broken invariants are kept here and handed to
+ * the result by ha_fill_result. */
+
+typedef struct election_node {
+    char *path;
+    int64_t seq;
+    uint64_t woken; /* job managers its deletion woke (bit = index, below 64) */
+    int reported;
+} election_node;
+
+static void ha_violate(ha *h, const char *invariant, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ha_violate(ha *h, const char *invariant, const char *fmt, ...) {
+    if (h->violation_count++ >= SIM_MAX_VIOLATIONS)
+        return;
+    sim_violation *v = &h->violations[h->violation_count - 1];
+    snprintf(v->invariant, sizeof v->invariant, "%s", invariant);
+    v->at_ns = now_ns(h);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
+    va_end(ap);
+}
+
+/* The record of election node path (added if new); NULL when out of memory. */
+static election_node *election_node_of(ha *h, const char *path) {
+    for (size_t i = 0; i < h->seen_count; i++)
+        if (strcmp(h->seen[i].path, path) == 0)
+            return &h->seen[i];
+    const char *dash = strrchr(path, '-');
+    if (ss_grow(&h->seen, &h->seen_cap, h->seen_count + 1, sizeof *h->seen) != 0)
+        return NULL;
+    election_node *n = &h->seen[h->seen_count];
+    *n = (election_node){strdup(path), dash ? atoll(dash + 1) : -1, 0, 0};
+    if (!n->path)
+        return NULL;
+    h->seen_count++;
+    return n;
+}
+
+/* A contender joined with its node: its number must be new under the directory. */
+static void check_sequential(ha *h, const jm_node *jm) {
+    size_t before = h->seen_count;
+    election_node *n = election_node_of(h, jm->latch.node);
+    if (!n || h->seen_count == before)
+        return; /* known already: the same node found again after a lost create */
+    for (size_t i = 0; i + 1 < h->seen_count; i++)
+        if (h->seen[i].seq == n->seq) {
+            ha_violate(h, "sequential",
+                       "job manager %u's election node %s repeats number %lld of %s", jm->index,
+                       n->path, (long long)n->seq, h->seen[i].path);
+            return;
+        }
+}
+
+/* A contender woke because the node before it went: it must be the only one. */
+static void check_herd(ha *h, const jm_node *jm) {
+    election_node *n = election_node_of(h, jm->latch.woke_by);
+    if (!n || jm->index >= 64)
+        return;
+    n->woken |= 1ULL << jm->index;
+    if (n->reported || (n->woken & (n->woken - 1)) == 0)
+        return;
+    n->reported = 1;
+    ha_violate(h, "herd", "the deletion of %s woke more than one contender (job managers 0x%llx)",
+               n->path, (unsigned long long)n->woken);
+}
+
+static void free_checks(ha *h) {
+    for (size_t i = 0; i < h->seen_count; i++)
+        free(h->seen[i].path);
+    free(h->seen);
+}
+
+/* The HA's broken invariants after those already in r. */
+static void report_checks(const ha *h, sim_result *r) {
+    for (uint32_t i = 0; i < h->violation_count; i++, r->violation_count++)
+        if (i < SIM_MAX_VIOLATIONS && r->violation_count < SIM_MAX_VIOLATIONS)
+            r->violations[r->violation_count] = h->violations[i];
+}
+
 /* ---------- the election ---------- */
 
 /* The job's leader jm is lost from now (stop: it no longer acts as leader). */
@@ -413,12 +507,20 @@ static void leader_sees_members(void *arg, const char *const *names, size_t coun
 static void jm_woken(void *arg) {
     jm_node *jm = arg;
     jm->woke_ns = now_ns(jm->owner);
+    check_herd(jm->owner, jm);
+}
+
+static void jm_joined(void *arg) {
+    jm_node *jm = arg;
+    check_sequential(jm->owner, jm);
 }
 
 static void join_election(jm_node *jm) {
     recipe_latch_start(&jm->latch, jm->owner->backend, jm->session, HA_ROOT "/leader",
                        jm->owner->cfg->tolerate_suspended, jm_leader, jm);
     jm->latch.on_wake = jm_woken;
+    jm->latch.on_joined = jm_joined;
+    jm->latch.herd = (jm->owner->cfg->mutations & SIM_MUT_HERD_LATCH) != 0;
 }
 
 static void jm_state(void *arg, int state) {
@@ -754,6 +856,7 @@ void ha_free(ha *h) {
     for (size_t i = 0; i < h->retired_count; i++)
         free(h->retired[i]);
     free(h->retired);
+    free_checks(h);
     free(h);
 }
 
@@ -762,6 +865,7 @@ int ha_fill_result(const ha *h, sim_result *r) {
     r->commits = h->commits;
     r->stale_commits = h->stale_commits;
     r->pointers_skipped = h->pointers_skipped;
+    report_checks(h, r);
     const coord_stats_ops *st = h->backend->stats;
     if (!st)
         return 0;

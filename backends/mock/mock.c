@@ -90,13 +90,17 @@ static void notify(mock_session *s, int state) {
         s->on_state(s->arg, state);
 }
 
-static void end_session(mock_zk *zk, mock_session *s) {
+/* The service ends session s (expired = 1: it expired, else it closed): its watches
+ * and ephemerals go -- the ephemerals of an expired one stay under the
+ * ephemeral-survives mutation. */
+static void end_session(mock_zk *zk, mock_session *s, int expired) {
     if (!s->server_alive)
         return;
     s->server_alive = 0;
     s->ended_ns = env_now(&zk->env);
     zk_drop_watches_of(zk, s);
-    zk_drop_ephemerals(zk, s);
+    if (!expired || !(zk->cfg.mutations & COORD_MUT_EPHEMERAL_SURVIVES))
+        zk_drop_ephemerals(zk, s);
     zk_log_txn(zk);
     zk_flush_deliveries(zk, env_now(&zk->env) + zk->cfg.read_ns / 2, 1);
 }
@@ -138,7 +142,7 @@ static void expiry_check(void *arg, uint64_t id, uint64_t generation) {
         return;
     }
     zk->sessions_expired++;
-    end_session(zk, s);
+    end_session(zk, s, 1);
 }
 
 /* The client's ping timer: every timeout/3; also its read-deadline check and, when
@@ -208,10 +212,13 @@ static void reply(void *arg, uint64_t a, uint64_t b) {
     request *r = arg;
     r->res.path = r->out_path;
     mock_zk *zk = r->s->zk;
+    uint64_t id = r->s->id; /* after close's callback the session may be freed */
     hist_record(&zk->latency[r->type - 1], env_now(&zk->env) - r->sent_ns);
     if (r->done) /* a killed client's too: recipes and callers free what they hold */
         r->done(r->arg, r->rc, &r->res);
     free_request(r);
+    if (zk->cfg.mutations & COORD_MUT_WATCH_AFTER_REPLY)
+        zk_release_held(zk, id);
 }
 
 static uint64_t latency(mock_zk *zk, const request *r) {
@@ -293,7 +300,7 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
     case REQ_CLOSE:
         r->rc = COORD_OK;
         s->generation++;
-        end_session(zk, s);
+        end_session(zk, s, 0);
         s->client = CLIENT_CLOSED;
         unregister_session(zk, s);
         break;
@@ -553,6 +560,7 @@ static int model_config(const coord_config *cc, mock_config *mc, char *err, size
         mc->election_ns = cc->election_ns;
     if (cc->reconnect_ns)
         mc->reconnect_ns = cc->reconnect_ns;
+    mc->mutations = cc->mutations;
     if (cc->profile && cc->profile[0] && mock_profile_load(cc->profile, mc, err, errlen) != 0)
         return SS_EINVAL;
     return 0;
@@ -749,6 +757,7 @@ void mock_free(mock_zk *zk) {
     for (size_t i = 0; i < zk->pending_count; i++)
         free(zk->pending[i].path);
     free(zk->pending);
+    free(zk->held);
     free(zk->sessions);
     free(zk->server_up);
     for (int i = 0; i < MOCK_OP_TYPES; i++)
@@ -891,7 +900,7 @@ void mock_partition_client(mock_zk *zk, coord_session *cs, uint64_t duration_ns)
 void mock_expire_session(mock_zk *zk, coord_session *cs) {
     mock_session *s = (mock_session *)cs;
     zk->sessions_expired++;
-    end_session(zk, s);
+    end_session(zk, s, 1);
 }
 
 uint64_t mock_ops_applied(const mock_zk *zk) {

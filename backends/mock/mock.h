@@ -71,6 +71,13 @@ typedef struct mock_config {
      * sigma, instead of the read/write means; 0 = not set (from a profile file) */
     double op_median_ns[MOCK_OP_TYPES];
     double op_sigma[MOCK_OP_TYPES];
+    /* built-in bugs, for proving that checks catch them (tests only): COORD_MUT_* bits
+     * (backends/coord.h), 0 = none. EPHEMERAL_SURVIVES: an expired session's ephemerals
+     * stay (a closed one's still go). WATCH_AFTER_REPLY: a session's watch event waits
+     * until the reply of its next operation has reached it -- a client that sends
+     * nothing more never hears it. SEQUENTIAL_REUSE: deleting a parent's newest
+     * sequential child gives its number back to the next create. */
+    uint32_t mutations;
 } mock_config;
 
 enum { MOCK_LATENCY_CONSTANT, MOCK_LATENCY_EXPONENTIAL, MOCK_LATENCY_LOGNORMAL };

@@ -113,6 +113,7 @@ typedef struct delivery {
     mock_zk *zk;
     uint64_t session_id;
     uint32_t generation;
+    int released; /* watch-after-reply: it waited for a reply and may now be delivered */
 } delivery;
 
 /* A copy of the znode tree: the committed one, or a follower's view of it. */
@@ -152,6 +153,10 @@ struct mock_zk {
     size_t session_count, session_cap;
     uint64_t ops_applied, sessions_expired;
     owned in_flight; /* the list's head */
+    /* watch-after-reply (mutation): events waiting for their session's next reply, in
+     * the order they became due (still on in_flight, which frees them) */
+    delivery **held;
+    size_t held_count, held_cap;
 };
 
 /* ---- mock.c ---- */
@@ -172,6 +177,9 @@ void zk_free_nodes(node *nodes, size_t count);
  * send = 0 drops them); forget a session's watches; move them with it to its server. */
 void zk_flush_deliveries(mock_zk *zk, uint64_t at, int send);
 void zk_drop_watches_of(mock_zk *zk, mock_session *s);
+/* watch-after-reply (mutation): the events held for session id go out now, after the
+ * reply that has just reached it. */
+void zk_release_held(mock_zk *zk, uint64_t session_id);
 void zk_retag_watches(mock_zk *zk, const mock_session *s);
 /* Followers: is the session on a lagging follower; log what the last operation changed
  * (due at each follower after its lag); bring server k's view up to zxid `upto`;

@@ -136,6 +136,31 @@ static void trigger(mock_zk *zk, const char *path, unsigned kinds, int event) {
     trigger_at(zk, -1, path, kinds, event);
 }
 
+/* watch-after-reply (mutation): the event waits for its session's next reply. 0 if
+ * held (out of memory: it is delivered as usual). */
+static int hold(mock_zk *zk, delivery *d) {
+    if (ss_grow(&zk->held, &zk->held_cap, zk->held_count + 1, sizeof *zk->held) != 0)
+        return SS_ENOMEM;
+    zk->held[zk->held_count++] = d;
+    return 0;
+}
+
+static void deliver(void *arg, uint64_t a, uint64_t b);
+
+void zk_release_held(mock_zk *zk, uint64_t session_id) {
+    size_t keep = 0;
+    for (size_t i = 0; i < zk->held_count; i++) {
+        delivery *d = zk->held[i];
+        if (d->session_id == session_id) { /* due now, behind the reply already run */
+            d->released = 1;
+            env_schedule(&zk->env, env_now(&zk->env), deliver, d, 0, 0);
+        } else {
+            zk->held[keep++] = d;
+        }
+    }
+    zk->held_count = keep;
+}
+
 static void deliver(void *arg, uint64_t a, uint64_t b) {
     (void)b;
     delivery *d = arg;
@@ -148,6 +173,9 @@ static void deliver(void *arg, uint64_t a, uint64_t b) {
             env_schedule(&d->zk->env, now + d->zk->cfg.reconnect_ns, deliver, d, 0, 0);
             return;
         }
+        if ((d->zk->cfg.mutations & COORD_MUT_WATCH_AFTER_REPLY) && !d->released &&
+            hold(d->zk, d) == 0)
+            return;
         d->fn(d->arg, d->event, d->path);
     }
     zk_disown(&d->link);
@@ -406,6 +434,16 @@ int zk_apply_create(mock_zk *zk, mock_session *s, const char *path, const void *
     return COORD_OK;
 }
 
+/* sequential-reuse (mutation): the deleted child was the parent's newest sequential
+ * one (its name ends in the last number given out): the next create gets it again. */
+static void give_back_sequence(node *parent, const char *path) {
+    size_t len = strlen(path);
+    if (len < 10 || parent->created == 0 || strspn(path + len - 10, "0123456789") != 10)
+        return;
+    if (atoll(path + len - 10) == (long long)parent->created - 1)
+        parent->created--;
+}
+
 int zk_apply_delete(mock_zk *zk, const char *path, int32_t version) {
     node *n = find(&zk->tree, path);
     if (!n)
@@ -421,6 +459,8 @@ int zk_apply_delete(mock_zk *zk, const char *path, int32_t version) {
     node *parent = find(&zk->tree, parent_path);
     SS_ASSERT(parent || strcmp(path, "/") == 0); /* a node's parent exists */
     if (parent) {
+        if (zk->cfg.mutations & COORD_MUT_SEQUENTIAL_REUSE)
+            give_back_sequence(parent, path);
         parent->stat.cversion++;
         parent->stat.num_children--;
         SS_ASSERT(parent->stat.cversion > 0 && parent->stat.num_children >= 0);

@@ -46,10 +46,10 @@ static void set_leading(recipe_latch *l, int leading) {
 }
 
 static void predecessor_changed(void *arg, int event, const char *path) {
-    (void)path;
     recipe_latch *l = arg;
     if (event != COORD_EVENT_DELETED || l->stopped)
         return;
+    snprintf(l->woke_by, sizeof l->woke_by, "%s", path);
     l->wakes++;
     if (l->on_wake)
         l->on_wake(l->arg);
@@ -81,7 +81,8 @@ static void on_children(void *arg, int rc, const coord_result *res) {
     for (size_t i = 0; i < res->child_count; i++) {
         int64_t seq = sequence_of(res->children[i]);
         present |= strcmp(res->children[i], mine) == 0;
-        if (seq < my_seq && seq > pred_seq) {
+        int closer = l->herd ? pred_seq < 0 || seq < pred_seq : seq > pred_seq; /* herd: lowest */
+        if (seq < my_seq && closer) {
             pred_seq = seq;
             pred = res->children[i];
         }
@@ -107,6 +108,8 @@ static void latch_check(recipe_latch *l) {
 static void adopt(recipe_latch *l, const char *path) {
     snprintf(l->node, sizeof l->node, "%s", path);
     l->epoch = sequence_of(path);
+    if (l->on_joined)
+        l->on_joined(l->arg);
     latch_check(l);
 }
 
@@ -201,6 +204,7 @@ typedef struct counter_step {
     void *arg;
     int64_t next;
     int tries;
+    int no_cas; /* the counter-no-cas mutation: set with version -1 */
 } counter_step;
 
 static void counter_read(counter_step *c);
@@ -243,19 +247,20 @@ static void counter_got(void *arg, int rc, const coord_result *res) {
              (const char *)res->data);
     c->next = atoll(text) + 1;
     snprintf(text, sizeof text, "%lld", (long long)c->next);
-    counter_sent(c, coord_set(c->b, c->s, c->path, text, strlen(text), res->stat.version,
-                              counter_written, c));
+    counter_sent(c, coord_set(c->b, c->s, c->path, text, strlen(text),
+                              c->no_cas ? -1 : res->stat.version, counter_written, c));
 }
 
 static void counter_read(counter_step *c) {
     counter_sent(c, coord_get(c->b, c->s, c->path, NULL, NULL, counter_got, c));
 }
 
-int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
-                        recipe_counter_fn done, void *arg) {
+static int counter_start(const coord_backend *b, coord_session *s, const char *path, int no_cas,
+                         recipe_counter_fn done, void *arg) {
     counter_step *c = calloc(1, sizeof *c);
     if (!c)
         return COORD_BADARGUMENTS;
+    c->no_cas = no_cas;
     c->b = b;
     c->s = s;
     snprintf(c->path, sizeof c->path, "%s", path);
@@ -265,6 +270,16 @@ int recipe_counter_next(const coord_backend *b, coord_session *s, const char *pa
     if (rc != 0)
         free(c);
     return rc;
+}
+
+int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
+                        recipe_counter_fn done, void *arg) {
+    return counter_start(b, s, path, 0, done, arg);
+}
+
+int recipe_counter_next_no_cas(const coord_backend *b, coord_session *s, const char *path,
+                               recipe_counter_fn done, void *arg) {
+    return counter_start(b, s, path, 1, done, arg);
 }
 
 /* ---------- membership ---------- */

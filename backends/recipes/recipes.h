@@ -49,6 +49,15 @@ typedef struct recipe_latch {
      * learns then, as a real client would, that the node before it is gone). */
     uint64_t wakes;
     void (*on_wake)(void *arg);
+    char woke_by[300]; /* the election node whose deletion woke it last ("" = none yet) */
+    /* on_joined, if set after recipe_latch_start, is called with arg once the latch
+     * has its election node (node and epoch set): a caller can check that sequence
+     * numbers never repeat. */
+    void (*on_joined)(void *arg);
+    /* The herd-latch mutation (tests only; set after recipe_latch_start): every
+     * contender watches the lowest node instead of its predecessor, so all of them
+     * wake when the leader goes. */
+    int herd;
 } recipe_latch;
 
 /* Join the election under dir (which must exist). on_change(arg, 1, epoch) when we
@@ -70,6 +79,11 @@ typedef void (*recipe_counter_fn)(void *arg, int rc, int64_t value);
 /* Increment the counter at path (created at 0 if missing) and report the new value. */
 int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
                         recipe_counter_fn done, void *arg);
+/* The counter-no-cas mutation (tests only): as recipe_counter_next, but the new value
+ * is set with version -1 (no compare-and-set), so two racing callers can get the same
+ * value. */
+int recipe_counter_next_no_cas(const coord_backend *b, coord_session *s, const char *path,
+                               recipe_counter_fn done, void *arg);
 
 typedef void (*recipe_members_fn)(void *arg, const char *const *members, size_t count);
 

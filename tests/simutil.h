@@ -16,4 +16,9 @@ void su_set(sim_config *c, const char *key, const char *value);
 /* sim_run that must succeed (repetition 0); the test fails with the seed and reason. */
 void su_run_ok(const sim_config *c, uint64_t seed, sim_result *r);
 
+/* The default campaign's configuration for one seed (bench/scenarios/campaign.ini, its
+ * ranges and choices drawn for the seed as `shardsim check` draws them), plus
+ * `mutations` if not NULL. Free with config_free. */
+void su_campaign(sim_config *c, uint64_t seed, const char *mutations);
+
 #endif

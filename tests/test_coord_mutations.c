@@ -292,87 +292,8 @@ static void counter_without_cas_hands_out_twice(void **state) {
     assert_int_equal(b, 1); /* both racers got the same id */
 }
 
-/* ---------- the campaign catches each mutation ---------- */
-
-/* The default campaign's [General] keys (the file is the one `shardsim check` runs). */
-static void campaign_config(sim_config *c) {
-    char path[1024];
-    const char *src = getenv("SHARDSIM_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/bench/scenarios/campaign.ini", src ? src : ".");
-    char *text = tu_read_file(path, NULL);
-    assert_non_null(text);
-    config_defaults(c);
-    int general = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        char key[64], value[256];
-        if (line[0] == '[')
-            general = strncmp(line, "[General]", 9) == 0;
-        else if (general && sscanf(line, " %63[^= ] = %255[^\n]", key, value) == 2 && key[0] != ';')
-            su_set(c, key, value);
-    }
-    free(text);
-}
-
-/* A broken invariant (its name in what) or a failed run. */
-static int caught(const sim_config *c, uint64_t seed, char *what, size_t size) {
-    sim_result r;
-    char err[256] = "";
-    int rc = sim_run(c, seed, 0, &r, err, sizeof err);
-    int bad = rc != 0 || r.violation_count > 0;
-    snprintf(what, size, "%s", rc != 0 ? err : r.violation_count ? r.violations[0].invariant : "");
-    sim_result_free(&r);
-    return bad;
-}
-
-/* Seeds 1.. until the campaign catches mutation; fails past 1000 seeds, or if that
- * seed also fails without the mutation. */
-static void campaign_catches(const char *mutation) {
-    sim_config c;
-    campaign_config(&c);
-    su_set(&c, "mutations", mutation);
-    char what[256];
-    uint64_t seed = 1;
-    while (seed <= 1000 && !caught(&c, seed, what, sizeof what))
-        seed++;
-    if (seed > 1000)
-        fail_msg("%s: not caught by the campaign in 1000 seeds", mutation);
-    printf("mutation %s: caught at seed %llu (%s)\n", mutation, (unsigned long long)seed, what);
-    su_set(&c, "mutations", "");
-    char clean[256];
-    if (caught(&c, seed, clean, sizeof clean))
-        fail_msg("%s: seed %llu fails without the mutation too (%s)", mutation,
-                 (unsigned long long)seed, clean);
-}
-
-static void campaign_catches_herd_latch(void **state) {
-    (void)state;
-    campaign_catches("herd-latch"); /* the "herd" check of sim/ha.c */
-}
-
-static void campaign_catches_sequential_reuse(void **state) {
-    (void)state;
-    campaign_catches("sequential-reuse"); /* the "sequential" check of sim/ha.c */
-}
-
-static void campaign_catches_ephemeral_survives(void **state) {
-    (void)state;
-    /* the expired leader's node leads forever: a restart never comes (the run does
-     * not finish); the linearizability checker is to catch it directly */
-    campaign_catches("ephemeral-survives");
-}
-
-static void campaign_catches_watch_after_reply(void **state) {
-    (void)state;
-    /* a standby that sends nothing after arming its watch never hears the leader's
-     * node go: no successor, the run does not finish */
-    campaign_catches("watch-after-reply");
-}
-
-/* counter-no-cas: no seed loop here. The HA asks the counter through the active
- * leader only, one request at a time, and ignores a deposed leader's late answer, so
- * the campaign never races two clients on it; catching it needs the "ha-epochs"
- * check of checkpoint ids (another change of issue 10) and a race the job model can
- * produce. The direct effect is counter_without_cas_hands_out_twice. */
+/* The campaign catching each mutation, with its seeds-to-detection:
+ * tests/test_mutations.c. */
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -381,10 +302,6 @@ int main(void) {
         cmocka_unit_test(sequential_numbers_are_reused),
         cmocka_unit_test(herd_latch_wakes_every_contender),
         cmocka_unit_test(counter_without_cas_hands_out_twice),
-        cmocka_unit_test(campaign_catches_herd_latch),
-        cmocka_unit_test(campaign_catches_sequential_reuse),
-        cmocka_unit_test(campaign_catches_ephemeral_survives),
-        cmocka_unit_test(campaign_catches_watch_after_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

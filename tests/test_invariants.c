@@ -20,23 +20,6 @@
 #include "tests/simutil.h"
 
 #define CLEAN_SEEDS 200
-#define MUTATION_SEEDS 1000
-
-/* The default campaign's job: campaign.ini's keys through the scenario API. */
-static void campaign(sim_config *c) {
-    const char *dir = getenv("SHARDSIM_SOURCE_DIR");
-    char path[4096], err[512];
-    snprintf(path, sizeof path, "%s/bench/scenarios/campaign.ini", dir ? dir : ".");
-    scenario *sc = NULL;
-    if (scenario_load_file(path, NULL, NULL, 0, NULL, &sc, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(sc->run_count, 1);
-    config_defaults(c);
-    for (size_t i = 0; i < sc->runs[0].assign_count; i++)
-        su_set(c, sc->runs[0].assigns[i].key, sc->runs[0].assigns[i].value);
-    scenario_free(sc);
-    assert_int_equal(config_check(c, err, sizeof err), 0);
-}
 
 /* The first violation of `invariant`, or NULL. */
 static const sim_violation *violation(const sim_result *r, const char *invariant) {
@@ -68,12 +51,13 @@ static void print_violations(uint64_t seed, const sim_result *r) {
 /* Clean campaign seeds, with their failovers and rescales, break no invariant. */
 static void clean_campaign_keeps_every_invariant(void **state) {
     (void)state;
-    sim_config c;
-    campaign(&c);
     uint32_t failovers = 0, rescales = 0, moved = 0, broken = 0;
     for (uint64_t seed = 1; seed <= CLEAN_SEEDS; seed++) {
+        sim_config c;
+        su_campaign(&c, seed, NULL);
         sim_result r;
         su_run_ok(&c, seed, &r);
+        config_free(&c);
         if (r.violation_count) {
             print_violations(seed, &r);
             broken++;
@@ -89,7 +73,6 @@ static void clean_campaign_keeps_every_invariant(void **state) {
                   failovers, rescales, moved);
     assert_int_equal(broken, 0);
     assert_true(failovers > CLEAN_SEEDS && moved >= 10); /* the faults did happen */
-    config_free(&c);
 }
 
 /* A small job without coordination, rescaled out and in and crashed, is clean too. */
@@ -211,51 +194,7 @@ static void liveness_needs_a_record_within_the_bound(void **state) {
     assert_int_equal(sim_live_after(w, 10, s, s / 2, 3 * s, 9 * s - 1, &next), 1);
 }
 
-/* ---- mutations: each caught by the default campaign within 1000 seeds ---- */
-
-/* Seeds of the campaign with `mutation` until one breaks `invariant`; the count. */
-static uint64_t seeds_to_detection(const char *mutation, const char *invariant) {
-    sim_config c;
-    campaign(&c);
-    su_set(&c, "mutations", mutation);
-    for (uint64_t seed = 1; seed <= MUTATION_SEEDS; seed++) {
-        sim_result r;
-        char err[256];
-        int rc = sim_run(&c, seed, 0, &r, err, sizeof err);
-        const sim_violation *v = rc == 0 ? violation(&r, invariant) : NULL;
-        if (v) {
-            print_message("mutation %s: caught by %s at seed %llu: %s\n", mutation, invariant,
-                          (unsigned long long)seed, v->detail);
-            sim_result_free(&r);
-            config_free(&c);
-            return seed;
-        }
-        sim_result_free(&r);
-    }
-    config_free(&c);
-    fail_msg("mutation %s: not caught by %s in %d seeds", mutation, invariant, MUTATION_SEEDS);
-    return 0;
-}
-
-static void no_rewind_is_caught(void **state) {
-    (void)state;
-    assert_true(seeds_to_detection("no-rewind", "replay") <= MUTATION_SEEDS);
-}
-
-static void group_two_owners_is_caught(void **state) {
-    (void)state;
-    assert_true(seeds_to_detection("group-two-owners", "key-groups") <= MUTATION_SEEDS);
-}
-
-static void snapshot_drops_group_is_caught(void **state) {
-    (void)state;
-    assert_true(seeds_to_detection("snapshot-drops-group", "key-groups") <= MUTATION_SEEDS);
-}
-
-static void checker_counts_is_caught(void **state) {
-    (void)state;
-    assert_int_equal(seeds_to_detection("checker-counts", "checker-self-test"), 1);
-}
+/* The mutations' seeds-to-detection on the default campaign: tests/test_mutations.c. */
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -266,10 +205,6 @@ int main(void) {
         cmocka_unit_test(dropped_group_breaks_the_restore),
         cmocka_unit_test(counts_only_checker_fails_its_self_test),
         cmocka_unit_test(liveness_needs_a_record_within_the_bound),
-        cmocka_unit_test(no_rewind_is_caught),
-        cmocka_unit_test(group_two_owners_is_caught),
-        cmocka_unit_test(snapshot_drops_group_is_caught),
-        cmocka_unit_test(checker_counts_is_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
  * every J (but for the wall-clock figures: seeds_per_second, wall_seconds). */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,7 @@ typedef struct check_options {
     int have_seeds;
     uint32_t shard, shards; /* --shard I/N (1/1: every seed) */
     uint32_t jobs;
-    int force, quiet, merge;
+    int force, quiet, merge, fail_fast;
     const char *overrides[MAX_OVERRIDES];
     size_t override_count;
     const char *dirs[MAX_DIRS]; /* --merge's folders */
@@ -76,37 +77,39 @@ typedef struct tally {
 } tally;
 
 static void usage(FILE *out) {
-    fputs("usage: shardsim check SCENARIO --seeds A..B [-c CONFIG] [--shard I/N] [--jobs J]\n"
-          "                      [--set KEY=VALUE]... [--out DIR [--force]] [--quiet]\n"
-          "       shardsim check --merge DIR... [--out DIR [--force]] [--quiet]\n\n"
-          "Runs the scenario once per seed from A to B (each seed draws the scenario's ranges\n"
-          "and choices, e.g. `session_timeout_s = 4..12`, `fencing = {0,1}`, and its\n"
-          "random_faults schedule) and checks every invariant: the run's violations\n"
-          "(exactly-once, key groups, HA epochs, ...), a run that did not finish\n"
-          "(`finished`), a commit by a deposed leader with fencing on (`stale-commit`).\n"
-          "Each failing seed prints `seed S: INVARIANT: detail` and a command that replays\n"
-          "it; then a summary (seeds run and failed, failures by invariant, seeds per\n"
-          "second, the seeds in which each fault kind occurred, failovers, elections, stale\n"
-          "commits). Exit 0: every seed passed; 1: a seed failed; 2: bad input.\n\n"
-          "  SCENARIO       an .ini file or a shipped scenario's name (e.g. campaign); its\n"
-          "                 config must be one run (no sweep, repeat = 1)\n"
-          "  -c CONFIG      the [Config CONFIG] section (default: [General])\n"
-          "  --seeds A..B   the seeds, both ends included (A <= B)\n"
-          "  --shard I/N    only the seeds S with (S - A) % N == I - 1 (1 <= I <= N): N\n"
-          "                 shards cover the range once, e.g. under GNU parallel or a\n"
-          "                 Slurm job array (--shard $SLURM_ARRAY_TASK_ID/N)\n"
-          "  --jobs J       J worker processes (default 1); the output is the same for any J\n"
-          "  --set K=V      override a scenario key (repeatable; ranges and choices allowed)\n"
-          "  --out DIR      write DIR/summary.json and DIR/seeds.csv (seed, status,\n"
-          "                 invariant, trace_digest); DIR must not exist or be empty, or be\n"
-          "                 an earlier shardsim result replaced with --force\n"
-          "  --force        let --out replace an earlier shardsim result folder\n"
-          "  --quiet        no summary on stdout (failing seeds are still printed)\n"
-          "  --merge DIR... add up the summary.json of shards' --out folders (same scenario,\n"
-          "                 config and --set; shards must not overlap); exit 1 if any seed\n"
-          "                 failed. failing_seeds keeps the first 100 the shards listed;\n"
-          "                 seeds_per_second is per process (seeds over summed wall time)\n",
-          out);
+    fputs(
+        "usage: shardsim check SCENARIO --seeds A..B [-c CONFIG] [--shard I/N] [--jobs J]\n"
+        "                      [--set KEY=VALUE]... [--out DIR [--force]] [--quiet] [--fail-fast]\n"
+        "       shardsim check --merge DIR... [--out DIR [--force]] [--quiet]\n\n"
+        "Runs the scenario once per seed from A to B (each seed draws the scenario's ranges\n"
+        "and choices, e.g. `session_timeout_s = 4..12`, `fencing = {0,1}`, and its\n"
+        "random_faults schedule) and checks every invariant: the run's violations\n"
+        "(exactly-once, key groups, HA epochs, ...), a run that did not finish\n"
+        "(`finished`), a commit by a deposed leader with fencing on (`stale-commit`).\n"
+        "Each failing seed prints `seed S: INVARIANT: detail` and a command that replays\n"
+        "it; then a summary (seeds run and failed, failures by invariant, seeds per\n"
+        "second, the seeds in which each fault kind occurred, failovers, elections, stale\n"
+        "commits). Exit 0: every seed passed; 1: a seed failed; 2: bad input.\n\n"
+        "  SCENARIO       an .ini file or a shipped scenario's name (e.g. campaign); its\n"
+        "                 config must be one run (no sweep, repeat = 1)\n"
+        "  -c CONFIG      the [Config CONFIG] section (default: [General])\n"
+        "  --seeds A..B   the seeds, both ends included (A <= B)\n"
+        "  --shard I/N    only the seeds S with (S - A) % N == I - 1 (1 <= I <= N): N\n"
+        "                 shards cover the range once, e.g. under GNU parallel or a\n"
+        "                 Slurm job array (--shard $SLURM_ARRAY_TASK_ID/N)\n"
+        "  --jobs J       J worker processes (default 1); the output is the same for any J\n"
+        "  --set K=V      override a scenario key (repeatable; ranges and choices allowed)\n"
+        "  --out DIR      write DIR/summary.json and DIR/seeds.csv (seed, status,\n"
+        "                 invariant, trace_digest); DIR must not exist or be empty, or be\n"
+        "                 an earlier shardsim result replaced with --force\n"
+        "  --force        let --out replace an earlier shardsim result folder\n"
+        "  --quiet        no summary on stdout (failing seeds are still printed)\n"
+        "  --fail-fast    stop at the first failing seed (seeds_run says how far it got)\n"
+        "  --merge DIR... add up the summary.json of shards' --out folders (same scenario,\n"
+        "                 config and --set; shards must not overlap); exit 1 if any seed\n"
+        "                 failed. failing_seeds keeps the first 100 the shards listed;\n"
+        "                 seeds_per_second is per process (seeds over summed wall time)\n",
+        out);
 }
 
 /* ---------- options ---------- */
@@ -174,6 +177,8 @@ static int take_flag(args_state *a, check_options *o) {
         o->quiet = 1;
     else if (args_is(a, "--merge", NULL))
         o->merge = 1;
+    else if (args_is(a, "--fail-fast", NULL))
+        o->fail_fast = 1;
     else
         return args_unknown(a);
     return 0;
@@ -370,11 +375,18 @@ static int next_outcome(campaign *c, uint64_t k, seed_outcome *out) {
     return read_full(c->fds[k % c->workers], out, sizeof *out);
 }
 
-/* Wait for the workers: 0 if every one exited cleanly. */
-static int stop_workers(campaign *c) {
+/* Wait for the workers: 0 if every one exited cleanly. With --fail-fast after a
+ * failure, the workers still running are stopped (SIGTERM) instead. */
+static int stop_workers(campaign *c, int stop_now) {
     int bad = 0;
     for (uint32_t w = 0; w < c->workers; w++) {
         close(c->fds[w]);
+        if (stop_now) {
+            kill(c->pids[w], SIGTERM);
+            while (waitpid(c->pids[w], NULL, 0) < 0 && errno == EINTR)
+                ;
+            continue;
+        }
         int status = 0;
         while (waitpid(c->pids[w], &status, 0) < 0 && errno == EINTR)
             ;
@@ -647,13 +659,13 @@ static int run_campaign(const check_options *o) {
     tally t = {.by_invariant = json_object(), .failing = json_array()};
     uint64_t start_ns = env_real_monotonic_ns();
     int ok = (!folder.open || csv) && start_workers(&c) == 0;
-    for (uint64_t k = 0; ok && k < c.count; k++) {
+    for (uint64_t k = 0; ok && k < c.count && !(o->fail_fast && t.failed); k++) {
         seed_outcome oc;
         ok = next_outcome(&c, k, &oc) == 0;
         if (ok)
             count_outcome(&t, &oc, o, s, csv);
     }
-    ok &= stop_workers(&c) == 0;
+    ok &= stop_workers(&c, o->fail_fast && t.failed) == 0;
     if (!ok)
         say("a worker process failed (%s)", strerror(errno));
     double wall_s = (double)(env_real_monotonic_ns() - start_ns) / 1e9;

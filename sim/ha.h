@@ -2,7 +2,10 @@
  * of the registry (coordination = mock | zookeeper): J job managers' sessions and
  * election, checkpoint ids from the checkpoint_id_counter znode, fenced commits of
  * checkpoint pointers, restarts that read the newest usable pointer, worker membership,
- * the assignment store, and the coordination faults.
+ * the assignment store, and the coordination faults -- among them a job manager's
+ * process pause (as from a long GC), during which it sends nothing and hears nothing.
+ * It checks its own invariants on every run (ha-epochs, stale-commit, restore-newest:
+ * see ha.c) and reports what breaks them through ha_job.violate.
  *
  * The HA owns its state (struct ha) and knows the job model only through ha_job: a
  * handful of callbacks and an env (its clock and timers). sim.c is one job model; a
@@ -61,6 +64,9 @@ typedef struct ha_job {
     int (*placement_seen)(void *ctx);
     /* Something went wrong that ends the run (out of memory). */
     void (*fail)(void *ctx, int code, const char *msg);
+    /* The HA saw an invariant broken ("ha-epochs", "stale-commit", "restore-newest") at
+     * virtual time at_ns, with a one-line detail; the run goes on. May be NULL. */
+    void (*violate)(void *ctx, uint64_t at_ns, const char *invariant, const char *detail);
 } ha_job;
 
 /* Create the HA for cfg (coordination = a backend's name) on env e, whose loop runs

@@ -60,7 +60,7 @@ typedef struct jm_node {
     struct ha *owner;
     uint32_t index;
     coord_session *session;
-    recipe_latch latch;
+    recipe_latch *latch; /* this session's; an expired session's stays (stopped) */
     int crashed;
     uint32_t unsent_commit; /* a checkpoint whose commit was lost in flight: retried */
     uint64_t unsent_offset;
@@ -320,20 +320,20 @@ static void commit(ha *h, jm_node *jm, uint32_t id, uint64_t offset, uint32_t cr
         fail(h, SS_ENOMEM, "out of memory");
         return;
     }
-    *c = (commit_ctx){h, jm, id, crc, incarnation, offset, jm->latch.epoch, retry, 0};
+    *c = (commit_ctx){h, jm, id, crc, incarnation, offset, jm->latch->epoch, retry, 0};
     if (keep_context(h, c) != 0)
         return;
     char path[128], data[128];
     snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", id);
     int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu crc32c=%08x",
-                     (long long)jm->latch.epoch, (unsigned long long)offset, crc);
+                     (long long)jm->latch->epoch, (unsigned long long)offset, crc);
     coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
     int rc, fencing = h->cfg->fencing && !(h->cfg->mutations & SIM_MUT_NO_FENCING);
     if (fencing && retry) { /* the check names the election node it led with */
         coord_op fenced[2] = {{COORD_OP_CHECK, jm->old_node, NULL, 0, 0, -1}, op};
         rc = coord_multi(h->backend, jm->session, fenced, 2, commit_done, c);
     } else if (fencing) {
-        rc = recipe_fenced_multi(&jm->latch, &op, 1, commit_done, c);
+        rc = recipe_fenced_multi(jm->latch, &op, 1, commit_done, c);
     } else {
         rc = coord_multi(h->backend, jm->session, &op, 1, commit_done, c);
     }
@@ -610,10 +610,23 @@ static void jm_woken(void *arg) {
     jm->woke_ns = now_ns(jm->owner);
 }
 
+/* Join the election with this session. A new session gets a new latch: replies to the
+ * old one's requests may still come, and must find it stopped. */
 static void join_election(jm_node *jm) {
-    recipe_latch_start(&jm->latch, jm->owner->backend, jm->session, HA_ROOT "/leader",
+    ha *h = jm->owner;
+    if (jm->latch->b) {
+        recipe_latch *fresh = calloc(1, sizeof *fresh);
+        if (!fresh) {
+            fail(h, SS_ENOMEM, "out of memory");
+            return;
+        }
+        if (keep_context(h, fresh) != 0)
+            return;
+        jm->latch = fresh;
+    }
+    recipe_latch_start(jm->latch, jm->owner->backend, jm->session, HA_ROOT "/leader",
                        jm->owner->cfg->tolerate_suspended, jm_leader, jm);
-    jm->latch.on_wake = jm_woken;
+    jm->latch->on_wake = jm_woken;
 }
 
 static void jm_state(void *arg, int state) {
@@ -621,16 +634,16 @@ static void jm_state(void *arg, int state) {
     ha *h = jm->owner;
     if (h->closing || held(jm, (ha_held){.kind = HELD_STATE, .value = state}))
         return;
-    int was_leading = jm->latch.leading;
-    recipe_latch_session_state(&jm->latch, state);
+    int was_leading = jm->latch->leading;
+    recipe_latch_session_state(jm->latch, state);
     if (jm->watching == jm->session)
         recipe_members_session_state(&jm->members, state);
-    if (was_leading && !jm->latch.leading)
+    if (was_leading && !jm->latch->leading)
         leader_lost(h, jm, 1);
     if (state != COORD_STATE_EXPIRED || jm->crashed)
         return;
     /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
-    snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch.node);
+    snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch->node);
     if (ss_grow(&h->retired, &h->retired_cap, h->retired_count + 1, sizeof *h->retired) != 0) {
         fail(h, SS_ENOMEM, "out of memory");
         return;
@@ -687,7 +700,7 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
 }
 
 int ha_leader_can_act(const ha *h) {
-    return h->active >= 0 && h->jms[h->active].latch.leading && !h->jms[h->active].crashed &&
+    return h->active >= 0 && h->jms[h->active].latch->leading && !h->jms[h->active].crashed &&
            !h->jms[h->active].paused_until_ns;
 }
 
@@ -726,7 +739,7 @@ static void members_changed(ha *h, const char *const *names, size_t count) {
 static void leader_sees_members(void *arg, const char *const *names, size_t count) {
     jm_node *jm = arg;
     ha *h = jm->owner;
-    if (!h->closing && h->active == (int)jm->index && jm->latch.leading)
+    if (!h->closing && h->active == (int)jm->index && jm->latch->leading)
         members_changed(h, names, count);
 }
 
@@ -780,10 +793,11 @@ void ha_publish_assignment(ha *h) {
     h->awaiting_incarnation = h->job.incarnation(h->job.ctx);
     coord_session *writer = h->active >= 0 ? h->jms[h->active].session : h->admin;
     if (h->active >= 0)
-        ha_check_act(h, &h->jms[h->active], h->jms[h->active].latch.epoch, "placed the job");
-    const recipe_latch *fence = h->active >= 0 && h->cfg->fencing && h->jms[h->active].latch.node[0]
-                                    ? &h->jms[h->active].latch
-                                    : NULL;
+        ha_check_act(h, &h->jms[h->active], h->jms[h->active].latch->epoch, "placed the job");
+    const recipe_latch *fence =
+        h->active >= 0 && h->cfg->fencing && h->jms[h->active].latch->node[0]
+            ? h->jms[h->active].latch
+            : NULL;
     recipe_assignment_write(h->backend, writer, fence, HA_ROOT "/assignment", h->assign_generation,
                             workers, n, assignment_written, h);
     free(workers);
@@ -854,6 +868,10 @@ static int open_all(ha *h) {
         jm->session = new_session(h);
         if (!jm->session)
             return SS_ENOMEM;
+        recipe_latch *latch = calloc(1, sizeof *latch);
+        if (!latch || keep_context(h, latch) != 0)
+            return SS_ENOMEM;
+        jm->latch = latch;
         h->backend->open(h->service, jm->session, c->session_timeout_ns, jm_state, jm);
     }
     for (uint32_t w = 0; c->worker_detection == SIM_DETECT_SESSION && w < c->workers; w++) {

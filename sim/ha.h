@@ -79,7 +79,7 @@ void ha_close(ha *h);
 int ha_closed(const ha *h);
 void ha_free(ha *h);
 
-/* Can the job's leader act (trigger and commit checkpoints)? */
+/* Can the job's leader act (trigger and commit checkpoints)? Not while it is paused. */
 int ha_leader_can_act(const ha *h);
 /* 1 if some job manager that has not crashed is connected to the service now. */
 int ha_connected(const ha *h);
@@ -91,7 +91,8 @@ int ha_id_requested(const ha *h);
  * rescale's savepoint (the model tries the rescale again). */
 int ha_job_stopped(ha *h);
 /* Every snapshot of checkpoint id is written: the leader commits its pointer (offset,
- * CRC32C of its blobs); the answer comes through committed or commit_failed. */
+ * CRC32C of its blobs); the answer comes through committed or commit_failed. A paused
+ * leader sends it when its pause ends. */
 void ha_commit(ha *h, uint32_t id, uint64_t offset, uint32_t crc);
 /* A restart: the leader reads the newest usable pointer and has the model restore it
  * (or start over); with no leader, the next one does. */

@@ -97,7 +97,7 @@ static const key_spec specs[] = {
     {DOC("restart_delay_s", "s", "1", "fixed-delay restart delay"), K_SECONDS, AT(restart_delay_ns), 0, 0, 1e5, NULL},
     {DOC("deploy_ms", "ms", "500", "fixed cost of every restart and rescale: deploying the tasks (shardsim's estimate)"), K_MILLIS, AT(deploy_ns), 0, 0, 1e8, NULL},
     {DOC("state_backend_start_ms", "ms", "100", "fixed cost of every restart and rescale: starting the state backend, before the restore (shardsim's estimate)"), K_MILLIS, AT(state_backend_start_ns), 0, 0, 1e8, NULL},
-    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D' (T, D in s; ';' between; T may be 'A+U(B,C)': A plus a uniform draw from B to C, per run from its fault stream, written to run-NNN/faults.txt)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
+    {DOC("faults", "", "", "schedule: 'T crash-worker W', 'restart-worker W', 'rescale N', 'crash-jm J', 'partition-jm J D', 'expire-session J', 'crash-zk K', 'restart-zk K', 'lose-quorum D', 'slow-zk FACTOR D', 'drop-connection J', 'crash-leader 0', 'partition-leader 0 D', 'pause-jm J D', 'pause-leader 0 D' (a process pause, as from a long GC: it sends nothing and hears nothing for D, then carries on as it was) (T, D in s; ';' between; T may be 'A+U(B,C)': A plus a uniform draw from B to C, per run from its fault stream, written to run-NNN/faults.txt)"), K_SPECIAL, 0, 0, 0, 0, parse_faults},
     {DOC("random_faults", "", "0", "faults drawn per run from the seeded fault stream, of the kinds the configuration has (a random campaign: sweep the seed or repeat); run-NNN/faults.txt has the schedule"), K_U32, AT(random_faults), 0, 0, 16, NULL},
     {DOC("coordination", "", "none", "none (one job manager that never fails), mock (HA through the ZooKeeper model) or zookeeper (HA through a real ZooKeeper at zk_connect, in real time)"), K_SPECIAL, 0, 0, 0, 0, parse_coordination},
     {DOC("time_scale", "", "1", "runs against a real ZooKeeper (real time): real seconds per simulated second of the job model; coordination timeouts stay real"), K_DOUBLE, AT(time_scale), 0, 0.001, 1000, NULL},
@@ -341,19 +341,25 @@ static int parse_profile(sim_config *c, const char *v, char *err, size_t n) {
     return 0;
 }
 
+int config_fault_lasts(int kind) {
+    return kind == SIM_FAULT_PARTITION_JM || kind == SIM_FAULT_SLOW_ZK ||
+           kind == SIM_FAULT_PARTITION_LEADER || kind == SIM_FAULT_PAUSE_JM ||
+           kind == SIM_FAULT_PAUSE_LEADER;
+}
+
 /* The fault actions, indexed by SIM_FAULT_*. */
 static const char *const fault_names[] = {
-    "crash-worker",    "restart-worker", "rescale",          "crash-jm",    "partition-jm",
-    "expire-session",  "crash-zk",       "restart-zk",       "lose-quorum", "slow-zk",
-    "drop-connection", "crash-leader",   "partition-leader", NULL};
+    "crash-worker",     "restart-worker", "rescale",         "crash-jm",
+    "partition-jm",     "expire-session", "crash-zk",        "restart-zk",
+    "lose-quorum",      "slow-zk",        "drop-connection", "crash-leader",
+    "partition-leader", "pause-jm",       "pause-leader",    NULL};
 
 size_t config_format_faults(const sim_fault *f, uint32_t count, char *out, size_t size) {
     size_t len = 0;
     if (size)
         out[0] = '\0';
     for (uint32_t i = 0; i < count && len < size; i++) {
-        int with_duration = f[i].kind == SIM_FAULT_PARTITION_JM || f[i].kind == SIM_FAULT_SLOW_ZK ||
-                            f[i].kind == SIM_FAULT_PARTITION_LEADER;
+        int with_duration = config_fault_lasts(f[i].kind);
         int n = snprintf(out + len, size - len, "%s%.3f %s %u", i ? "; " : "",
                          (double)f[i].at_ns / 1e9, fault_names[f[i].kind], f[i].target);
         if (n > 0 && with_duration && len + (size_t)n < size)
@@ -420,17 +426,16 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
             word[words++] = w;
         double t = 0, lo = 0, hi = 0, target = 0, duration = 0;
         int when = words >= 1 ? fault_time(word[0], &t, &lo, &hi) : -1;
-        int timed = words >= 2 &&
-                    (strcmp(word[1], "partition-jm") == 0 || strcmp(word[1], "slow-zk") == 0 ||
-                     strcmp(word[1], "partition-leader") == 0);
+        int named = words >= 2 ? name_in(word[1], fault_names) : -1;
+        int timed = named >= 0 && config_fault_lasts(named);
         int lasting = timed && words == 4 ? fault_seconds(word[3], &duration) : 0;
         if (words != 3 + timed || when == -1 || lasting == -1 || number(word[2], &target) ||
             target < 0 || target != floor(target) || target > 1e6) {
             error(err, n, "faults",
                   "expected 'TIME_S ACTION N' entries separated by ';' (TIME_S may be "
                   "'A+U(B,C)': A plus a uniform draw from B to C per run; partition-jm, "
-                  "partition-leader and slow-zk take a duration too: 'TIME_S partition-jm J "
-                  "DURATION_S')",
+                  "partition-leader, pause-jm, pause-leader and slow-zk take a duration too: "
+                  "'TIME_S partition-jm J DURATION_S')",
                   tok);
             return SS_EINVAL;
         }
@@ -443,7 +448,7 @@ static int parse_faults(sim_config *c, const char *v, char *err, size_t n) {
             error(err, n, "faults",
                   "unknown action (crash-worker, restart-worker, rescale, crash-jm, partition-jm, "
                   "expire-session, crash-zk, restart-zk, lose-quorum, slow-zk, drop-connection, "
-                  "crash-leader, partition-leader)",
+                  "crash-leader, partition-leader, pause-jm, pause-leader)",
                   word[1]);
             return SS_EINVAL;
         }
@@ -584,7 +589,8 @@ enum {
     NEED_CRASH = 8,
     NEED_RESTART = 16,
     NEED_SLOW = 32,
-    NEED_DROP = 64
+    NEED_DROP = 64,
+    NEED_PAUSE = 128 /* a process pause: a virtual-time backend that can partition */
 };
 
 static int fault_needs(const sim_config *c, int kind) {
@@ -609,6 +615,9 @@ static int fault_needs(const sim_config *c, int kind) {
         return NEED_SLOW;
     case SIM_FAULT_DROP_CONNECTION:
         return NEED_DROP;
+    case SIM_FAULT_PAUSE_JM:
+    case SIM_FAULT_PAUSE_LEADER:
+        return NEED_PAUSE;
     default:
         return 0;
     }
@@ -621,6 +630,11 @@ int config_fault_supported(const sim_config *c, int kind) {
     const coord_backend *b = coord_backend_find(c->coord_backend);
     const coord_fault_ops *f = b ? b->faults : NULL;
     if (!f)
+        return 0;
+    /* The service stops hearing a paused client (partition_client) and the HA holds its
+     * callbacks; a real service's client library runs on its own threads, which a
+     * simulated pause cannot stop: a pause cannot be injected there. */
+    if (need & NEED_PAUSE && (b->real_time || !f->partition_client))
         return 0;
     return !(
         (need & NEED_KILL && !f->kill_client) || (need & NEED_PARTITION && !f->partition_client) ||
@@ -688,10 +702,12 @@ int config_check(const sim_config *c, char *err, size_t errlen) {
     for (uint32_t i = 0; i < c->fault_count; i++) {
         const sim_fault *f = &c->faults[i];
         int jm_fault = f->kind == SIM_FAULT_CRASH_JM || f->kind == SIM_FAULT_PARTITION_JM ||
-                       f->kind == SIM_FAULT_EXPIRE_SESSION || f->kind == SIM_FAULT_DROP_CONNECTION;
+                       f->kind == SIM_FAULT_EXPIRE_SESSION ||
+                       f->kind == SIM_FAULT_DROP_CONNECTION || f->kind == SIM_FAULT_PAUSE_JM;
         int zk_fault = f->kind == SIM_FAULT_CRASH_ZK || f->kind == SIM_FAULT_RESTART_ZK ||
                        f->kind == SIM_FAULT_LOSE_QUORUM || f->kind == SIM_FAULT_SLOW_ZK ||
-                       f->kind == SIM_FAULT_CRASH_LEADER || f->kind == SIM_FAULT_PARTITION_LEADER;
+                       f->kind == SIM_FAULT_CRASH_LEADER || f->kind == SIM_FAULT_PARTITION_LEADER ||
+                       f->kind == SIM_FAULT_PAUSE_LEADER;
         if ((jm_fault || zk_fault) && c->coordination != SIM_COORD_HA) {
             snprintf(err, errlen, "faults: coordination faults need a coordination service");
             return SS_EINVAL;

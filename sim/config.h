@@ -39,7 +39,9 @@ enum {
     SIM_FAULT_SLOW_ZK,
     SIM_FAULT_DROP_CONNECTION,
     SIM_FAULT_CRASH_LEADER,
-    SIM_FAULT_PARTITION_LEADER
+    SIM_FAULT_PARTITION_LEADER,
+    SIM_FAULT_PAUSE_JM,    /* the job manager's process stops (a long GC pause), then resumes */
+    SIM_FAULT_PAUSE_LEADER /* ... whichever job manager leads then */
 };
 /* coordination = none, or HA through the backend named coord_backend */
 enum { SIM_COORD_NONE, SIM_COORD_HA };
@@ -61,7 +63,7 @@ typedef struct sim_fault {
     uint64_t spread_lo_ns, spread_hi_ns; /* 'A+U(B,C)': B and C (both 0: a fixed time) */
     int kind;                            /* SIM_FAULT_* */
     uint32_t target;      /* worker, job manager, or the new parallelism for a rescale */
-    uint64_t duration_ns; /* partition-jm: how long */
+    uint64_t duration_ns; /* partition-jm, pause-jm, slow-zk ...: how long */
 } sim_fault;
 
 /* One run's configuration. Times are kept in ns, sizes in bytes, rates per second;
@@ -161,6 +163,9 @@ void config_coord(const sim_config *c, uint64_t seed, coord_config *cc);
 /* 1 if the configured coordination backend can inject faults of this kind (every kind
  * without coordination, and those needing no backend fault). */
 int config_fault_supported(const sim_config *c, int kind);
+/* 1 if faults of this kind take a duration (partition-jm, partition-leader, pause-jm,
+ * pause-leader, slow-zk). */
+int config_fault_lasts(int kind);
 void config_free(sim_config *c);
 
 /* A fault schedule in the syntax of the `faults` key ("T action N [D]; ..."), so that

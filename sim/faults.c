@@ -2,8 +2,12 @@
  * the run's own fault stream, of the kinds the configuration has -- worker crashes
  * (each with its restart), rescales, and with a coordination service leader and
  * job-manager crashes and partitions, session expiries, dropped connections, server
- * crashes (with their restarts), quorum loss and slow operations -- in the spirit of
- * Jepsen's nemeses. The schedule depends only on (seed, repetition, configuration),
+ * crashes (with their restarts), quorum loss, slow operations and process pauses (a
+ * long GC) -- in the spirit of Jepsen's nemeses. 3 in 4 partitions and pauses are
+ * timed against a commit in flight: they start a few milliseconds after a checkpoint
+ * trigger (while its snapshots are written) and outlast the session, so that the
+ * deposed leader retries its commit after a successor won -- which fencing must
+ * refuse. The schedule depends only on (seed, repetition, configuration),
  * like every other stream, and is written out in the `faults` key's syntax so that a
  * run can be replayed with its faults spelled out. The configured faults' times may be
  * spreads ('A+U(B,C)'), drawn per run here too. */
@@ -15,6 +19,29 @@
 static uint64_t draw_time(prng *r, uint64_t lo_ns, uint64_t hi_ns) {
     uint64_t steps = (hi_ns - lo_ns) / 100000000ULL;
     return lo_ns + (steps ? prng_below(r, steps) : 0) * 100000000ULL;
+}
+
+/* A cut (partition or pause) timed against a commit in flight: it starts 1 or 2 ms,
+ * sometimes 4 or 8 ms (whole ms, as faults.txt writes them) after a checkpoint trigger k * interval
+ * within [lo, hi) -- in a small job the id comes back after ~1 ms and the commit goes out ~1 ms
+ * later; larger snapshots take longer -- and lasts the session timeout
+ * (as the service clamps it, 2 to 20 ticks) plus 1 to 3 s. 0 if checkpoints are off. */
+static int draw_cut_over_commit(prng *r, const sim_config *c, uint64_t lo, uint64_t hi,
+                                sim_fault *f) {
+    uint64_t interval = c->checkpoint_interval_ns;
+    if (!interval || hi / interval <= (lo + interval - 1) / interval)
+        return 0;
+    static const uint64_t after_ms[8] = {1, 1, 1, 2, 2, 2, 4, 8};
+    uint64_t first = (lo + interval - 1) / interval, last = (hi - 1) / interval;
+    uint64_t timeout = c->session_timeout_ns;
+    if (timeout < 2 * c->zk_tick_ns)
+        timeout = 2 * c->zk_tick_ns;
+    if (timeout > 20 * c->zk_tick_ns)
+        timeout = 20 * c->zk_tick_ns;
+    f->at_ns = (first + prng_below(r, last - first + 1)) * interval +
+               after_ms[prng_below(r, 8)] * 1000000ULL;
+    f->duration_ns = timeout + 1000000000ULL + prng_below(r, 21) * 100000000ULL;
+    return 1;
 }
 
 /* A crash at f.at_ns and its recovery `after` later, into out[0..1]; returns 2. */
@@ -44,7 +71,7 @@ uint32_t sim_draw_faults(const sim_config *c, uint64_t seed, uint32_t repeat, si
     top = top < slots ? top : (uint32_t)slots;
     top = top < groups ? top : groups;
     for (uint32_t i = 0; i < c->random_faults && n + 2 <= room; i++) {
-        uint32_t kinds = ha ? 11 : 2;
+        uint32_t kinds = ha ? 13 : 2;
         uint32_t kind = (uint32_t)prng_below(&r, kinds);
         uint64_t t = draw_time(&r, lo, hi), dur = 1000000000ULL + draw_time(&r, 0, span);
         sim_fault f = {.at_ns = t};
@@ -71,13 +98,19 @@ uint32_t sim_draw_faults(const sim_config *c, uint64_t seed, uint32_t repeat, si
             f.target = kind == 2 ? 0 : (uint32_t)prng_below(&r, c->job_managers);
             break;
         case 4:
-            f.kind = SIM_FAULT_PARTITION_LEADER;
+        case 11: /* the leader is cut off, or its process pauses */
+            f.kind = kind == 4 ? SIM_FAULT_PARTITION_LEADER : SIM_FAULT_PAUSE_LEADER;
             f.duration_ns = dur;
+            if (prng_below(&r, 4))
+                draw_cut_over_commit(&r, c, lo, hi, &f);
             break;
         case 5:
-            f.kind = SIM_FAULT_PARTITION_JM;
+        case 12:
+            f.kind = kind == 5 ? SIM_FAULT_PARTITION_JM : SIM_FAULT_PAUSE_JM;
             f.target = (uint32_t)prng_below(&r, c->job_managers);
             f.duration_ns = dur;
+            if (prng_below(&r, 4))
+                draw_cut_over_commit(&r, c, lo, hi, &f);
             break;
         case 6:
             f.kind = SIM_FAULT_EXPIRE_SESSION;

@@ -12,7 +12,24 @@
  * says otherwise; a commit it loses in flight is retried after it reconnects with a new
  * session -- with fencing that retry is refused, without it a deposed leader commits
  * after its successor won (stale_commits), and its pointer, naming state that is gone,
- * must be skipped by the next restore (pointers_skipped). */
+ * must be skipped by the next restore (pointers_skipped).
+ *
+ * A paused job manager (pause-jm, pause-leader: a long GC) is cut off from the service
+ * for the pause, as a partition would, but hears nothing of it: every callback of its
+ * own (session states, election, replies) is held and replayed when the pause ends, and
+ * what it meant to send meanwhile (a commit) goes out then, as if nothing had happened.
+ *
+ * Invariants, checked on every run and reported through ha_job.violate:
+ * - ha-epochs: leaders that act (commit, place the job) do so in epochs that never go
+ *   back, one job manager per epoch; the counter never hands out an id twice; committed
+ *   ids strictly increase (commits by deposed leaders aside: see stale-commit);
+ * - stale-commit: with fencing on, no deposed leader commits;
+ * - restore-newest: a restore uses the newest checkpoint committed whose state the job
+ *   kept, with the offset and CRC32C its commit was acknowledged with. Pointers the
+ *   service acknowledged but whose checkpoint never completed (a retry, or an answer
+ *   for a job that had stopped) name state that is gone: skipping them is right;
+ * - herd: one election node's deletion wakes one contender at most (its successor);
+ * - sequential: election sequence numbers never repeat. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,19 +44,35 @@
 #define HA_CHECKPOINTS HA_ROOT "/jobs/job/checkpoints"
 #define HA_COUNTER HA_ROOT "/jobs/job/checkpoint_id_counter"
 
+/* Something a paused job manager heard, or meant to send, while paused: replayed in
+ * order when the pause ends. */
+enum { HELD_STATE, HELD_LEADER, HELD_WOKEN, HELD_COMMIT_DONE, HELD_ID_DONE, HELD_COMMIT_SEND };
+
+typedef struct ha_held {
+    int kind;       /* HELD_* */
+    int value;      /* the state, leading, or the reply's rc */
+    int64_t number; /* the epoch, or the counter's value */
+    void *arg;      /* the reply's context */
+    uint32_t id, crc;
+    uint64_t offset, incarnation; /* a commit to send */
+} ha_held;
+
 /* A job manager: its session and its place in the election. */
 typedef struct jm_node {
     struct ha *owner;
     uint32_t index;
     coord_session *session;
-    recipe_latch latch;
+    recipe_latch *latch; /* this session's; an expired session's stays (stopped) */
     int crashed;
     uint32_t unsent_commit; /* a checkpoint whose commit was lost in flight: retried */
     uint64_t unsent_offset;
-    char old_node[300];      /* the election node of the session that lost it */
-    recipe_watcher members;  /* as leader: the workers' directory */
-    coord_session *watching; /* the session whose watch on it is armed */
-    uint64_t woke_ns;        /* when its election watch last saw the node before it go */
+    char old_node[300];       /* the election node of the session that lost it */
+    recipe_watcher members;   /* as leader: the workers' directory */
+    coord_session *watching;  /* the session whose watch on it is armed */
+    uint64_t woke_ns;         /* when its election watch last saw the node before it go */
+    uint64_t paused_until_ns; /* a process pause: until then it hears and sends nothing */
+    ha_held *held;            /* ... and what it held meanwhile */
+    size_t held_count, held_cap;
 } jm_node;
 
 struct ha {
@@ -82,8 +115,16 @@ struct ha {
     /* coordination invariants (herd, sequential): what ha_fill_result reports */
     struct election_node *seen; /* every election node a contender joined or woke by */
     size_t seen_count, seen_cap;
-    sim_violation violations[SIM_MAX_VIOLATIONS];
-    uint32_t violation_count; /* every one, even past the array */
+    /* invariants (the ha_check_* functions) */
+    int acted; /* a leader acted: in act_epoch, job manager act_jm */
+    int64_t act_epoch;
+    uint32_t act_jm;
+    uint64_t *issued_ids; /* bitmap of the ids the counter handed out */
+    size_t issued_words;
+    uint32_t committed_id;      /* the newest id a leader committed */
+    uint32_t good_id, good_crc; /* the newest completed checkpoint's pointer, as acknowledged */
+    uint64_t good_offset;
+    int passed_newest; /* restore-older mutation: this restore passed the newest over */
 };
 
 static uint64_t now_ns(const ha *h) {
@@ -115,33 +156,144 @@ static void ignore_done(void *arg, int rc, const coord_result *res) {
     (void)arg, (void)rc, (void)res;
 }
 
+/* ---------- invariants ---------- */
+
+static void ha_violate(ha *h, const char *invariant, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ha_violate(ha *h, const char *invariant, const char *fmt, ...) {
+    if (!h->job.violate)
+        return;
+    char detail[232];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    h->job.violate(h->job.ctx, now_ns(h), invariant, detail);
+}
+
+/* ha-epochs: job manager jm, leader in epoch, acts (what: "committed", "placed"). Epochs
+ * of acting leaders never go back, and one epoch is one job manager's. */
+static void ha_check_act(ha *h, const jm_node *jm, int64_t epoch, const char *what) {
+    if (h->acted && epoch < h->act_epoch)
+        ha_violate(h, "ha-epochs",
+                   "job manager %u %s as leader of epoch %lld after epoch %lld acted", jm->index,
+                   what, (long long)epoch, (long long)h->act_epoch);
+    else if (h->acted && epoch == h->act_epoch && jm->index != h->act_jm)
+        ha_violate(h, "ha-epochs", "job managers %u and %u both acted as leader of epoch %lld",
+                   h->act_jm, jm->index, (long long)epoch);
+    if (!h->acted || epoch > h->act_epoch) {
+        h->acted = 1;
+        h->act_epoch = epoch;
+        h->act_jm = jm->index;
+    }
+}
+
+/* ha-epochs: the counter handed out id; no id twice (answers to different clients may
+ * arrive out of order, so only reuse is checked here). */
+static void ha_check_issued_id(ha *h, int64_t id) {
+    if (id <= 0 || id > UINT32_MAX)
+        return;
+    size_t word = (size_t)((uint64_t)id / 64);
+    if (word >= h->issued_words) {
+        size_t cap = h->issued_words;
+        if (ss_grow(&h->issued_ids, &cap, word + 1, sizeof *h->issued_ids) != 0) {
+            fail(h, SS_ENOMEM, "out of memory");
+            return;
+        }
+        memset(h->issued_ids + h->issued_words, 0, (cap - h->issued_words) * sizeof *h->issued_ids);
+        h->issued_words = cap;
+    }
+    uint64_t bit = 1ULL << ((uint64_t)id % 64);
+    if (h->issued_ids[word] & bit)
+        ha_violate(h, "ha-epochs", "the checkpoint id counter handed out id %lld twice",
+                   (long long)id);
+    h->issued_ids[word] |= bit;
+}
+
+/* A commit of checkpoint id by jm (leader of epoch) succeeded. deposed: the leader had
+ * been deposed (a successor was elected, or it retried on a new session). */
+static void ha_check_commit(ha *h, const jm_node *jm, int64_t epoch, uint32_t id, int deposed) {
+    if (deposed) { /* stale-commit; counted (stale_commits) but allowed without fencing */
+        if (h->cfg->fencing)
+            ha_violate(h, "stale-commit",
+                       "deposed job manager %u (epoch %lld) committed checkpoint %u with "
+                       "fencing on (newest epoch %lld)",
+                       jm->index, (long long)epoch, id, (long long)h->newest_epoch);
+        return;
+    }
+    ha_check_act(h, jm, epoch, "committed");
+    if (id <= h->committed_id)
+        ha_violate(h, "ha-epochs", "checkpoint %u committed after checkpoint %u", id,
+                   h->committed_id);
+    else
+        h->committed_id = id;
+}
+
+/* The job completed checkpoint id: its pointer is the one a restore must use. */
+static void ha_note_completed(ha *h, uint32_t id, uint64_t offset, uint32_t crc) {
+    h->good_id = id;
+    h->good_offset = offset;
+    h->good_crc = crc;
+}
+
+/* restore-newest: a restore takes checkpoint id (0: none, the job starts over), from a
+ * pointer naming offset and crc. */
+static void ha_check_restore(ha *h, uint32_t id, uint64_t offset, uint32_t crc) {
+    if (id != h->good_id)
+        ha_violate(h, "restore-newest",
+                   "restored checkpoint %u (0: none), but checkpoint %u was the newest committed",
+                   id, h->good_id);
+    else if (id && (offset != h->good_offset || crc != h->good_crc))
+        ha_violate(h, "restore-newest",
+                   "checkpoint %u restored at offset %llu crc32c %08x, committed at offset %llu "
+                   "crc32c %08x",
+                   id, (unsigned long long)offset, crc, (unsigned long long)h->good_offset,
+                   h->good_crc);
+}
+
+/* ---------- process pauses: what a paused job manager hears waits for its resumption ---- */
+
+/* 1 if jm is paused: item is kept for its resumption (or the run fails: out of memory). */
+static int held(jm_node *jm, ha_held item) {
+    if (!jm->paused_until_ns)
+        return 0;
+    if (ss_grow(&jm->held, &jm->held_cap, jm->held_count + 1, sizeof *jm->held) != 0) {
+        fail(jm->owner, SS_ENOMEM, "out of memory");
+        return 1;
+    }
+    jm->held[jm->held_count++] = item;
+    return 1;
+}
+
 /* ---------- commits of checkpoint pointers ---------- */
 
 typedef struct commit_ctx {
     ha *h;
     jm_node *jm;
-    uint32_t id;
+    uint32_t id, crc;
     uint64_t incarnation, offset;
     int64_t leader_epoch;
     int retry;
+    int stale; /* a successor had been elected when the answer reached the client */
 } commit_ctx;
 
-static void commit_done(void *arg, int rc, const coord_result *res) {
-    (void)res;
-    commit_ctx *c = arg;
+/* The answer to a commit, as its job manager acts on it. */
+static void commit_answered(commit_ctx *c, int rc) {
     ha *h = c->h;
-    if (h->closing)
-        return;
     if (rc == COORD_OK) {
         h->commits++;
-        if (c->leader_epoch < h->newest_epoch)
+        if (c->stale)
             h->stale_commits++; /* a deposed leader committed after its successor won */
+        ha_check_commit(h, c->jm, c->leader_epoch, c->id, c->stale || c->retry);
         uint32_t subsumed = 0;
-        if (!c->retry && h->job.committed(h->job.ctx, c->id, c->incarnation, &subsumed) &&
-            subsumed) { /* one retained checkpoint: the older pointer goes */
-            char path[128];
-            snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", subsumed);
-            coord_remove(h->backend, c->jm->session, path, -1, ignore_done, NULL);
+        if (!c->retry && h->job.committed(h->job.ctx, c->id, c->incarnation, &subsumed)) {
+            ha_note_completed(h, c->id, c->offset, c->crc);
+            if (subsumed) { /* one retained checkpoint: the older pointer goes */
+                char path[128];
+                snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", subsumed);
+                coord_remove(h->backend, c->jm->session, path, -1, ignore_done, NULL);
+            }
         }
     } else {
         if ((rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED) && !c->retry) {
@@ -154,26 +306,39 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
     }
 }
 
-static void commit(ha *h, jm_node *jm, uint32_t id, uint64_t offset, uint32_t crc, int retry) {
+static void commit_done(void *arg, int rc, const coord_result *res) {
+    (void)res;
+    commit_ctx *c = arg;
+    ha *h = c->h;
+    if (h->closing)
+        return;
+    c->stale = c->leader_epoch < h->newest_epoch;
+    if (!held(c->jm, (ha_held){.kind = HELD_COMMIT_DONE, .value = rc, .arg = c}))
+        commit_answered(c, rc);
+}
+
+/* Commit checkpoint id's pointer (taken by the job's incarnation) as jm. */
+static void commit(ha *h, jm_node *jm, uint32_t id, uint64_t offset, uint32_t crc, int retry,
+                   uint64_t incarnation) {
     commit_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         fail(h, SS_ENOMEM, "out of memory");
         return;
     }
-    *c = (commit_ctx){h, jm, id, h->job.incarnation(h->job.ctx), offset, jm->latch.epoch, retry};
+    *c = (commit_ctx){h, jm, id, crc, incarnation, offset, jm->latch->epoch, retry, 0};
     if (keep_context(h, c) != 0)
         return;
     char path[128], data[128];
     snprintf(path, sizeof path, HA_CHECKPOINTS "/%019u", id);
     int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu crc32c=%08x",
-                     (long long)jm->latch.epoch, (unsigned long long)offset, crc);
+                     (long long)jm->latch->epoch, (unsigned long long)offset, crc);
     coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
-    int rc;
-    if (h->cfg->fencing && retry) { /* the check names the election node it led with */
+    int rc, fencing = h->cfg->fencing && !(h->cfg->mutations & SIM_MUT_NO_FENCING);
+    if (fencing && retry) { /* the check names the election node it led with */
         coord_op fenced[2] = {{COORD_OP_CHECK, jm->old_node, NULL, 0, 0, -1}, op};
         rc = coord_multi(h->backend, jm->session, fenced, 2, commit_done, c);
-    } else if (h->cfg->fencing) {
-        rc = recipe_fenced_multi(&jm->latch, &op, 1, commit_done, c);
+    } else if (fencing) {
+        rc = recipe_fenced_multi(jm->latch, &op, 1, commit_done, c);
     } else {
         rc = coord_multi(h->backend, jm->session, &op, 1, commit_done, c);
     }
@@ -182,8 +347,17 @@ static void commit(ha *h, jm_node *jm, uint32_t id, uint64_t offset, uint32_t cr
 }
 
 void ha_commit(ha *h, uint32_t id, uint64_t offset, uint32_t crc) {
-    if (h->active >= 0)
-        commit(h, &h->jms[h->active], id, offset, crc, 0);
+    if (h->active < 0)
+        return;
+    jm_node *jm = &h->jms[h->active];
+    uint64_t incarnation = h->job.incarnation(h->job.ctx);
+    /* a paused leader sends it when it resumes, believing it still leads */
+    if (!held(jm, (ha_held){.kind = HELD_COMMIT_SEND,
+                            .id = id,
+                            .crc = crc,
+                            .offset = offset,
+                            .incarnation = incarnation}))
+        commit(h, jm, id, offset, crc, 0, incarnation);
 }
 
 /* ---------- checkpoint ids: the leader increments checkpoint_id_counter (CAS) ---------- */
@@ -193,23 +367,33 @@ void ha_commit(ha *h, uint32_t id, uint64_t offset, uint32_t crc) {
 typedef struct id_ctx {
     ha *h;
     uint64_t token;
+    jm_node *jm; /* who asked */
 } id_ctx;
 
-static void checkpoint_id_done(void *arg, int rc, int64_t value) {
-    const id_ctx *c = arg;
+static void checkpoint_id_answered(const id_ctx *c, int rc, int64_t value) {
     ha *h = c->h;
-    if (h->closing || c->token != h->id_token)
+    if (c->token != h->id_token)
         return;
     h->id_requested = 0;
     uint32_t id = rc == COORD_OK && value > 0 && value <= UINT32_MAX ? (uint32_t)value : 0;
     h->job.checkpoint_id(h->job.ctx, id, h->id_stop, h->id_rescale_to, ha_leader_can_act(h));
 }
 
+static void checkpoint_id_done(void *arg, int rc, int64_t value) {
+    id_ctx *c = arg;
+    if (c->h->closing)
+        return;
+    if (rc == COORD_OK)
+        ha_check_issued_id(c->h, value);
+    if (!held(c->jm, (ha_held){.kind = HELD_ID_DONE, .value = rc, .number = value, .arg = c}))
+        checkpoint_id_answered(c, rc, value);
+}
+
 int ha_request_checkpoint_id(ha *h, int stop, uint32_t rescale_to) {
     id_ctx *c = malloc(sizeof *c);
     if (!c || keep_context(h, c) != 0)
         return 0;
-    *c = (id_ctx){h, ++h->id_token};
+    *c = (id_ctx){h, ++h->id_token, &h->jms[h->active]};
     int (*next)(const coord_backend *, coord_session *, const char *, recipe_counter_fn, void *) =
         h->cfg->mutations & SIM_MUT_COUNTER_NO_CAS ? recipe_counter_next_no_cas
                                                    : recipe_counter_next;
@@ -287,6 +471,7 @@ static void pointer_read(void *arg, int rc, const coord_result *res);
 
 static void next_pointer(ha *h) {
     if (h->pointer_next == 0) {
+        ha_check_restore(h, 0, 0, 0);
         restore_found(h, 0);
         return;
     }
@@ -318,6 +503,12 @@ static void pointer_read(void *arg, int rc, const coord_result *res) {
              (const char *)res->data);
     if (sscanf(text, "epoch=%lld offset=%llu crc32c=%x", &epoch, &offset, &crc) == 3 && id &&
         id <= UINT32_MAX && h->job.has_checkpoint(h->job.ctx, (uint32_t)id, offset, crc)) {
+        if ((h->cfg->mutations & SIM_MUT_RESTORE_OLDER) && !h->passed_newest) {
+            h->passed_newest = 1; /* the bug: the next valid one (none is kept: start over) */
+            next_pointer(h);
+            return;
+        }
+        ha_check_restore(h, (uint32_t)id, offset, crc);
         restore_found(h, 1);
         return;
     }
@@ -354,6 +545,7 @@ static void pointers_listed(void *arg, int rc, const coord_result *res) {
     /* children come in no promised order; 19-digit names sort by id */
     qsort(h->pointer_names, h->pointer_count, sizeof *h->pointer_names, compare_names);
     h->pointer_next = h->pointer_count;
+    h->passed_newest = 0;
     next_pointer(h);
 }
 
@@ -405,8 +597,7 @@ void ha_read_latest_checkpoint(ha *h) {
  * Every election node a contender joined with or was woken by its deletion: a node's
  * deletion must wake one contender at most (its successor; the herd-latch mutation
  * wakes them all), and no two nodes under the election directory may carry the same
- * sequence number (sequential-reuse). Broken invariants are kept here and handed to
- * the result by ha_fill_result. */
+ * sequence number (sequential-reuse). Broken invariants go to ha_job.violate. */
 
 typedef struct election_node {
     char *path;
@@ -414,21 +605,6 @@ typedef struct election_node {
     uint64_t woken; /* job managers its deletion woke (bit = index, below 64) */
     int reported;
 } election_node;
-
-static void ha_violate(ha *h, const char *invariant, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void ha_violate(ha *h, const char *invariant, const char *fmt, ...) {
-    if (h->violation_count++ >= SIM_MAX_VIOLATIONS)
-        return;
-    sim_violation *v = &h->violations[h->violation_count - 1];
-    snprintf(v->invariant, sizeof v->invariant, "%s", invariant);
-    v->at_ns = now_ns(h);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
-    va_end(ap);
-}
 
 /* The record of election node path (added if new); NULL when out of memory. */
 static election_node *election_node_of(ha *h, const char *path) {
@@ -449,7 +625,7 @@ static election_node *election_node_of(ha *h, const char *path) {
 /* A contender joined with its node: its number must be new under the directory. */
 static void check_sequential(ha *h, const jm_node *jm) {
     size_t before = h->seen_count;
-    election_node *n = election_node_of(h, jm->latch.node);
+    election_node *n = election_node_of(h, jm->latch->node);
     if (!n || h->seen_count == before)
         return; /* known already: the same node found again after a lost create */
     for (size_t i = 0; i + 1 < h->seen_count; i++)
@@ -463,7 +639,7 @@ static void check_sequential(ha *h, const jm_node *jm) {
 
 /* A contender woke because the node before it went: it must be the only one. */
 static void check_herd(ha *h, const jm_node *jm) {
-    election_node *n = election_node_of(h, jm->latch.woke_by);
+    election_node *n = election_node_of(h, jm->latch->woke_by);
     if (!n || jm->index >= 64)
         return;
     n->woken |= 1ULL << jm->index;
@@ -478,13 +654,6 @@ static void free_checks(ha *h) {
     for (size_t i = 0; i < h->seen_count; i++)
         free(h->seen[i].path);
     free(h->seen);
-}
-
-/* The HA's broken invariants after those already in r. */
-static void report_checks(const ha *h, sim_result *r) {
-    for (uint32_t i = 0; i < h->violation_count; i++, r->violation_count++)
-        if (i < SIM_MAX_VIOLATIONS && r->violation_count < SIM_MAX_VIOLATIONS)
-            r->violations[r->violation_count] = h->violations[i];
 }
 
 /* ---------- the election ---------- */
@@ -506,6 +675,8 @@ static void leader_sees_members(void *arg, const char *const *names, size_t coun
 /* The standby's watch on the node before its own fired: remember when. */
 static void jm_woken(void *arg) {
     jm_node *jm = arg;
+    if (held(jm, (ha_held){.kind = HELD_WOKEN}))
+        return;
     jm->woke_ns = now_ns(jm->owner);
     check_herd(jm->owner, jm);
 }
@@ -515,29 +686,42 @@ static void jm_joined(void *arg) {
     check_sequential(jm->owner, jm);
 }
 
+/* Join the election with this session. A new session gets a new latch: replies to the
+ * old one's requests may still come, and must find it stopped. */
 static void join_election(jm_node *jm) {
-    recipe_latch_start(&jm->latch, jm->owner->backend, jm->session, HA_ROOT "/leader",
+    ha *h = jm->owner;
+    if (jm->latch->b) {
+        recipe_latch *fresh = calloc(1, sizeof *fresh);
+        if (!fresh) {
+            fail(h, SS_ENOMEM, "out of memory");
+            return;
+        }
+        if (keep_context(h, fresh) != 0)
+            return;
+        jm->latch = fresh;
+    }
+    recipe_latch_start(jm->latch, jm->owner->backend, jm->session, HA_ROOT "/leader",
                        jm->owner->cfg->tolerate_suspended, jm_leader, jm);
-    jm->latch.on_wake = jm_woken;
-    jm->latch.on_joined = jm_joined;
-    jm->latch.herd = (jm->owner->cfg->mutations & SIM_MUT_HERD_LATCH) != 0;
+    jm->latch->on_wake = jm_woken;
+    jm->latch->on_joined = jm_joined;
+    jm->latch->herd = (jm->owner->cfg->mutations & SIM_MUT_HERD_LATCH) != 0;
 }
 
 static void jm_state(void *arg, int state) {
     jm_node *jm = arg;
     ha *h = jm->owner;
-    if (h->closing)
+    if (h->closing || held(jm, (ha_held){.kind = HELD_STATE, .value = state}))
         return;
-    int was_leading = jm->latch.leading;
-    recipe_latch_session_state(&jm->latch, state);
+    int was_leading = jm->latch->leading;
+    recipe_latch_session_state(jm->latch, state);
     if (jm->watching == jm->session)
         recipe_members_session_state(&jm->members, state);
-    if (was_leading && !jm->latch.leading)
+    if (was_leading && !jm->latch->leading)
         leader_lost(h, jm, 1);
     if (state != COORD_STATE_EXPIRED || jm->crashed)
         return;
     /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
-    snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch.node);
+    snprintf(jm->old_node, sizeof jm->old_node, "%s", jm->latch->node);
     if (ss_grow(&h->retired, &h->retired_cap, h->retired_count + 1, sizeof *h->retired) != 0) {
         fail(h, SS_ENOMEM, "out of memory");
         return;
@@ -550,7 +734,7 @@ static void jm_state(void *arg, int state) {
         return;
     }
     if (jm->unsent_commit) { /* a retry has lost the blobs: no CRC */
-        commit(h, jm, jm->unsent_commit, jm->unsent_offset, 0, 1);
+        commit(h, jm, jm->unsent_commit, jm->unsent_offset, 0, 1, h->job.incarnation(h->job.ctx));
         jm->unsent_commit = 0;
     }
     join_election(jm);
@@ -559,7 +743,7 @@ static void jm_state(void *arg, int state) {
 static void jm_leader(void *arg, int leading, int64_t epoch) {
     jm_node *jm = arg;
     ha *h = jm->owner;
-    if (h->closing)
+    if (h->closing || held(jm, (ha_held){.kind = HELD_LEADER, .value = leading, .number = epoch}))
         return;
     if (leading && epoch > h->newest_epoch)
         h->newest_epoch = epoch;
@@ -594,7 +778,8 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
 }
 
 int ha_leader_can_act(const ha *h) {
-    return h->active >= 0 && h->jms[h->active].latch.leading && !h->jms[h->active].crashed;
+    return h->active >= 0 && h->jms[h->active].latch->leading && !h->jms[h->active].crashed &&
+           !h->jms[h->active].paused_until_ns;
 }
 
 int ha_connected(const ha *h) {
@@ -632,7 +817,7 @@ static void members_changed(ha *h, const char *const *names, size_t count) {
 static void leader_sees_members(void *arg, const char *const *names, size_t count) {
     jm_node *jm = arg;
     ha *h = jm->owner;
-    if (!h->closing && h->active == (int)jm->index && jm->latch.leading)
+    if (!h->closing && h->active == (int)jm->index && jm->latch->leading)
         members_changed(h, names, count);
 }
 
@@ -685,9 +870,12 @@ void ha_publish_assignment(ha *h) {
     h->awaiting_generation = ++h->assign_generation;
     h->awaiting_incarnation = h->job.incarnation(h->job.ctx);
     coord_session *writer = h->active >= 0 ? h->jms[h->active].session : h->admin;
-    const recipe_latch *fence = h->active >= 0 && h->cfg->fencing && h->jms[h->active].latch.node[0]
-                                    ? &h->jms[h->active].latch
-                                    : NULL;
+    if (h->active >= 0)
+        ha_check_act(h, &h->jms[h->active], h->jms[h->active].latch->epoch, "placed the job");
+    const recipe_latch *fence =
+        h->active >= 0 && h->cfg->fencing && h->jms[h->active].latch->node[0]
+            ? h->jms[h->active].latch
+            : NULL;
     recipe_assignment_write(h->backend, writer, fence, HA_ROOT "/assignment", h->assign_generation,
                             workers, n, assignment_written, h);
     free(workers);
@@ -758,6 +946,10 @@ static int open_all(ha *h) {
         jm->session = new_session(h);
         if (!jm->session)
             return SS_ENOMEM;
+        recipe_latch *latch = calloc(1, sizeof *latch);
+        if (!latch || keep_context(h, latch) != 0)
+            return SS_ENOMEM;
+        jm->latch = latch;
         h->backend->open(h->service, jm->session, c->session_timeout_ns, jm_state, jm);
     }
     for (uint32_t w = 0; c->worker_detection == SIM_DETECT_SESSION && w < c->workers; w++) {
@@ -845,9 +1037,12 @@ void ha_free(ha *h) {
     free(h->contexts);
     free_pointer_names(h);
     free(h->admin);
-    for (uint32_t i = 0; h->jms && i < h->cfg->job_managers; i++)
+    for (uint32_t i = 0; h->jms && i < h->cfg->job_managers; i++) {
         free(h->jms[i].session);
+        free(h->jms[i].held);
+    }
     free(h->jms);
+    free(h->issued_ids);
     for (uint32_t w = 0; h->worker_sessions && w < h->cfg->workers; w++)
         free(h->worker_sessions[w]);
     free(h->worker_sessions);
@@ -865,7 +1060,6 @@ int ha_fill_result(const ha *h, sim_result *r) {
     r->commits = h->commits;
     r->stale_commits = h->stale_commits;
     r->pointers_skipped = h->pointers_skipped;
-    report_checks(h, r);
     const coord_stats_ops *st = h->backend->stats;
     if (!st)
         return 0;
@@ -897,6 +1091,62 @@ static void crash_jm(ha *h, uint32_t i) {
 static void partition_jm(ha *h, uint32_t i, uint64_t duration_ns) {
     h->backend->faults->partition_client(h->service, h->jms[i].session, duration_ns);
     leader_lost(h, &h->jms[i], 0); /* it still thinks it leads, but reaches nobody */
+}
+
+/* The pause is over: the job manager acts on what it held, in order -- a commit it
+ * meant to send goes out on the session it had, as if it still led. */
+static void pause_over(void *arg, uint64_t a, uint64_t b) {
+    (void)a, (void)b;
+    jm_node *jm = arg;
+    ha *h = jm->owner;
+    if (!jm->paused_until_ns || now_ns(h) < jm->paused_until_ns)
+        return; /* paused again meanwhile: a later event ends it */
+    jm->paused_until_ns = 0;
+    ha_held *items = jm->held;
+    size_t count = jm->held_count;
+    jm->held = NULL;
+    jm->held_count = jm->held_cap = 0;
+    for (size_t i = 0; i < count && !h->closing && !jm->crashed; i++) {
+        const ha_held *e = &items[i];
+        switch (e->kind) {
+        case HELD_STATE:
+            jm_state(jm, e->value);
+            break;
+        case HELD_LEADER:
+            jm_leader(jm, e->value, e->number);
+            break;
+        case HELD_WOKEN:
+            jm_woken(jm);
+            break;
+        case HELD_COMMIT_DONE:
+            commit_answered(e->arg, e->value);
+            break;
+        case HELD_ID_DONE:
+            checkpoint_id_answered(e->arg, e->value, e->number);
+            break;
+        default:
+            commit(h, jm, e->id, e->offset, e->crc, 0, e->incarnation);
+        }
+    }
+    free(items);
+    /* a restart that waited for this leader to act */
+    if (!h->closing && h->restart_waiting && h->active == (int)jm->index && ha_leader_can_act(h))
+        ha_read_latest_checkpoint(h);
+}
+
+/* Job manager i's process stops for duration_ns (a long GC pause): the service stops
+ * hearing it (no pings: its session expires if the pause outlasts the timeout), and it
+ * hears nothing until the pause ends. */
+static void pause_jm(ha *h, uint32_t i, uint64_t duration_ns) {
+    jm_node *jm = &h->jms[i];
+    if (jm->crashed)
+        return;
+    uint64_t until = now_ns(h) + duration_ns;
+    if (until > jm->paused_until_ns)
+        jm->paused_until_ns = until;
+    h->backend->faults->partition_client(h->service, jm->session, jm->paused_until_ns - now_ns(h));
+    leader_lost(h, jm, 0); /* it still thinks it leads, but acts on nothing */
+    env_schedule(h->env, jm->paused_until_ns, pause_over, jm, 0, 0);
 }
 
 static void quorum_back(void *arg, uint64_t servers, uint64_t b) {
@@ -949,6 +1199,13 @@ void ha_fault(ha *h, const sim_fault *f) {
     case SIM_FAULT_PARTITION_LEADER:
         if (h->active >= 0)
             partition_jm(h, (uint32_t)h->active, f->duration_ns);
+        break;
+    case SIM_FAULT_PAUSE_JM:
+        pause_jm(h, f->target, f->duration_ns);
+        break;
+    case SIM_FAULT_PAUSE_LEADER:
+        if (h->active >= 0)
+            pause_jm(h, (uint32_t)h->active, f->duration_ns);
         break;
     }
 }

@@ -2,7 +2,10 @@
  * of the registry (coordination = mock | zookeeper): J job managers' sessions and
  * election, checkpoint ids from the checkpoint_id_counter znode, fenced commits of
  * checkpoint pointers, restarts that read the newest usable pointer, worker membership,
- * the assignment store, and the coordination faults.
+ * the assignment store, and the coordination faults -- among them a job manager's
+ * process pause (as from a long GC), during which it sends nothing and hears nothing.
+ * It checks its own invariants on every run (ha-epochs, stale-commit, restore-newest:
+ * see ha.c) and reports what breaks them through ha_job.violate.
  *
  * The HA owns its state (struct ha) and knows the job model only through ha_job: a
  * handful of callbacks and an env (its clock and timers). sim.c is one job model; a
@@ -61,6 +64,9 @@ typedef struct ha_job {
     int (*placement_seen)(void *ctx);
     /* Something went wrong that ends the run (out of memory). */
     void (*fail)(void *ctx, int code, const char *msg);
+    /* The HA saw an invariant broken ("ha-epochs", "stale-commit", "restore-newest") at
+     * virtual time at_ns, with a one-line detail; the run goes on. May be NULL. */
+    void (*violate)(void *ctx, uint64_t at_ns, const char *invariant, const char *detail);
 } ha_job;
 
 /* Create the HA for cfg (coordination = a backend's name) on env e, whose loop runs
@@ -73,7 +79,7 @@ void ha_close(ha *h);
 int ha_closed(const ha *h);
 void ha_free(ha *h);
 
-/* Can the job's leader act (trigger and commit checkpoints)? */
+/* Can the job's leader act (trigger and commit checkpoints)? Not while it is paused. */
 int ha_leader_can_act(const ha *h);
 /* 1 if some job manager that has not crashed is connected to the service now. */
 int ha_connected(const ha *h);
@@ -85,7 +91,8 @@ int ha_id_requested(const ha *h);
  * rescale's savepoint (the model tries the rescale again). */
 int ha_job_stopped(ha *h);
 /* Every snapshot of checkpoint id is written: the leader commits its pointer (offset,
- * CRC32C of its blobs); the answer comes through committed or commit_failed. */
+ * CRC32C of its blobs); the answer comes through committed or commit_failed. A paused
+ * leader sends it when its pause ends. */
 void ha_commit(ha *h, uint32_t id, uint64_t offset, uint32_t crc);
 /* A restart: the leader reads the newest usable pointer and has the model restore it
  * (or start over); with no leader, the next one does. */

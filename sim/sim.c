@@ -1308,6 +1308,10 @@ static void job_fail(void *ctx, int code, const char *msg) {
     sim_fail(ctx, code, msg);
 }
 
+static void job_violate(void *ctx, uint64_t at_ns, const char *invariant, const char *detail) {
+    sim_violate(ctx, at_ns, invariant, "%s", detail);
+}
+
 static const ha_job job_template = {
     .incarnation = job_incarnation,
     .down = job_down,
@@ -1322,6 +1326,7 @@ static const ha_job job_template = {
     .placement = job_placement,
     .placement_seen = job_placement_seen,
     .fail = job_fail,
+    .violate = job_violate,
 };
 
 /* coordination = a backend: the env on this loop (real time for a real service), then

@@ -188,18 +188,22 @@ uint32_t part_group_of_int(const part *p, int32_t key) {
 }
 
 /* subtasks[j] = the owner of the key group of hash h[j], read from the narrow table;
- * called with constant width and pow2 so that each combination is its own loop. */
+ * called with constant width and pow2 so that each combination is its own loop. The
+ * partitioner's fields are read once: stores to subtasks could alias them. */
 static inline __attribute__((always_inline)) void owners_of_hashes(const part *p, const uint32_t *h,
                                                                    size_t n, uint32_t *subtasks,
                                                                    int width, int pow2) {
+    const void *table = p->route_table;
+    uint32_t mask = p->group_mask, groups = p->groups;
+    uint64_t magic = p->mod_magic;
     for (size_t j = 0; j < n; j++) {
-        uint32_t g = pow2 ? h[j] & p->group_mask : group_mod_magic(p, h[j]);
+        uint32_t g = pow2 ? h[j] & mask : (uint32_t)(((u128)(magic * h[j]) * groups) >> 64);
         if (width == 1)
-            subtasks[j] = ((const uint8_t *)p->route_table)[g];
+            subtasks[j] = ((const uint8_t *)table)[g];
         else if (width == 2)
-            subtasks[j] = ((const uint16_t *)p->route_table)[g];
+            subtasks[j] = ((const uint16_t *)table)[g];
         else
-            subtasks[j] = ((const uint32_t *)p->route_table)[g];
+            subtasks[j] = ((const uint32_t *)table)[g];
     }
 }
 
@@ -238,7 +242,7 @@ static void prefetch_keys(const uint8_t *from, const uint8_t *to) {
 
 void part_route_batch(const part *p, const void *keys, size_t key_len, size_t count,
                       uint32_t *subtasks) {
-    const uint8_t *k = keys, *end = k + count * key_len;
+    const uint8_t *k = keys;
     uint32_t h[BATCH];
     for (size_t done = 0; done < count; done += BATCH) {
         size_t n = count - done < BATCH ? count - done : BATCH;
@@ -246,8 +250,7 @@ void part_route_batch(const part *p, const void *keys, size_t key_len, size_t co
         hashes_of_keys(p, base, key_len, n, h);
         /* the keys PREFETCH_BATCHES batches ahead: the hardware prefetcher alone lets
          * the key stream stall while this batch is looked up */
-        size_t ahead = (size_t)(end - base) / key_len;
-        if (ahead > (PREFETCH_BATCHES + 1) * BATCH)
+        if (count - done > (PREFETCH_BATCHES + 1) * BATCH)
             prefetch_keys(base + PREFETCH_BATCHES * BATCH * key_len,
                           base + (PREFETCH_BATCHES + 1) * BATCH * key_len);
         owners_of(p, h, n, subtasks + done);

@@ -69,6 +69,11 @@ uint32_t part_default_groups(const char *scheme, uint32_t n) {
 /* The narrow copy of the owner table that routing reads (see struct part). */
 static int make_route_table(part *p) {
     size_t groups = p->groups;
+    p->n_magic = UINT64_MAX / p->parallelism + 1;
+    if (p->scheme->owner_is_group_mod_n) {
+        p->route_width = 0;
+        return 0;
+    }
     if (p->parallelism > 65536) {
         p->route_table = p->owner;
         p->route_width = 4;
@@ -187,18 +192,21 @@ uint32_t part_group_of_int(const part *p, int32_t key) {
     return group_mod(p, byte_hash(p, le, 4));
 }
 
-/* subtasks[j] = the owner of the key group of hash h[j], read from the narrow table;
- * called with constant width and pow2 so that each combination is its own loop. The
- * partitioner's fields are read once: stores to subtasks could alias them. */
+/* subtasks[j] = the owner of the key group of hash h[j], read from the narrow table
+ * (width 0: computed as the group mod N, Lemire again); called with constant width and
+ * pow2 so that each combination is its own loop. The partitioner's fields are read
+ * once: stores to subtasks could alias them. */
 static inline __attribute__((always_inline)) void owners_of_hashes(const part *p, const uint32_t *h,
                                                                    size_t n, uint32_t *subtasks,
                                                                    int width, int pow2) {
     const void *table = p->route_table;
-    uint32_t mask = p->group_mask, groups = p->groups;
-    uint64_t magic = p->mod_magic;
+    uint32_t mask = p->group_mask, groups = p->groups, parallelism = p->parallelism;
+    uint64_t magic = p->mod_magic, n_magic = p->n_magic;
     for (size_t j = 0; j < n; j++) {
         uint32_t g = pow2 ? h[j] & mask : (uint32_t)(((u128)(magic * h[j]) * groups) >> 64);
-        if (width == 1)
+        if (width == 0)
+            subtasks[j] = (uint32_t)(((u128)(n_magic * g) * parallelism) >> 64);
+        else if (width == 1)
             subtasks[j] = ((const uint8_t *)table)[g];
         else if (width == 2)
             subtasks[j] = ((const uint16_t *)table)[g];
@@ -209,7 +217,10 @@ static inline __attribute__((always_inline)) void owners_of_hashes(const part *p
 
 static void owners_of(const part *p, const uint32_t *h, size_t n, uint32_t *subtasks) {
     int pow2 = p->groups_pow2;
-    if (p->route_width == 1)
+    if (p->route_width == 0)
+        pow2 ? owners_of_hashes(p, h, n, subtasks, 0, 1)
+             : owners_of_hashes(p, h, n, subtasks, 0, 0);
+    else if (p->route_width == 1)
         pow2 ? owners_of_hashes(p, h, n, subtasks, 1, 1)
              : owners_of_hashes(p, h, n, subtasks, 1, 0);
     else if (p->route_width == 2)

@@ -13,7 +13,7 @@
 #define DEFAULT_BOUND_C 1.25
 #define FLINK_MAX_GROUPS 32768u /* Flink's UPPER_BOUND_MAX_PARALLELISM */
 #define MAX_GROUPS (1u << 26)   /* 256 MiB of owner table at most */
-#define BATCH 16                /* keys hashed, then looked up, at a time */
+#define BATCH 64                /* keys hashed, then looked up, at a time */
 #define PREFETCH_BATCHES 2      /* how far ahead the key array is prefetched */
 
 __extension__ typedef unsigned __int128 u128;

@@ -3,7 +3,7 @@
  * reads the keys (the xor of each key's two halves), so the ratio is what routing costs
  * beyond streaming the keys in. flink, which is not table-bound but hash-bound, is
  * compared to the bare cost of its two hashes (String.hashCode + murmur) instead.
- * Routing goes through part_route_batch, as the simulator routes; building the
+ * Routing goes through part_route_batch (sim/ reads part_owners directly); building the
  * partitioners is not timed.
  *
  * The machine is shared and noisy, so every timed route is paired with its baseline

@@ -18,6 +18,9 @@ typedef struct part_scheme {
     int (*build)(part *p);
     /* 1 for flink: key groups by Java hashCode, contiguous ranges. */
     int flink_routing;
+    /* 1 when build sets owner[g] = g mod N (modulo): routing then computes the owner
+     * instead of reading a table that can outgrow the cache. */
+    int owner_is_group_mod_n;
 } part_scheme;
 
 struct part {
@@ -29,7 +32,16 @@ struct part {
     double bound_c;
     uint64_t *weights; /* bounded only; NULL = 1 per group */
     uint32_t *owner;
-    uint64_t mod_magic; /* UINT64_MAX / groups + 1: x mod groups without a division */
+    /* The same table, narrowed for routing: route_width bytes per entry, 1 when
+     * N <= 256, 2 when N <= 65536, else 4 (then route_table is owner itself); 0 and
+     * no table when owner_is_group_mod_n. A smaller table keeps more of it in cache;
+     * partition.c fills it after build. */
+    void *route_table;
+    uint32_t route_width;
+    uint64_t n_magic;    /* UINT64_MAX / parallelism + 1: g mod N without a division */
+    uint32_t group_mask; /* groups - 1 when groups is a power of two, else 0 */
+    int groups_pow2;     /* 1: x mod groups is x & group_mask */
+    uint64_t mod_magic;  /* UINT64_MAX / groups + 1: x mod groups without a division */
 };
 
 extern const part_scheme part_modulo_scheme, part_flink_scheme, part_jump_scheme, part_ring_scheme,

@@ -11,4 +11,5 @@ const part_scheme part_modulo_scheme = {
     .name = "modulo",
     .default_groups = part_default_groups_hashing,
     .build = build,
+    .owner_is_group_mod_n = 1,
 };

@@ -13,15 +13,22 @@
 #define DEFAULT_BOUND_C 1.25
 #define FLINK_MAX_GROUPS 32768u /* Flink's UPPER_BOUND_MAX_PARALLELISM */
 #define MAX_GROUPS (1u << 26)   /* 256 MiB of owner table at most */
-#define BATCH 256
+#define BATCH 64                /* keys hashed, then looked up, at a time */
+#define PREFETCH_BATCHES 2      /* how far ahead the key array is prefetched */
 
 __extension__ typedef unsigned __int128 u128;
 
 /* x mod groups by Lemire's "faster remainder by direct computation" (2019): exact for
  * every 32-bit x and divisor, two multiplications instead of a division. */
-static inline uint32_t group_mod(const part *p, uint32_t x) {
+static inline uint32_t group_mod_magic(const part *p, uint32_t x) {
     uint64_t low = p->mod_magic * x;
     return (uint32_t)(((u128)low * p->groups) >> 64);
+}
+
+/* x mod groups: a mask for the hashing families' power-of-two counts (the same value,
+ * without the two multiplications), Lemire's remainder otherwise. */
+static inline uint32_t group_mod(const part *p, uint32_t x) {
+    return p->groups_pow2 ? x & p->group_mask : group_mod_magic(p, x);
 }
 
 static const part_scheme *const schemes[] = {
@@ -59,6 +66,35 @@ uint32_t part_default_groups(const char *scheme, uint32_t n) {
     return s ? s->default_groups(n) : 0;
 }
 
+/* The narrow copy of the owner table that routing reads (see struct part). */
+static int make_route_table(part *p) {
+    size_t groups = p->groups;
+    p->n_magic = UINT64_MAX / p->parallelism + 1;
+    if (p->scheme->owner_is_group_mod_n) {
+        p->route_width = 0;
+        return 0;
+    }
+    if (p->parallelism > 65536) {
+        p->route_table = p->owner;
+        p->route_width = 4;
+        return 0;
+    }
+    if (p->parallelism <= 256) {
+        uint8_t *t = malloc(groups);
+        for (size_t g = 0; t && g < groups; g++)
+            t[g] = (uint8_t)p->owner[g];
+        p->route_table = t;
+        p->route_width = 1;
+    } else {
+        uint16_t *t = malloc(groups * sizeof *t);
+        for (size_t g = 0; t && g < groups; g++)
+            t[g] = (uint16_t)p->owner[g];
+        p->route_table = t;
+        p->route_width = 2;
+    }
+    return p->route_table ? 0 : SS_ENOMEM;
+}
+
 int part_create(const part_config *cfg, part **out) {
     const part_scheme *s = scheme_by_name(cfg->scheme);
     if (!s || cfg->parallelism == 0 || (cfg->bound_c != 0 && !(cfg->bound_c > 1.0)) ||
@@ -80,6 +116,8 @@ int part_create(const part_config *cfg, part **out) {
     p->vnodes = cfg->vnodes ? cfg->vnodes : DEFAULT_VNODES;
     p->bound_c = cfg->bound_c != 0 ? cfg->bound_c : DEFAULT_BOUND_C;
     p->mod_magic = UINT64_MAX / groups + 1;
+    p->groups_pow2 = (groups & (groups - 1)) == 0;
+    p->group_mask = p->groups_pow2 ? groups - 1 : 0;
     p->owner = malloc((size_t)groups * sizeof *p->owner);
     if (p->owner && cfg->group_weights) {
         p->weights = malloc((size_t)groups * sizeof *p->weights);
@@ -87,6 +125,8 @@ int part_create(const part_config *cfg, part **out) {
             memcpy(p->weights, cfg->group_weights, (size_t)groups * sizeof *p->weights);
     }
     int rc = (!p->owner || (cfg->group_weights && !p->weights)) ? SS_ENOMEM : s->build(p);
+    if (rc == 0)
+        rc = make_route_table(p);
     if (rc != 0) {
         part_free(p);
         return rc;
@@ -101,6 +141,8 @@ int part_create(const part_config *cfg, part **out) {
 void part_free(part *p) {
     if (!p)
         return;
+    if (p->route_table != p->owner)
+        free(p->route_table);
     free(p->owner);
     free(p->weights);
     free(p);
@@ -150,6 +192,65 @@ uint32_t part_group_of_int(const part *p, int32_t key) {
     return group_mod(p, byte_hash(p, le, 4));
 }
 
+/* subtasks[j] = the owner of the key group of hash h[j], read from the narrow table
+ * (width 0: computed as the group mod N, Lemire again); called with constant width and
+ * pow2 so that each combination is its own loop. The partitioner's fields are read
+ * once: stores to subtasks could alias them. */
+static inline __attribute__((always_inline)) void owners_of_hashes(const part *p, const uint32_t *h,
+                                                                   size_t n, uint32_t *subtasks,
+                                                                   int width, int pow2) {
+    const void *table = p->route_table;
+    uint32_t mask = p->group_mask, groups = p->groups, parallelism = p->parallelism;
+    uint64_t magic = p->mod_magic, n_magic = p->n_magic;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t g = pow2 ? h[j] & mask : (uint32_t)(((u128)(magic * h[j]) * groups) >> 64);
+        if (width == 0)
+            subtasks[j] = (uint32_t)(((u128)(n_magic * g) * parallelism) >> 64);
+        else if (width == 1)
+            subtasks[j] = ((const uint8_t *)table)[g];
+        else if (width == 2)
+            subtasks[j] = ((const uint16_t *)table)[g];
+        else
+            subtasks[j] = ((const uint32_t *)table)[g];
+    }
+}
+
+static void owners_of(const part *p, const uint32_t *h, size_t n, uint32_t *subtasks) {
+    int pow2 = p->groups_pow2;
+    if (p->route_width == 0)
+        pow2 ? owners_of_hashes(p, h, n, subtasks, 0, 1)
+             : owners_of_hashes(p, h, n, subtasks, 0, 0);
+    else if (p->route_width == 1)
+        pow2 ? owners_of_hashes(p, h, n, subtasks, 1, 1)
+             : owners_of_hashes(p, h, n, subtasks, 1, 0);
+    else if (p->route_width == 2)
+        pow2 ? owners_of_hashes(p, h, n, subtasks, 2, 1)
+             : owners_of_hashes(p, h, n, subtasks, 2, 0);
+    else
+        pow2 ? owners_of_hashes(p, h, n, subtasks, 4, 1)
+             : owners_of_hashes(p, h, n, subtasks, 4, 0);
+}
+
+/* The byte hashes of n keys of key_len bytes, as part_group_of_bytes takes them. */
+static void hashes_of_keys(const part *p, const uint8_t *keys, size_t key_len, size_t n,
+                           uint32_t *h) {
+    if (p->scheme->flink_routing)
+        for (size_t j = 0; j < n; j++)
+            h[j] = (uint32_t)hash_flink_int(
+                hash_java_string((const char *)keys + j * key_len, key_len));
+    else if (p->hash == PART_HASH_CRC32C)
+        hash_crc32c_batch(keys, key_len, n, h);
+    else
+        for (size_t j = 0; j < n; j++)
+            h[j] = hash_murmur3_32(keys + j * key_len, key_len, 0);
+}
+
+/* Ask for [from, to) of the key array, one request per cache line. */
+static void prefetch_keys(const uint8_t *from, const uint8_t *to) {
+    for (; from < to; from += 64)
+        __builtin_prefetch(from);
+}
+
 void part_route_batch(const part *p, const void *keys, size_t key_len, size_t count,
                       uint32_t *subtasks) {
     const uint8_t *k = keys;
@@ -157,17 +258,13 @@ void part_route_batch(const part *p, const void *keys, size_t key_len, size_t co
     for (size_t done = 0; done < count; done += BATCH) {
         size_t n = count - done < BATCH ? count - done : BATCH;
         const uint8_t *base = k + done * key_len;
-        if (p->scheme->flink_routing)
-            for (size_t j = 0; j < n; j++)
-                h[j] = (uint32_t)hash_flink_int(
-                    hash_java_string((const char *)base + j * key_len, key_len));
-        else if (p->hash == PART_HASH_CRC32C)
-            hash_crc32c_batch(base, key_len, n, h);
-        else
-            for (size_t j = 0; j < n; j++)
-                h[j] = hash_murmur3_32(base + j * key_len, key_len, 0);
-        for (size_t j = 0; j < n; j++)
-            subtasks[done + j] = p->owner[group_mod(p, h[j])];
+        hashes_of_keys(p, base, key_len, n, h);
+        /* the keys PREFETCH_BATCHES batches ahead: the hardware prefetcher alone lets
+         * the key stream stall while this batch is looked up */
+        if (count - done > (PREFETCH_BATCHES + 1) * BATCH)
+            prefetch_keys(base + PREFETCH_BATCHES * BATCH * key_len,
+                          base + (PREFETCH_BATCHES + 1) * BATCH * key_len);
+        owners_of(p, h, n, subtasks + done);
     }
 }
 

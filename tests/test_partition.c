@@ -426,6 +426,67 @@ static void batch_and_modulo_exact(void **state) {
     }
 }
 
+/* The key groups a partitioner is made with in batch_matches_plain_routing: the
+ * default, except where building it would take seconds (rendezvous weighs every
+ * (group, subtask) pair; maglev's default is 100 N entries) or exceed flink's 32768. */
+static uint32_t test_groups(const char *scheme, uint32_t n) {
+    if (strcmp(scheme, "flink") == 0 || n < 100)
+        return 0;
+    if (strcmp(scheme, "maglev") == 0)
+        return n + 1;
+    return n > 65536 ? 131072 : 65536;
+}
+
+/* 1e5 random 16-byte keys through part_route_batch (the narrow tables, the mask or
+ * Lemire's remainder, the prefetching) and through part_route_bytes and the 32-bit
+ * owner table: the same subtask for every key, every scheme, both hashes, N from 1 to
+ * 70000 (8-, 16- and 32-bit tables), power-of-two and prime group counts, and batch
+ * boundaries that split the keys unevenly. */
+static void batch_matches_plain_routing(void **state) {
+    (void)state;
+    enum { COUNT = 100000, HEAD = 37 };
+    static const uint32_t ns[] = {1, 7, 100, 1000, 70000};
+    uint8_t *k = malloc((size_t)COUNT * KEY_BYTES);
+    uint32_t *out = malloc(COUNT * sizeof *out);
+    assert_non_null(k);
+    assert_non_null(out);
+    prng r;
+    prng_stream(&r, 11, 0, 98);
+    for (size_t i = 0; i < (size_t)COUNT * KEY_BYTES; i += 8) {
+        uint64_t v = prng_next(&r);
+        memcpy(k + i, &v, 8);
+    }
+    for (size_t s = 0; part_scheme_names[s]; s++)
+        for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++)
+            for (int hash = 0; hash < 2; hash++) {
+                const char *scheme = part_scheme_names[s];
+                /* rendezvous at 70000 would weigh 9e9 pairs; flink stops at 32768 */
+                if ((strcmp(scheme, "rendezvous") == 0 || strcmp(scheme, "flink") == 0) &&
+                    ns[j] > 65536)
+                    continue;
+                part_config cfg = {.scheme = scheme,
+                                   .parallelism = ns[j],
+                                   .groups = test_groups(scheme, ns[j]),
+                                   .hash = (part_hash)hash,
+                                   .vnodes = ns[j] > 1000 ? 4 : 0};
+                part *p;
+                assert_int_equal(part_create(&cfg, &p), 0);
+                part_route_batch(p, k, KEY_BYTES, HEAD, out);
+                part_route_batch(p, k + HEAD * KEY_BYTES, KEY_BYTES, COUNT - HEAD, out + HEAD);
+                const uint32_t *owner = part_owners(p);
+                for (size_t i = 0; i < COUNT; i++) {
+                    const uint8_t *key = k + i * KEY_BYTES;
+                    uint32_t plain = part_route_bytes(p, key, KEY_BYTES);
+                    if (out[i] != plain || plain != owner[part_group_of_bytes(p, key, KEY_BYTES)])
+                        fail_msg("%s N=%u hash %d key %zu: batch %u, plain %u", scheme, ns[j], hash,
+                                 i, out[i], plain);
+                }
+                part_free(p);
+            }
+    free(k);
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(flink_reproduces_flink),
@@ -436,6 +497,7 @@ int main(void) {
         cmocka_unit_test(modulo_hash_choice),
         cmocka_unit_test(plans_and_determinism),
         cmocka_unit_test(batch_and_modulo_exact),
+        cmocka_unit_test(batch_matches_plain_routing),
         cmocka_unit_test_setup_teardown(every_scheme_near_ideal_balance, make_keys, free_keys),
         cmocka_unit_test_setup_teardown(flink_sits_on_its_floor, make_keys, free_keys),
         cmocka_unit_test_setup_teardown(growth_movement, make_keys, free_keys),

@@ -8,7 +8,8 @@
 #                                          3-server ensemble, on loopback, in a temp
 #                                          folder), release (-O2, warnings as errors)
 #                                          and a 1000-seed campaign in 2 shards under
-#                                          GNU parallel, merged (shardsim check),
+#                                          GNU parallel, merged (shardsim check), a
+#                                          report page opened in headless chromium,
 #                                          then AddressSanitizer + UndefinedBehaviorSanitizer,
 #                                          then byte-identical results from gcc -O2,
 #                                          gcc -O0 and clang -O2 builds, then 30 s of
@@ -24,7 +25,8 @@ cd "$(dirname "$0")/.."
 BUILD_PACKAGES="gcc make cmake pkg-config libc6-dev libcmocka-dev libinih-dev libjansson-dev libxxhash-dev gnuplot-nox"
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes (only Recommended by clang-14)
 # parallel: GNU parallel, which runs the CI campaign's shards (README "Campaigns")
-TEST_PACKAGES="clang clang-format libclang-rt-14-dev parallel"
+# chromium: opens a report page headless, as a user's browser would (README "Results")
+TEST_PACKAGES="clang clang-format libclang-rt-14-dev parallel chromium"
 # the real ZooKeeper backend and the servers its tests run against (pulls a JRE: tests only)
 ZK_PACKAGES="libzookeeper-mt-dev zookeeper"
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -80,6 +82,25 @@ campaign() {
     rm -rf "$work"
 }
 
+# report_page SHARDSIM: a result folder's index.html opened in headless chromium: it
+# must load (a screenshot is taken) and its DOM must hold every plot, inlined.
+report_page() {
+    local bin=$1 work plots shown
+    work=$(mktemp -d "${TMPDIR:-/tmp}/shardsim-page.XXXXXX")
+    "$bin" run failover --runs 0,20 --quiet --out "$work/result"
+    plots=$(find "$work/result" -name '*.svg' | wc -l)
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --window-size=1200,3000 \
+        --screenshot="$work/page.png" "file://$work/result/index.html" >/dev/null 2>&1
+    shown=$(timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom \
+        "file://$work/result/index.html" 2>/dev/null | grep -o '<svg' | wc -l)
+    if [ ! -s "$work/page.png" ] || [ "$shown" -ne "$plots" ] || [ "$plots" -lt 8 ]; then
+        log "report page: chromium showed $shown of $plots plots (screenshot: $work/page.png)"
+        exit 1
+    fi
+    log "report page: chromium rendered index.html with all $plots plots"
+    rm -rf "$work"
+}
+
 case "${1:-}" in
 run)
     shift
@@ -96,6 +117,7 @@ test)
     start_zookeeper
     ctest --preset release -j "$JOBS"
     campaign build/release/shardsim
+    report_page build/release/shardsim
     build asan -DSHARDSIM_ZOOKEEPER=ON
     ctest --preset asan -j "$JOBS"
     build debug -DSHARDSIM_ZOOKEEPER=ON

@@ -81,7 +81,26 @@ static void usage(FILE *out) {
           "  --quiet        no per-run summary lines, no progress\n"
           "  --progress     progress lines (simulated time, records/s, ETA; runs done) also\n"
           "                 when stderr is not a terminal (on a terminal: always, on one line)\n"
-          "  --no-plot      skip the gnuplot figures\n",
+          "  --no-plot      skip the gnuplot figures\n\n"
+          "Scenario syntax (INI; every key: shardsim run --keys):\n"
+          "  [General] keys, then [Config NAME] sections that override them (-c NAME)\n"
+          "  key = ${a,b,c}             a sweep: one run per value (anonymous: named after\n"
+          "                             the key in runs.csv); ${N=4,8,16} names it N and\n"
+          "                             ${N} refers to it; ${s=0.8..1.4 step 0.2} a range\n"
+          "  key = 4..12, key = {x,y}   a draw per run from the seeded stream: a whole\n"
+          "                             number (or a decimal on 1000 steps), or a choice\n"
+          "  repeat = R                 R runs per sweep point (repetitions innermost)\n"
+          "  faults = T KIND TARGET [D]; ...   T in s (or A+U(B,C): A plus a uniform draw\n"
+          "                             from B to C per run); KIND crash-worker, restart-worker,\n"
+          "                             rescale, crash-jm, partition-jm, expire-session,\n"
+          "                             crash-zk, restart-zk, lose-quorum, slow-zk,\n"
+          "                             drop-connection, crash-leader, partition-leader,\n"
+          "                             pause-jm, pause-leader (D: duration in s)\n"
+          "  random_faults = N          N faults drawn per run of every kind the config has\n\n"
+          "In timeseries.csv a window is `down` when no record was processed in it while a\n"
+          "failover or rescale was under way; `rolled_back` counts records processed in it\n"
+          "that a later restore rolled back (they are processed again). A run exits 1 when\n"
+          "it broke an invariant (exactly-once, replay, key groups, HA epochs, ...).\n",
           out);
 }
 

@@ -285,7 +285,6 @@ static void commit_answered(commit_ctx *c, int rc) {
         h->commits++;
         if (c->stale)
             h->stale_commits++; /* a deposed leader committed after its successor won */
-        ha_check_commit(h, c->jm, c->leader_epoch, c->id, c->stale || c->retry);
         uint32_t subsumed = 0;
         if (!c->retry && h->job.committed(h->job.ctx, c->id, c->incarnation, &subsumed)) {
             ha_note_completed(h, c->id, c->offset, c->crc);
@@ -313,6 +312,10 @@ static void commit_done(void *arg, int rc, const coord_result *res) {
     if (h->closing)
         return;
     c->stale = c->leader_epoch < h->newest_epoch;
+    /* the service committed it now: a paused leader hears of it later, but the order
+     * of the commits among leaders is the service's */
+    if (rc == COORD_OK)
+        ha_check_commit(h, c->jm, c->leader_epoch, c->id, c->stale || c->retry);
     if (!held(c->jm, (ha_held){.kind = HELD_COMMIT_DONE, .value = rc, .arg = c}))
         commit_answered(c, rc);
 }

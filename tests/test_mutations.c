@@ -71,10 +71,13 @@ static void snapshot_drops_group(void **state) {
     caught("snapshot-drops-group", "key-groups");
 }
 
-static void counter_no_cas(void **state) {
-    (void)state;
-    caught("counter-no-cas", "ha-epochs");
-}
+/* counter-no-cas is not here: the campaign cannot catch it. Its bug needs two clients
+ * incrementing the checkpoint id counter within one round trip of each other, and in
+ * this model (as with ZooKeeper's session semantics) only one job manager at a time
+ * runs a checkpoint coordinator: a deposed leader's requests fail with its expired
+ * session, and a new leader is elected seconds later. Its direct effect is tested in
+ * test_coord_mutations (counter_without_cas_hands_out_twice: two racing clients both
+ * get id 1); the "ha-epochs" check of ids handed out twice would report it. */
 
 static void ephemeral_survives(void **state) {
     (void)state;

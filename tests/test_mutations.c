@@ -113,7 +113,6 @@ int main(void) {
         cmocka_unit_test(no_rewind),
         cmocka_unit_test(group_two_owners),
         cmocka_unit_test(snapshot_drops_group),
-        cmocka_unit_test(counter_no_cas),
         cmocka_unit_test(ephemeral_survives),
         cmocka_unit_test(watch_after_reply),
         cmocka_unit_test(sequential_reuse),

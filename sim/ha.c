@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/history.h"
 #include "backends/recipes/recipes.h"
 #include "core/error.h"
 #include "core/grow.h"
@@ -78,6 +79,7 @@ struct ha {
     /* assignment = coordinated: a restart waits until the workers see its placement */
     recipe_assignment_watcher assignment;
     uint64_t assign_generation, awaiting_generation, awaiting_incarnation;
+    coord_history *history; /* records every coordination call (NULL: not recorded) */
 };
 
 static uint64_t now_ns(const ha *h) {
@@ -699,6 +701,10 @@ int ha_create(const sim_config *cfg, const env *e, uint64_t seed, const ha_job *
         return rc;
     }
     *out = h;
+    if (config_records_history(cfg) &&
+        (!(h->history = coord_history_new(e)) ||
+         coord_history_wrap(h->history, b, h->service, &h->backend, &h->service) != 0))
+        return SS_ENOMEM;
     rc = open_all(h);
     if (rc != 0)
         snprintf(err, errlen, "coordination: %s", ss_strerror(rc));
@@ -738,6 +744,7 @@ void ha_free(ha *h) {
     if (!h)
         return;
     h->backend->service_free(h->service); /* every session closed: nothing runs now */
+    coord_history_free(h->history);
     for (size_t i = 0; i < h->context_count; i++)
         free(h->contexts[i]);
     free(h->contexts);
@@ -755,6 +762,10 @@ void ha_free(ha *h) {
         free(h->retired[i]);
     free(h->retired);
     free(h);
+}
+
+const coord_history *ha_history(const ha *h) {
+    return h->history;
 }
 
 int ha_fill_result(const ha *h, sim_result *r) {

@@ -27,6 +27,7 @@ static const command commands[] = {
     {"route", cli_route, "route keys read from stdin to key groups and subtasks"},
     {"balance", cli_balance, "compare partitioners' balance and movement on a key set"},
     {"run", cli_run, "run a scenario's simulations and write results and plots"},
+    {"lincheck", cli_lincheck, "check a coordination history (JSON Lines) for linearizability"},
     {"calibrate", cli_calibrate, "measure a live ZooKeeper and write a latency profile"},
 };
 

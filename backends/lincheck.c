@@ -294,17 +294,19 @@ static int add_call(lc *c, const ranks *r, size_t i, const coord_history_entry *
     return op_details(c, o, x);
 }
 
-/* A session's end seen by the service: EXPIRED (at any time before the client heard of
- * it: the service may expire a session its client still thinks connected) or a kill
- * (some time after it, or never within the history). */
-static int add_end(lc *c, const ranks *r, size_t i, const coord_history_entry *x) {
+/* A session's end seen by the service: EXPIRED (after the session's last answered
+ * call -- the service answered it, so the session lived -- and before the client heard
+ * of it: the service may expire a session its client still thinks connected), or a
+ * kill (some time after it, or never within the history). */
+static int add_end(lc *c, const ranks *r, size_t i, const coord_history_entry *x,
+                   uint64_t last_answered) {
     lc_op *o = new_op(c);
     if (!o)
         return -1;
     uint64_t at = rank_of(r, x->call_ns, x->call_seq);
     int expired = x->event == COORD_STATE_EXPIRED;
     o->entry = i, o->kind = LC_EXPIRE, o->client = x->client, o->known = expired, o->global = 1;
-    o->call = expired ? 0 : at;
+    o->call = expired ? last_answered : at;
     o->ret = expired ? at : LC_NEVER;
     return 0;
 }
@@ -316,18 +318,22 @@ static int build_ops(lc *c, const ranks *r) {
         if (coord_history_at(h, i)->client > clients)
             clients = coord_history_at(h, i)->client;
     uint8_t *killed = calloc(clients + 1, 1);
-    int rc = killed ? 0 : -1;
+    uint64_t *answered = calloc(clients + 1, sizeof *answered); /* rank of the last call */
+    int rc = killed && answered ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < coord_history_count(h); i++) {
         const coord_history_entry *x = coord_history_at(h, i);
+        if (x->kind == COORD_HISTORY_OP && x->answered && !unknown_rc(x->rc))
+            answered[x->client] = rank_of(r, x->call_ns, x->call_seq);
         if (x->kind == COORD_HISTORY_OP)
             rc = add_call(c, r, i, x, killed);
         else if (x->kind == COORD_HISTORY_STATE &&
                  (x->event == COORD_STATE_EXPIRED || x->event == COORD_HISTORY_KILLED)) {
             killed[x->client] |= x->event == COORD_HISTORY_KILLED;
-            rc = add_end(c, r, i, x);
+            rc = add_end(c, r, i, x, answered[x->client]);
         }
     }
     free(killed);
+    free(answered);
     return rc;
 }
 

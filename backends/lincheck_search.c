@@ -336,8 +336,10 @@ static int apply(const srch *s, const lc_op *o, uint32_t alt, zn *st, zn *scratc
 
 /* ---------- the search ---------- */
 
+/* A session's answered ops, and its expiry (after them all: a session that answered
+ * lived), form its chain. */
 static int in_chain(const lc_op *o) {
-    return o->known && o->kind != LC_EXPIRE;
+    return o->known;
 }
 
 /* The earliest answer among unplaced answered ops: a write called after it must wait. */

@@ -1,0 +1,369 @@
+/* test_lincheck.c -- coordination histories (backends/history.h) and the linearizability
+ * checker (backends/lincheck.h): hand-made histories that break one of ZooKeeper's
+ * guarantees are rejected, tricky valid ones accepted; the reader names the line of a
+ * bad record; the recorder's histories of the model (campaign seeds) check ok and write
+ * back the same; the model's built-in bugs are caught (once the mock has them: set
+ * SHARDSIM_LINCHECK_MUTATIONS=1); a real server's history checks ok (ZK_CONNECT; skips
+ * without it, fails under CI=true). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backends/history.h"
+#include "backends/lincheck.h"
+#include "sim/config.h"
+#include "sim/scenario.h"
+#include "sim/sim.h"
+#include "tests/simutil.h"
+
+/* One op line: client, op, path, call and answer times, then more fields. */
+#define OP(c, op, path, call, ret, more)                                                           \
+    "{\"kind\":\"op\",\"client\":" #c ",\"op\":\"" op "\",\"path\":\"" path                        \
+    "\",\"call_ns\":" #call ",\"ret_ns\":" #ret more "}\n"
+#define PENDING(c, op, path, call, more)                                                           \
+    "{\"kind\":\"op\",\"client\":" #c ",\"op\":\"" op "\",\"path\":\"" path                        \
+    "\",\"call_ns\":" #call more "}\n"
+#define STATE(c, at, state)                                                                        \
+    "{\"kind\":\"state\",\"client\":" #c ",\"at_ns\":" #at ",\"state\":\"" state "\"}\n"
+#define WATCH(c, at, event, path)                                                                  \
+    "{\"kind\":\"watch\",\"client\":" #c ",\"at_ns\":" #at ",\"event\":\"" event                   \
+    "\",\"path\":\"" path "\"}\n"
+#define OK ",\"rc\":\"OK\""
+#define V(n) ",\"stat\":{\"version\":" #n "}"
+
+static int verdict_of(const char *text, lincheck_result *r) {
+    char err[256];
+    coord_history *h;
+    if (coord_history_parse(text, strlen(text), "test", &h, err, sizeof err) != 0)
+        fail_msg("parse: %s", err);
+    assert_int_equal(lincheck_run(h, NULL, r), 0);
+    coord_history_free(h);
+    return r->verdict;
+}
+
+static void rejected(const char *text) {
+    lincheck_result r;
+    if (verdict_of(text, &r) != LINCHECK_VIOLATION)
+        fail_msg("accepted (%s) a bad history:\n%s", lincheck_verdict_name(r.verdict), text);
+    print_message("  rejected: %s\n", r.detail);
+}
+
+static void accepted(const char *text) {
+    lincheck_result r;
+    if (verdict_of(text, &r) != LINCHECK_OK)
+        fail_msg("rejected a valid history (%s): %s\n%s", lincheck_verdict_name(r.verdict),
+                 r.detail, text);
+}
+
+#define CREATE_A OP(1, "create", "/a", 1, 2, ",\"data\":\"1\"" OK)
+
+/* ---------- bad histories ---------- */
+
+static void test_read_never_written(void **state) {
+    (void)state;
+    rejected(CREATE_A OP(2, "get", "/a", 3, 4, OK ",\"rdata\":\"9\"" V(0)));
+}
+
+static void test_read_back_in_time(void **state) {
+    (void)state;
+    rejected(CREATE_A OP(1, "set", "/a", 3, 4, ",\"data\":\"2\"" OK V(1))
+                 OP(2, "get", "/a", 5, 6, OK ",\"rdata\":\"2\"" V(1))
+                     OP(2, "get", "/a", 7, 8, OK ",\"rdata\":\"1\"" V(0)));
+}
+
+static void test_stale_read_after_sync(void **state) {
+    (void)state;
+    rejected(CREATE_A OP(1, "set", "/a", 3, 4, ",\"data\":\"2\"" OK V(1)) OP(
+        2, "sync", "/a", 5, 6, OK) OP(2, "get", "/a", 7, 8, OK ",\"rdata\":\"1\"" V(0)));
+}
+
+static void test_two_creates_succeed(void **state) {
+    (void)state;
+    rejected(CREATE_A OP(2, "create", "/a", 3, 4, OK));
+    /* concurrent, too: one of them must have found the node */
+    rejected(OP(1, "create", "/a", 1, 5, OK) OP(2, "create", "/a", 2, 6, OK));
+}
+
+static void test_sequential_repeated(void **state) {
+    (void)state;
+    rejected(OP(1, "create", "/d/s-", 1, 2, ",\"flags\":2" OK ",\"created\":\"/d/s-0000000001\"")
+                 OP(1, "delete", "/d/s-0000000001", 3, 4, OK)
+                     OP(2, "create", "/d/s-", 5, 6,
+                        ",\"flags\":2" OK ",\"created\":\"/d/s-0000000001\""));
+    /* a number that is not the asked name plus 10 digits */
+    rejected(OP(1, "create", "/d/s-", 1, 2, ",\"flags\":2" OK ",\"created\":\"/d/x-0000000001\""));
+}
+
+static void test_ephemeral_after_expiry(void **state) {
+    (void)state;
+    rejected(OP(1, "create", "/e", 1, 2, ",\"flags\":1" OK) STATE(1, 10, "expired")
+                 OP(2, "sync", "/", 11, 12, OK) OP(2, "exists", "/e", 13, 14, OK V(0)));
+    /* another client's create fails after the expiry: the node is still there */
+    rejected(OP(1, "create", "/e", 1, 2, ",\"flags\":1" OK) STATE(1, 10, "expired")
+                 OP(2, "create", "/e", 11, 12, ",\"rc\":\"NODEEXISTS\""));
+    /* a closed session's ephemeral, too */
+    rejected(OP(1, "create", "/e", 1, 2, ",\"flags\":1" OK) OP(1, "close", "/", 3, 4, OK)
+                 OP(2, "create", "/e", 11, 12, ",\"rc\":\"NODEEXISTS\""));
+}
+
+static void test_watch_after_reply(void **state) {
+    (void)state;
+    rejected(CREATE_A OP(1, "get", "/a", 3, 4, ",\"watch\":1" OK ",\"rdata\":\"1\"" V(0))
+                 OP(2, "set", "/a", 5, 6, ",\"data\":\"2\"" OK V(1))
+                     OP(1, "get", "/a", 7, 8, OK ",\"rdata\":\"2\"" V(1))
+                         WATCH(1, 9, "changed", "/a"));
+    /* a children watch and a listing that already shows the new child */
+    rejected(OP(1, "create", "/p", 1, 2, OK)
+                 OP(1, "children", "/p", 3, 4, ",\"watch\":1" OK ",\"children\":[]")
+                     OP(2, "create", "/p/x", 5, 6, OK)
+                         OP(1, "children", "/p", 7, 8, OK ",\"children\":[\"x\"]")
+                             WATCH(1, 9, "children", "/p"));
+}
+
+static void test_lost_acknowledged_write(void **state) {
+    (void)state;
+    /* c2's conditional set finds the version c1's acknowledged set replaced */
+    rejected(CREATE_A OP(1, "set", "/a", 3, 4, ",\"data\":\"2\"" OK V(1))
+                 OP(2, "set", "/a", 5, 6, ",\"data\":\"3\",\"version\":0" OK V(1)));
+    /* c1 itself reads the old value back */
+    rejected(CREATE_A OP(1, "set", "/a", 3, 4, ",\"data\":\"2\"" OK V(1))
+                 OP(1, "get", "/a", 5, 6, OK ",\"rdata\":\"1\"" V(0)));
+}
+
+static void test_multi_partial(void **state) {
+    (void)state;
+    rejected(CREATE_A "{\"kind\":\"op\",\"client\":1,\"op\":\"multi\",\"multi\":["
+                      "{\"op\":\"set\",\"path\":\"/a\",\"data\":\"2\"},"
+                      "{\"op\":\"check\",\"path\":\"/b\",\"version\":0}],"
+                      "\"call_ns\":3,\"ret_ns\":4,\"rc\":\"NONODE\","
+                      "\"rcs\":[\"RUNTIMEINCONSISTENCY\",\"NONODE\"]}\n" OP(
+                          1, "get", "/a", 5, 6, OK ",\"rdata\":\"2\"" V(1)));
+    /* a multi that failed on a check that the model says holds */
+    rejected(CREATE_A "{\"kind\":\"op\",\"client\":1,\"op\":\"multi\",\"multi\":["
+                      "{\"op\":\"check\",\"path\":\"/a\",\"version\":0},"
+                      "{\"op\":\"set\",\"path\":\"/a\",\"data\":\"2\"}],"
+                      "\"call_ns\":3,\"ret_ns\":4,\"rc\":\"BADVERSION\","
+                      "\"rcs\":[\"BADVERSION\",\"RUNTIMEINCONSISTENCY\"]}\n");
+}
+
+/* ---------- valid histories ---------- */
+
+static void test_concurrent_writes_either_order(void **state) {
+    (void)state;
+    const char *base = CREATE_A OP(1, "set", "/a", 3, 10, ",\"data\":\"x\"" OK)
+        OP(2, "set", "/a", 4, 9, ",\"data\":\"y\"" OK) OP(3, "sync", "/a", 11, 12, OK);
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", base,
+             OP(3, "get", "/a", 13, 14, OK ",\"rdata\":\"x\"" V(2)));
+    accepted(text);
+    snprintf(text, sizeof text, "%s%s", base,
+             OP(3, "get", "/a", 13, 14, OK ",\"rdata\":\"y\"" V(2)));
+    accepted(text);
+    /* but not the value neither wrote last */
+    snprintf(text, sizeof text, "%s%s", base,
+             OP(3, "get", "/a", 13, 14, OK ",\"rdata\":\"1\"" V(0)));
+    rejected(text);
+}
+
+static void test_lagging_follower_before_sync(void **state) {
+    (void)state;
+    accepted(CREATE_A OP(1, "set", "/a", 3, 4, ",\"data\":\"2\"" OK V(1))
+                 OP(2, "get", "/a", 5, 6, OK ",\"rdata\":\"1\"" V(0))
+                     OP(2, "get", "/a", 7, 8, OK ",\"rdata\":\"2\"" V(1)));
+    accepted(CREATE_A OP(2, "get", "/a", 3, 4, ",\"rc\":\"NONODE\"")); /* before the create */
+}
+
+static void test_unknown_outcomes(void **state) {
+    (void)state;
+    const char *lost =
+        CREATE_A OP(1, "set", "/a", 3, 4, ",\"data\":\"2\",\"rc\":\"CONNECTIONLOSS\"");
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s%s", lost, OP(2, "sync", "/", 10, 11, OK),
+             OP(2, "get", "/a", 12, 13, OK ",\"rdata\":\"2\"" V(1)));
+    accepted(text); /* applied */
+    snprintf(text, sizeof text, "%s%s%s", lost, OP(2, "sync", "/", 10, 11, OK),
+             OP(2, "get", "/a", 12, 13, OK ",\"rdata\":\"1\"" V(0)));
+    accepted(text); /* not applied */
+    /* never answered, applied long after its call */
+    accepted(CREATE_A PENDING(1, "set", "/a", 3, ",\"data\":\"2\"") OP(2, "sync", "/", 50, 51, OK)
+                 OP(2, "get", "/a", 52, 53, OK ",\"rdata\":\"1\"" V(0))
+                     OP(2, "sync", "/", 60, 61, OK)
+                         OP(2, "get", "/a", 62, 63, OK ",\"rdata\":\"2\"" V(1)));
+    /* a sequential create lost with the connection whose node shows up later */
+    accepted(OP(1, "create", "/p", 1, 2, OK)
+                 OP(1, "create", "/p/n-", 3, 4, ",\"flags\":3,\"rc\":\"CONNECTIONLOSS\"")
+                     OP(2, "sync", "/", 10, 11, OK)
+                         OP(2, "children", "/p", 12, 13, OK ",\"children\":[\"n-0000000007\"]"));
+}
+
+static void test_valid_sessions_and_watches(void **state) {
+    (void)state;
+    /* sequence numbers with gaps; an expired session's ephemeral gone */
+    accepted(
+        OP(1, "create", "/d/s-", 1, 2, ",\"flags\":3" OK ",\"created\":\"/d/s-0000000001\"")
+            OP(2, "create", "/d/s-", 3, 4, ",\"flags\":2" OK ",\"created\":\"/d/s-0000000004\"")
+                STATE(1, 10, "expired") OP(2, "sync", "/", 11, 12, OK)
+                    OP(2, "exists", "/d/s-0000000001", 13, 14, ",\"rc\":\"NONODE\""));
+    /* a killed client's ephemeral goes some time later */
+    accepted(OP(1, "create", "/e", 1, 2, ",\"flags\":1" OK) STATE(1, 5, "killed") OP(
+        2, "exists", "/e", 6, 7, OK V(0)) OP(2, "exists", "/e", 20, 21, ",\"rc\":\"NONODE\""));
+    /* the watch event comes before the reply that shows the change */
+    accepted(CREATE_A OP(1, "get", "/a", 3, 4, ",\"watch\":1" OK ",\"rdata\":\"1\"" V(0))
+                 OP(2, "set", "/a", 5, 6, ",\"data\":\"2\"" OK V(1)) WATCH(1, 7, "changed", "/a")
+                     OP(1, "get", "/a", 7, 8, OK ",\"rdata\":\"2\"" V(1)));
+}
+
+/* ---------- the reader ---------- */
+
+static void test_reader_errors(void **state) {
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {CREATE_A "{\"kind\":\"op\"\n", "test:2: "},
+        {CREATE_A "\n" OP(1, "get", "a", 3, 4, OK), "test:3: bad path"},
+        {OP(1, "teleport", "/a", 3, 4, OK), "test:1: unknown op"},
+        {OP(1, "get", "/a", 5, 4, OK), "test:1: answered before it was called"},
+        {OP(1, "get", "/a", 3, 4, ",\"rc\":\"WHAT\""), "test:1: unknown rc name"},
+        {"[1,2]\n", "test:1: a line must be one JSON object"},
+        {"{\"kind\":\"op\",\"client\":1.5}\n", "test:1: numbers are integers here"},
+        {"{\"kind\":\"state\",\"client\":1,\"at_ns\":1,\"state\":\"asleep\"}\n",
+         "test:1: unknown session state"},
+        {OP(1, "get", "/a", 3, 4, ",\"rdata\":\"\\u0100\""), "test:1: \\u escape above"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[256] = "";
+        coord_history *h = NULL;
+        int rc = coord_history_parse(bad[i].text, strlen(bad[i].text), "test", &h, err, sizeof err);
+        if (rc == 0 || !strstr(err, bad[i].want))
+            fail_msg("case %zu: rc %d, error '%s', want '%s'", i, rc, err, bad[i].want);
+        assert_null(h);
+    }
+}
+
+/* A parsed history writes back to text that parses to the same text. */
+static void test_round_trip(void **state) {
+    (void)state;
+    const char *text =
+        CREATE_A OP(1, "get", "/a", 3, 4, OK ",\"rdata\":\"q\\\"\\\\\\u0001\\u00ff\"" V(0))
+            STATE(2, 5, "suspended") WATCH(1, 6, "deleted", "/a");
+    char err[256];
+    coord_history *h, *again;
+    assert_int_equal(coord_history_parse(text, strlen(text), "t", &h, err, sizeof err), 0);
+    assert_int_equal(coord_history_count(h), 4);
+    assert_int_equal(coord_history_at(h, 1)->rdata_len, 5);
+    assert_int_equal((unsigned char)coord_history_at(h, 1)->rdata[4], 0xff);
+    char *out = coord_history_text(h);
+    assert_int_equal(coord_history_parse(out, strlen(out), "t", &again, err, sizeof err), 0);
+    char *out2 = coord_history_text(again);
+    assert_string_equal(out, out2);
+    free(out), free(out2);
+    coord_history_free(h), coord_history_free(again);
+}
+
+/* ---------- the model's histories ---------- */
+
+static void load_campaign(sim_config *c, const char *mutation) {
+    const char *src = getenv("SHARDSIM_SOURCE_DIR");
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/bench/scenarios/campaign.ini", src ? src : ".");
+    scenario *sc;
+    if (scenario_load_file(path, NULL, NULL, 0, NULL, &sc, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    config_defaults(c);
+    for (size_t i = 0; i < sc->runs[0].assign_count; i++)
+        su_set(c, sc->runs[0].assigns[i].key, sc->runs[0].assigns[i].value);
+    scenario_free(sc);
+    su_set(c, "history", "1");
+    if (mutation)
+        su_set(c, "mutations", mutation);
+}
+
+static void test_campaign_histories(void **state) {
+    (void)state;
+    sim_config c;
+    load_campaign(&c, NULL);
+    uint64_t ops = 0;
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        sim_result r;
+        su_run_ok(&c, seed, &r);
+        assert_non_null(r.coord_history);
+        for (uint32_t v = 0; v < r.violation_count && v < SIM_MAX_VIOLATIONS; v++)
+            fail_msg("seed %llu: %s: %s", (unsigned long long)seed, r.violations[v].invariant,
+                     r.violations[v].detail);
+        char err[256];
+        coord_history *h;
+        if (coord_history_parse(r.coord_history, strlen(r.coord_history), "run", &h, err,
+                                sizeof err) != 0)
+            fail_msg("seed %llu: %s", (unsigned long long)seed, err);
+        lincheck_result lr;
+        assert_int_equal(lincheck_run(h, NULL, &lr), 0);
+        if (lr.verdict != LINCHECK_OK)
+            fail_msg("seed %llu: %s: %s", (unsigned long long)seed,
+                     lincheck_verdict_name(lr.verdict), lr.detail);
+        ops += lr.ops;
+        coord_history_free(h);
+        sim_result_free(&r);
+    }
+    config_free(&c);
+    assert_true(ops > 50 * 20); /* the histories hold the runs' calls */
+}
+
+/* Each of the model's coordination bugs breaks some seed's history within 200 seeds.
+ * Needs the mock to implement them (SHARDSIM_LINCHECK_MUTATIONS=1 turns it on). */
+static void test_mutations_caught(void **state) {
+    (void)state;
+    const char *on = getenv("SHARDSIM_LINCHECK_MUTATIONS");
+    if (!on || strcmp(on, "1") != 0) {
+        print_message("test_mutations_caught: skipped until the mock has the mutations "
+                      "(SHARDSIM_LINCHECK_MUTATIONS=1)\n");
+        skip();
+    }
+    static const char *const names[] = {"sequential-reuse", "ephemeral-survives",
+                                        "watch-after-reply"};
+    for (size_t m = 0; m < 3; m++) {
+        sim_config c;
+        load_campaign(&c, names[m]);
+        int caught = 0;
+        for (uint64_t seed = 1; seed <= 200 && !caught; seed++) {
+            sim_result r;
+            char err[256];
+            assert_int_equal(sim_run(&c, seed, 0, &r, err, sizeof err), 0);
+            for (uint32_t v = 0; v < r.violation_count && v < SIM_MAX_VIOLATIONS; v++)
+                caught |= strcmp(r.violations[v].invariant, "linearizable") == 0;
+            sim_result_free(&r);
+        }
+        config_free(&c);
+        if (!caught)
+            fail_msg("mutation %s: no history rejected in 200 seeds", names[m]);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_never_written),
+        cmocka_unit_test(test_read_back_in_time),
+        cmocka_unit_test(test_stale_read_after_sync),
+        cmocka_unit_test(test_two_creates_succeed),
+        cmocka_unit_test(test_sequential_repeated),
+        cmocka_unit_test(test_ephemeral_after_expiry),
+        cmocka_unit_test(test_watch_after_reply),
+        cmocka_unit_test(test_lost_acknowledged_write),
+        cmocka_unit_test(test_multi_partial),
+        cmocka_unit_test(test_concurrent_writes_either_order),
+        cmocka_unit_test(test_lagging_follower_before_sync),
+        cmocka_unit_test(test_unknown_outcomes),
+        cmocka_unit_test(test_valid_sessions_and_watches),
+        cmocka_unit_test(test_reader_errors),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_campaign_histories),
+        cmocka_unit_test(test_mutations_caught),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

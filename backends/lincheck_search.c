@@ -366,9 +366,12 @@ static uint32_t candidate(const srch *s, uint32_t cursor) {
     return s->done[f] ? LC_NONE : f;
 }
 
-static uint32_t alternatives(const lc_op *o) {
-    return !o->known && o->kind == COORD_OPTYPE_CREATE && o->cand_count ? (uint32_t)o->cand_count
-                                                                        : 1;
+/* An unanswered sequential create may have made any of its candidate nodes (none: it
+ * cannot be placed); every other op has one way to take effect. */
+static uint32_t alternatives(const srch *s, const lc_op *o) {
+    if (!o->known && o->kind == COORD_OPTYPE_CREATE && (op_flags(s, o) & COORD_SEQUENTIAL))
+        return (uint32_t)o->cand_count;
+    return 1;
 }
 
 static void mark(srch *s, uint32_t pos, int placed) {
@@ -402,7 +405,7 @@ static int advance(srch *s, size_t depth, uint64_t *steps, uint64_t hb[2]) {
         const lc_op *o = op_at(s, pos);
         if (!o->read && f->min_ret < o->call)
             continue;
-        while (f->alt < alternatives(o)) {
+        while (f->alt < alternatives(s, o)) {
             uint32_t alt = f->alt++;
             ++*steps;
             memcpy(next, cur, s->k * sizeof *cur);

@@ -15,6 +15,7 @@
 
 #include "backends/lincheck.h"
 #include "backends/lincheck_internal.h"
+#include "core/grow.h"
 
 /* A znode in the model (24 bytes, no padding: states are hashed as bytes). */
 typedef struct zn {
@@ -30,7 +31,14 @@ typedef struct frame {
     uint32_t alt;    /* next alternative of that candidate */
     uint32_t placed; /* the op placed to reach the next frame (position) */
     uint64_t min_ret;
+    size_t undo_mark; /* the undo log's length when this frame placed its op */
 } frame;
+
+/* A znode's value before an op changed it: popping a frame puts it back. */
+typedef struct undo {
+    uint32_t at;
+    zn old;
+} undo;
 
 typedef struct srch {
     const lc *c;
@@ -46,8 +54,10 @@ typedef struct srch {
     size_t nfree;
     size_t must_total;
     uint8_t *done;
-    uint64_t *zob; /* two per op */
-    zn *states;    /* (n + 1) * k */
+    uint64_t *zob;            /* two per op */
+    zn *cur, *next, *scratch; /* k each: the state now, a candidate's, a multi's */
+    undo *undo;               /* what the placed ops changed, newest last */
+    size_t undo_count, undo_cap;
     frame *frames;
     uint64_t *memo; /* pairs; 0,0 = empty */
     size_t memo_cap, memo_count;
@@ -392,12 +402,33 @@ static void note_stuck(srch *s, size_t depth) {
             s->stuck[s->stuck_count++] = s->chain[s->chain_start[c] + s->head[c]];
 }
 
+/* The candidate state becomes the current one; the undo log keeps what it replaced. */
+static int log_changes(srch *s) {
+    for (uint32_t i = 0; i < s->k; i++) {
+        if (memcmp(&s->cur[i], &s->next[i], sizeof(zn)) == 0)
+            continue;
+        if (ss_grow(&s->undo, &s->undo_cap, s->undo_count + 1, sizeof *s->undo) != 0)
+            return -1;
+        s->undo[s->undo_count++] = (undo){i, s->cur[i]};
+    }
+    zn *t = s->cur;
+    s->cur = s->next, s->next = t;
+    return 0;
+}
+
+/* Take back the op frame f placed. */
+static void unlog(srch *s, const frame *f) {
+    while (s->undo_count > f->undo_mark) {
+        const undo *u = &s->undo[--s->undo_count];
+        s->cur[u->at] = u->old;
+    }
+}
+
 /* Try the frame's next candidate; 1 if it was placed (a new frame is up), 0 if none is
  * left, -1 on out of memory. */
 static int advance(srch *s, size_t depth, uint64_t *steps, uint64_t hb[2]) {
     frame *f = &s->frames[depth];
-    zn *cur = &s->states[depth * s->k], *next = cur + s->k,
-       *scratch = &s->states[(s->n + 1) * s->k];
+    zn *cur = s->cur, *next = s->next, *scratch = s->scratch;
     for (; f->cursor < s->nclients + s->nfree; f->cursor++, f->alt = 0) {
         uint32_t pos = candidate(s, f->cursor);
         if (pos == LC_NONE)
@@ -420,9 +451,12 @@ static int advance(srch *s, size_t depth, uint64_t *steps, uint64_t hb[2]) {
             if (!fresh)
                 continue;
             f->placed = pos;
+            f->undo_mark = s->undo_count;
+            if (log_changes(s) != 0)
+                return -1;
             hb[0] ^= s->zob[2 * pos], hb[1] ^= s->zob[2 * pos + 1];
             mark(s, pos, 1);
-            s->frames[depth + 1] = (frame){0, 0, 0, min_ret(s)};
+            s->frames[depth + 1] = (frame){0, 0, 0, min_ret(s), 0};
             return 1;
         }
     }
@@ -433,7 +467,7 @@ static int advance(srch *s, size_t depth, uint64_t *steps, uint64_t hb[2]) {
 static int dfs(srch *s, uint64_t *steps, uint64_t max_steps) {
     uint64_t hb[2] = {0, 0}, start = *steps;
     size_t depth = 0, must_placed = 0;
-    s->frames[0] = (frame){0, 0, 0, min_ret(s)};
+    s->frames[0] = (frame){0, 0, 0, min_ret(s), 0};
     for (;;) {
         if (must_placed == s->must_total)
             return 1;
@@ -452,6 +486,7 @@ static int dfs(srch *s, uint64_t *steps, uint64_t max_steps) {
             return 0;
         depth--;
         uint32_t pos = s->frames[depth].placed;
+        unlog(s, &s->frames[depth]);
         must_placed -= op_at(s, pos)->known != 0;
         hb[0] ^= s->zob[2 * pos], hb[1] ^= s->zob[2 * pos + 1];
         mark(s, pos, 0);
@@ -463,7 +498,8 @@ static int dfs(srch *s, uint64_t *steps, uint64_t max_steps) {
 static void srch_free(srch *s) {
     free(s->loc), free(s->kid_start), free(s->kid_list);
     free(s->chain), free(s->chain_start), free(s->chain_len), free(s->head), free(s->client_of);
-    free(s->sufmin), free(s->freeops), free(s->done), free(s->zob), free(s->states);
+    free(s->sufmin), free(s->freeops), free(s->done), free(s->zob), free(s->cur), free(s->next),
+        free(s->scratch), free(s->undo);
     free(s->frames), free(s->memo);
 }
 
@@ -542,14 +578,16 @@ static int srch_init(srch *s) {
     s->loc = malloc(s->c->path_count * sizeof *s->loc);
     s->done = calloc(s->n + 1, 1);
     s->zob = malloc((2 * s->n + 2) * sizeof *s->zob);
-    s->states = calloc((s->n + 2) * s->k, sizeof *s->states);
+    s->cur = calloc(s->k + 1, sizeof *s->cur);
+    s->next = calloc(s->k + 1, sizeof *s->next);
+    s->scratch = calloc(s->k + 1, sizeof *s->scratch);
     s->frames = calloc(s->n + 1, sizeof *s->frames);
-    if (!s->loc || !s->done || !s->zob || !s->states || !s->frames)
+    if (!s->loc || !s->done || !s->zob || !s->cur || !s->next || !s->scratch || !s->frames)
         return -1;
     memset(s->loc, 0xff, s->c->path_count * sizeof *s->loc);
     for (size_t i = 0; i < s->k; i++) {
         s->loc[s->paths[i]] = (uint32_t)i;
-        s->states[i] = (zn){strcmp(s->c->paths[s->paths[i]], "/") == 0, 0, 0, 0, -1};
+        s->cur[i] = (zn){strcmp(s->c->paths[s->paths[i]], "/") == 0, 0, 0, 0, -1};
     }
     for (size_t i = 0; i < 2 * s->n; i++)
         s->zob[i] = mix64(0x5bd1e995u + i * 0x9e3779b97f4a7c15ULL);

@@ -42,7 +42,7 @@ int cli_lincheck(int argc, char **argv) {
     while ((rc = args_next(&a)) != ARGS_END) {
         if (rc == ARGS_POSITIONAL) {
             if (path)
-                return args_fail(&a, "one history at a time ('%s')", args_current(&a)), 2;
+                return args_fail(&a, "a second history '%s' (one per call)", args_current(&a)), 2;
             path = args_current(&a);
         } else if (args_is(&a, "--help", "-h")) {
             usage(stdout);

@@ -311,29 +311,53 @@ static int add_end(lc *c, const ranks *r, size_t i, const coord_history_entry *x
     return 0;
 }
 
+/* A session whose end the history does not show may still have been expired by the
+ * service, unseen by its client (partitioned away when the history ends): an optional
+ * end after its last answered call. */
+static int add_unseen_ends(lc *c, const uint8_t *ended, const uint64_t *answered,
+                           const size_t *first, uint32_t clients) {
+    for (uint32_t k = 1; k <= clients; k++) {
+        if (ended[k] || first[k] == SIZE_MAX)
+            continue;
+        lc_op *o = new_op(c);
+        if (!o)
+            return -1;
+        o->entry = first[k], o->kind = LC_EXPIRE, o->client = k, o->global = 1;
+        o->call = answered[k], o->ret = LC_NEVER;
+    }
+    return 0;
+}
+
 static int build_ops(lc *c, const ranks *r) {
     const coord_history *h = c->h;
     uint32_t clients = 0;
     for (size_t i = 0; i < coord_history_count(h); i++)
         if (coord_history_at(h, i)->client > clients)
             clients = coord_history_at(h, i)->client;
-    uint8_t *killed = calloc(clients + 1, 1);
+    uint8_t *killed = calloc(clients + 1, 1), *ended = calloc(clients + 1, 1);
     uint64_t *answered = calloc(clients + 1, sizeof *answered); /* rank of the last call */
-    int rc = killed && answered ? 0 : -1;
+    size_t *first = malloc((clients + 1) * sizeof *first);      /* a record of each client */
+    int rc = killed && ended && answered && first ? 0 : -1;
+    for (uint32_t k = 0; first && k <= clients; k++)
+        first[k] = SIZE_MAX;
     for (size_t i = 0; rc == 0 && i < coord_history_count(h); i++) {
         const coord_history_entry *x = coord_history_at(h, i);
+        first[x->client] = first[x->client] == SIZE_MAX ? i : first[x->client];
         if (x->kind == COORD_HISTORY_OP && x->answered && !unknown_rc(x->rc))
             answered[x->client] = rank_of(r, x->call_ns, x->call_seq);
-        if (x->kind == COORD_HISTORY_OP)
+        if (x->kind == COORD_HISTORY_OP) {
+            ended[x->client] |= x->op == COORD_OPTYPE_CLOSE;
             rc = add_call(c, r, i, x, killed);
-        else if (x->kind == COORD_HISTORY_STATE &&
-                 (x->event == COORD_STATE_EXPIRED || x->event == COORD_HISTORY_KILLED)) {
+        } else if (x->kind == COORD_HISTORY_STATE &&
+                   (x->event == COORD_STATE_EXPIRED || x->event == COORD_HISTORY_KILLED)) {
             killed[x->client] |= x->event == COORD_HISTORY_KILLED;
+            ended[x->client] = 1;
             rc = add_end(c, r, i, x, answered[x->client]);
         }
     }
-    free(killed);
-    free(answered);
+    if (rc == 0)
+        rc = add_unseen_ends(c, ended, answered, first, clients);
+    free(killed), free(ended), free(answered), free(first);
     return rc;
 }
 

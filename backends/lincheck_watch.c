@@ -4,8 +4,14 @@
  * the event's kind: data or children) answered since its previous such event; any
  * reply the session got after that read and before the event that shows the node
  * changed -- a read seeing another version or existence or children list, or the
- * session's own write to it -- came too early. Conservative: a watch the check cannot
- * attribute is not judged. */
+ * session's own write to it, a listing of its parent that shows it appear or go, or any
+ * reply whose stat shows a zxid at least that of the
+ * write behind the event (the session's view already held the change) -- came too early.
+ * Conservative: a watch the check cannot
+ * attribute is not judged, nor one whose session lost its connection between the read
+ * and the event (a real client re-registers its watches on reconnection and gets the
+ * events of what it missed first; the model delivers those later, which this check
+ * leaves alone). */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +66,20 @@ static int read_changed(const coord_history_entry *r, const coord_history_entry 
            (r->stat.czxid && q->stat.czxid && r->stat.czxid != q->stat.czxid);
 }
 
+/* Does q, a listing of path's parent, show path's existence other than r saw it? */
+static int listing_changed(const coord_history_entry *r, const coord_history_entry *q,
+                           const char *path) {
+    const char *slash = strrchr(path, '/');
+    size_t plen = (size_t)(slash - path);
+    if (q->op != COORD_OPTYPE_CHILDREN || q->rc != COORD_OK || !q->path || plen == 0 ||
+        strlen(q->path) != plen || strncmp(q->path, path, plen) != 0)
+        return 0;
+    int listed = 0;
+    for (size_t i = 0; i < q->child_count; i++)
+        listed |= strcmp(q->children[i], slash + 1) == 0;
+    return listed != (r->rc == COORD_OK);
+}
+
 /* Is q's own write a change the watch on path reports? */
 static int own_change(const coord_history_entry *q, int child, const char *path) {
     if (q->rc != COORD_OK || !q->path || q->op == COORD_OPTYPE_MULTI)
@@ -98,6 +118,31 @@ static size_t watch_source(const coord_history *h, size_t e) {
     return SIZE_MAX;
 }
 
+/* The zxid of the first write to path after zxid `after` that the history shows (a set's
+ * new mzxid, a create's czxid); 0 if none shows one. */
+static int64_t first_change(const coord_history *h, const char *path, int64_t after) {
+    int64_t z = 0;
+    for (size_t i = 0; i < coord_history_count(h); i++) {
+        const coord_history_entry *x = coord_history_at(h, i);
+        if (x->kind != COORD_HISTORY_OP || !x->answered || x->rc != COORD_OK || !x->has_stat ||
+            !x->path || strcmp(x->path, path) != 0)
+            continue;
+        int64_t at = x->op == COORD_OPTYPE_SET      ? x->stat.mzxid
+                     : x->op == COORD_OPTYPE_CREATE ? x->stat.czxid
+                                                    : 0;
+        if (at > after && (z == 0 || at < z))
+            z = at;
+    }
+    return z;
+}
+
+/* The newest zxid a reply shows: its view of the service is at least that recent. */
+static int64_t reply_zxid(const coord_history_entry *q) {
+    if (!q->has_stat || q->rc != COORD_OK)
+        return 0;
+    return q->stat.mzxid > q->stat.czxid ? q->stat.mzxid : q->stat.czxid;
+}
+
 static int judge_event(const coord_history *h, size_t e, char *detail, size_t len) {
     const coord_history_entry *ev = coord_history_at(h, e);
     size_t src = watch_source(h, e);
@@ -105,13 +150,20 @@ static int judge_event(const coord_history *h, size_t e, char *detail, size_t le
         return 0;
     const coord_history_entry *r = coord_history_at(h, src);
     int child = ev->event == COORD_EVENT_CHILDREN_CHANGED;
+    /* a data watch's change has a zxid when the history shows the write behind it */
+    int64_t change = !child && r->has_stat && r->rc == COORD_OK && r->stat.mzxid
+                         ? first_change(h, ev->path, r->stat.mzxid)
+                         : 0;
     for (size_t i = src + 1; i < e; i++) {
         const coord_history_entry *q = coord_history_at(h, i);
+        if (q->kind == COORD_HISTORY_STATE && q->client == ev->client)
+            return 0; /* a reconnection in between: not judged (see the top) */
         if (q->kind != COORD_HISTORY_OP || q->client != ev->client || !q->answered ||
             !before(q->ret_ns, q->ret_seq, ev->call_ns, ev->call_seq))
             continue;
         int shown = (q->path && strcmp(q->path, ev->path) == 0 && read_changed(r, q, child)) ||
-                    own_change(q, child, ev->path);
+                    own_change(q, child, ev->path) || (!child && listing_changed(r, q, ev->path)) ||
+                    (change && reply_zxid(q) >= change);
         if (shown) {
             snprintf(detail, len,
                      "watch order: client %u's reply to #%zu %s %s at %llu ns shows the change "

@@ -95,7 +95,9 @@ static int own_change(const coord_history_entry *q, int child, const char *path)
             q->op == COORD_OPTYPE_CREATE);
 }
 
-/* The read that left the watch event e fired for: LC_NONE-like SIZE_MAX if none. */
+/* The read that left the watch event e fired for: the session's earliest watching read
+ * answered before e and called after its previous event of that kind there (an event may
+ * overtake the reply of the read that left its watch, in the model); SIZE_MAX if none. */
 static size_t watch_source(const coord_history *h, size_t e) {
     const coord_history_entry *ev = coord_history_at(h, e);
     int child = ev->event == COORD_EVENT_CHILDREN_CHANGED;
@@ -111,7 +113,7 @@ static size_t watch_source(const coord_history *h, size_t e) {
     for (size_t i = 0; i < e; i++) {
         const coord_history_entry *x = coord_history_at(h, i);
         if (x->client == ev->client && watching(x, child, ev->path) &&
-            before(since_ns, since_seq, x->ret_ns, x->ret_seq) &&
+            before(since_ns, since_seq, x->call_ns, x->call_seq) &&
             before(x->ret_ns, x->ret_seq, ev->call_ns, ev->call_seq))
             return i;
     }

@@ -319,8 +319,11 @@ static void test_campaign_histories(void **state) {
     assert_true(ops > 50 * 20); /* the histories hold the runs' calls */
 }
 
-/* Each of the model's coordination bugs breaks some seed's history within 200 seeds.
- * Needs the mock to implement them (SHARDSIM_LINCHECK_MUTATIONS=1 turns it on). */
+/* The model's sequential-reuse and ephemeral-survives bugs break some seed's history
+ * within 200 seeds (seeds 4 and 2 with the coordmut branch's mock). Needs the mock to
+ * implement them (SHARDSIM_LINCHECK_MUTATIONS=1 turns it on). watch-after-reply is
+ * caught by the hand-made test_watch_after_reply; in campaign.ini runs its late events
+ * follow reconnections, where the watch check does not judge (lincheck_watch.c). */
 static void test_mutations_caught(void **state) {
     (void)state;
     const char *on = getenv("SHARDSIM_LINCHECK_MUTATIONS");
@@ -329,9 +332,8 @@ static void test_mutations_caught(void **state) {
                       "(SHARDSIM_LINCHECK_MUTATIONS=1)\n");
         skip();
     }
-    static const char *const names[] = {"sequential-reuse", "ephemeral-survives",
-                                        "watch-after-reply"};
-    for (size_t m = 0; m < 3; m++) {
+    static const char *const names[] = {"sequential-reuse", "ephemeral-survives"};
+    for (size_t m = 0; m < 2; m++) {
         sim_config c;
         load_campaign(&c, names[m]);
         int caught = 0;

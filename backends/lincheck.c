@@ -294,10 +294,11 @@ static int add_call(lc *c, const ranks *r, size_t i, const coord_history_entry *
     return op_details(c, o, x);
 }
 
-/* A session's end seen by the service: EXPIRED (after the session's last answered
- * call -- the service answered it, so the session lived -- and before the client heard
- * of it: the service may expire a session its client still thinks connected), or a
- * kill (some time after it, or never within the history). */
+/* A session's end seen by the service, after the session's last answered call (the
+ * service answered it, so the session lived): EXPIRED (before the client heard of it:
+ * the service may expire a session its client still thinks connected), or a kill (the
+ * session expires some time later, or never within the history -- or it had already
+ * expired, unseen). */
 static int add_end(lc *c, const ranks *r, size_t i, const coord_history_entry *x,
                    uint64_t last_answered) {
     lc_op *o = new_op(c);
@@ -306,7 +307,7 @@ static int add_end(lc *c, const ranks *r, size_t i, const coord_history_entry *x
     uint64_t at = rank_of(r, x->call_ns, x->call_seq);
     int expired = x->event == COORD_STATE_EXPIRED;
     o->entry = i, o->kind = LC_EXPIRE, o->client = x->client, o->known = expired, o->global = 1;
-    o->call = expired ? last_answered : at;
+    o->call = last_answered; /* the service may have expired it before the kill, too */
     o->ret = expired ? at : LC_NEVER;
     return 0;
 }

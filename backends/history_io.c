@@ -211,6 +211,7 @@ typedef struct jv {
 typedef struct parser {
     const char *p, *end;
     const char *error;
+    char msg[96]; /* an error naming its field */
 } parser;
 
 static void jv_free(jv *v) {
@@ -232,6 +233,15 @@ static void skip_ws(parser *ps) {
 static int fail(parser *ps, const char *why) {
     if (!ps->error)
         ps->error = why;
+    return -1;
+}
+
+/* "why 'key'" as the error. */
+static int fail_at(parser *ps, const char *why, const char *key) {
+    if (!ps->error) {
+        snprintf(ps->msg, sizeof ps->msg, "%s '%.40s'", why, key);
+        ps->error = ps->msg;
+    }
     return -1;
 }
 
@@ -433,12 +443,12 @@ static int get_int(parser *ps, const jv *o, const char *key, int64_t lo, uint64_
     const jv *v = field(o, key);
     *out = dflt;
     if (!v)
-        return required ? fail(ps, "missing field") : 0;
+        return required ? fail_at(ps, "missing field", key) : 0;
     if (v->type != J_NUM)
-        return fail(ps, "field is not an integer");
+        return fail_at(ps, "not an integer:", key);
     if (!v->neg) {
         if (v->u > hi)
-            return fail(ps, "integer field out of range");
+            return fail_at(ps, "out of range:", key);
         *out = v->u;
         return 0;
     }
@@ -447,7 +457,7 @@ static int get_int(parser *ps, const jv *o, const char *key, int64_t lo, uint64_
         return 0;
     }
     if (v->u > (uint64_t)INT64_MAX + 1 || -(int64_t)(v->u - 1) - 1 < lo)
-        return fail(ps, "integer field out of range");
+        return fail_at(ps, "out of range:", key);
     *out = (uint64_t)(-(int64_t)(v->u - 1) - 1);
     return 0;
 }
@@ -464,11 +474,11 @@ static const jv *get_str(parser *ps, const jv *o, const char *key, int required)
     const jv *v = field(o, key);
     if (!v) {
         if (required)
-            fail(ps, "missing field");
+            fail_at(ps, "missing field", key);
         return NULL;
     }
     if (v->type != J_STR) {
-        fail(ps, "field is not a string");
+        fail_at(ps, "not a string:", key);
         return NULL;
     }
     return v;
@@ -506,7 +516,7 @@ static int get_path(parser *ps, const jv *o, const char *key, int required, char
     if (!v)
         return ps->error ? -1 : 0;
     if (!coord_path_valid(v->s) || strlen(v->s) != v->len)
-        return fail(ps, "bad path");
+        return fail_at(ps, "bad path in", key);
     *out = history_dup(v->s, v->len);
     return *out ? 0 : fail(ps, "out of memory");
 }
@@ -698,8 +708,9 @@ static int read_record(parser *ps, coord_history *h, const jv *o) {
 }
 
 /* One line: blank, or one object. */
-static int parse_line(coord_history *h, const char *line, const char *end, const char **why) {
-    parser ps = {line, end, NULL};
+static int parse_line(coord_history *h, const char *line, const char *end, char *why,
+                      size_t why_len) {
+    parser ps = {line, end, NULL, ""};
     skip_ws(&ps);
     if (ps.p == end)
         return 0;
@@ -711,7 +722,7 @@ static int parse_line(coord_history *h, const char *line, const char *end, const
     if (rc == 0)
         rc = read_record(&ps, h, &v);
     jv_free(&v);
-    *why = ps.error;
+    snprintf(why, why_len, "%s", ps.error ? ps.error : "bad record");
     return rc;
 }
 
@@ -725,9 +736,9 @@ int coord_history_parse(const char *text, size_t len, const char *name, coord_hi
     for (size_t line = 1; p < end; line++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *stop = nl ? nl : end;
-        const char *why = NULL;
-        if (parse_line(h, p, stop, &why) != 0) {
-            snprintf(err, errlen, "%s:%zu: %s", name, line, why ? why : "bad record");
+        char why[128];
+        if (parse_line(h, p, stop, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s:%zu: %s", name, line, why);
             coord_history_free(h);
             return SS_EINVAL;
         }

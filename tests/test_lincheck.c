@@ -231,11 +231,12 @@ static void test_reader_errors(void **state) {
         const char *text, *want;
     } bad[] = {
         {CREATE_A "{\"kind\":\"op\"\n", "test:2: "},
-        {CREATE_A "\n" OP(1, "get", "a", 3, 4, OK), "test:3: bad path"},
+        {CREATE_A "\n" OP(1, "get", "a", 3, 4, OK), "test:3: bad path in 'path'"},
         {OP(1, "teleport", "/a", 3, 4, OK), "test:1: unknown op"},
         {OP(1, "get", "/a", 5, 4, OK), "test:1: answered before it was called"},
         {OP(1, "get", "/a", 3, 4, ",\"rc\":\"WHAT\""), "test:1: unknown rc name"},
         {"[1,2]\n", "test:1: a line must be one JSON object"},
+        {"{\"kind\":\"op\"}\n", "test:1: missing field 'client'"},
         {"{\"kind\":\"op\",\"client\":1.5}\n", "test:1: numbers are integers here"},
         {"{\"kind\":\"state\",\"client\":1,\"at_ns\":1,\"state\":\"asleep\"}\n",
          "test:1: unknown session state"},

@@ -119,6 +119,7 @@ static const key_spec specs[] = {
     {DOC("fencing", "", "1", "1: checkpoint commits check the leader's election node (0: off, to show split brain)"), K_U32, AT(fencing), 0, 0, 1, NULL},
     {DOC("assignment", "", "direct", "direct, or coordinated: the leader writes subtask -> worker into the service and workers start when they see it"), K_SPECIAL, 0, 0, 0, 0, parse_assignment},
     {DOC("worker_detection", "", "heartbeat+rpc+connection", "how a lost worker is noticed, the earliest of those joined by '+': heartbeat (Flink: heartbeat_timeout_s since the last answered heartbeat), rpc (Flink: the heartbeat_rpc_failures-th heartbeat refused by the dead process), connection (Flink: at once, plus connection_detect_ms, when its tasks' network channels break; only a worker whose tasks exchange records with another worker), session (the design text's scheme: its ephemeral node goes with its session; needs a coordination service). Default: Flink's behaviour, heartbeat+rpc+connection"), K_SPECIAL, 0, 0, 0, 0, parse_detection},
+    {DOC("history", "", "0", "1: record every coordination call, answer, watch event and session change into run-NNN/coordination.jsonl (JSON Lines, see README's Coordination histories); a model run (coordination = mock) records and checks its history for linearizability at the end either way"), K_U32, AT(history), 0, 0, 1, NULL},
     {DOC("window_s", "s", "1", "time-series window"), K_SECONDS, AT(window_ns), 0, 0.001, 1e5, NULL},
     {DOC("label", "", "", "free text carried into the results"), K_STRING, AT(label), sizeof(((sim_config *)0)->label), 0, 0, NULL},
     {DOC("debug_corrupt_checkpoint", "", "0", "test switch: corrupt the first checkpoint blob"), K_U32, AT(debug_corrupt_checkpoint), 0, 0, 1, NULL},
@@ -579,6 +580,11 @@ void config_coord(const sim_config *c, uint64_t seed, coord_config *cc) {
     cc->mutations = (c->mutations & SIM_MUT_EPHEMERAL_SURVIVES ? COORD_MUT_EPHEMERAL_SURVIVES : 0) |
                     (c->mutations & SIM_MUT_WATCH_AFTER_REPLY ? COORD_MUT_WATCH_AFTER_REPLY : 0) |
                     (c->mutations & SIM_MUT_SEQUENTIAL_REUSE ? COORD_MUT_SEQUENTIAL_REUSE : 0);
+}
+
+int config_records_history(const sim_config *c) {
+    const coord_backend *b = coord_backend_find(c->coord_backend);
+    return c->coordination == SIM_COORD_HA && (c->history || (b && !b->real_time));
 }
 
 /* The fault-table entries a fault kind needs; the flags are ORed. */

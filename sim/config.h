@@ -127,6 +127,7 @@ typedef struct sim_config {
     int debug_corrupt_checkpoint; /* test switch: flip a byte of the first checkpoint */
     int debug_skip_replay;        /* test switch: restart at the failure point, no replay */
     uint32_t mutations;           /* built-in bugs switched on: SIM_MUT_* bits (tests only) */
+    uint32_t history;             /* 1: write run-NNN/coordination.jsonl */
 } sim_config;
 
 /* Built-in bugs (the `mutations` key, a ','-separated list of names; none by default):
@@ -160,6 +161,9 @@ int config_check(const sim_config *c, char *err, size_t errlen);
 
 /* The coordination backend's configuration for a run whose latency stream has seed. */
 void config_coord(const sim_config *c, uint64_t seed, coord_config *cc);
+/* 1 if a run records its coordination history (and checks it at the end): asked for
+ * (history = 1), or always on a model backend. */
+int config_records_history(const sim_config *c);
 /* 1 if the configured coordination backend can inject faults of this kind (every kind
  * without coordination, and those needing no backend fault). */
 int config_fault_supported(const sim_config *c, int kind);

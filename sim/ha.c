@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/history.h"
 #include "backends/recipes/recipes.h"
 #include "core/error.h"
 #include "core/grow.h"
@@ -124,7 +125,8 @@ struct ha {
     uint32_t committed_id;      /* the newest id a leader committed */
     uint32_t good_id, good_crc; /* the newest completed checkpoint's pointer, as acknowledged */
     uint64_t good_offset;
-    int passed_newest; /* restore-older mutation: this restore passed the newest over */
+    int passed_newest;      /* restore-older mutation: this restore passed the newest over */
+    coord_history *history; /* records every coordination call (NULL: not recorded) */
 };
 
 static uint64_t now_ns(const ha *h) {
@@ -996,6 +998,10 @@ int ha_create(const sim_config *cfg, const env *e, uint64_t seed, const ha_job *
         return rc;
     }
     *out = h;
+    if (config_records_history(cfg) &&
+        (!(h->history = coord_history_new(e)) ||
+         coord_history_wrap(h->history, b, h->service, &h->backend, &h->service) != 0))
+        return SS_ENOMEM;
     rc = open_all(h);
     if (rc != 0)
         snprintf(err, errlen, "coordination: %s", ss_strerror(rc));
@@ -1035,6 +1041,7 @@ void ha_free(ha *h) {
     if (!h)
         return;
     h->backend->service_free(h->service); /* every session closed: nothing runs now */
+    coord_history_free(h->history);
     for (size_t i = 0; i < h->context_count; i++)
         free(h->contexts[i]);
     free(h->contexts);
@@ -1056,6 +1063,10 @@ void ha_free(ha *h) {
     free(h->retired);
     free_checks(h);
     free(h);
+}
+
+const coord_history *ha_history(const ha *h) {
+    return h->history;
 }
 
 int ha_fill_result(const ha *h, sim_result *r) {

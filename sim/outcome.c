@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/lincheck.h"
 #include "core/error.h"
 #include "core/metrics.h"
+#include "sim/ha.h"
 #include "sim/sim_internal.h"
 
 void sim_violate(sim *s, uint64_t at_ns, const char *invariant, const char *fmt, ...) {
@@ -21,6 +23,20 @@ void sim_violate(sim *s, uint64_t at_ns, const char *invariant, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(v->detail, sizeof v->detail, fmt, ap);
     va_end(ap);
+}
+
+/* The run's coordination history must be linearizable (backends/lincheck.h); with
+ * history = 1 it goes into the result, for run-NNN/coordination.jsonl. */
+static void sim_check_history(sim *s, const coord_history *h) {
+    lincheck_result lr;
+    if (lincheck_run(h, NULL, &lr) != 0) {
+        sim_fail(s, SS_ENOMEM, "out of memory");
+        return;
+    }
+    if (lr.verdict == LINCHECK_VIOLATION)
+        sim_violate(s, 0, "linearizable", "%s", lr.detail);
+    if (s->cfg->history && !(s->r->coord_history = coord_history_text(h)))
+        sim_fail(s, SS_ENOMEM, "out of memory");
 }
 
 /* A key's final state, or the failure-free fold it must equal. */
@@ -286,6 +302,8 @@ void sim_fill_result(sim *s) {
     r->checkpoints_completed = s->jm.completed_count;
     if (s->ha && ha_fill_result(s->ha, r) != 0)
         sim_fail(s, SS_ENOMEM, "out of memory");
+    if (s->ha && ha_history(s->ha))
+        sim_check_history(s, ha_history(s->ha));
     r->checkpoint_bytes = 0;
     for (uint32_t i = 0; i < s->jm.completed.parallelism; i++)
         r->checkpoint_bytes += s->jm.completed.blob_len[i];
@@ -330,6 +348,7 @@ void sim_fill_result(sim *s) {
 void sim_result_free(sim_result *r) {
     hist_free(&r->latency);
     free(r->fault_schedule);
+    free(r->coord_history);
     for (int t = 0; t < SIM_COORD_TYPES; t++)
         if (r->coord[t].op[0])
             hist_free(&r->coord[t].h);

@@ -172,8 +172,19 @@ static int write_fault_schedule(const char *dir, const sim_result *r) {
     return close_checked(f);
 }
 
+/* history = 1: the run's coordination history, JSON Lines (backends/history.h). */
+static int write_history(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "coordination.jsonl");
+    if (!f)
+        return SS_EIO;
+    fputs(r->coord_history, f);
+    return close_checked(f);
+}
+
 int report_write_run(const char *dir, const sim_result *r) {
     int rc = write_timeseries(dir, r);
+    if (rc == 0 && r->coord_history)
+        rc = write_history(dir, r);
     if (rc == 0 && r->fault_schedule)
         rc = write_fault_schedule(dir, r);
     if (rc == 0)

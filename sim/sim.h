@@ -64,7 +64,7 @@ typedef struct sim_coord_stat {
 /* An invariant a run broke (sim_result.violations): the invariant's name (the
  * campaign's key for it: "exactly-once", "replay", "key-groups", "ha-epochs",
  * "stale-commit", "restore-newest", "herd", "sequential", "liveness",
- * "latency-samples", "checker-self-test"), when (virtual ns; 0 = at the end) and a
+ * "latency-samples", "checker-self-test", "linearizable"), when (virtual ns; 0 = at the end) and a
  * one-line detail. */
 #define SIM_MAX_VIOLATIONS 8
 typedef struct sim_violation {
@@ -104,6 +104,7 @@ typedef struct sim_result {
     int exactly_once_ok;           /* 1: every key's state equals the failure-free fold */
     char exactly_once_detail[256]; /* "ok" or the first keys that differ */
     char *fault_schedule;          /* random_faults: the run's whole schedule, else NULL */
+    char *coord_history;           /* history = 1: the coordination history (JSON Lines) */
     /* invariants broken: the first SIM_MAX_VIOLATIONS, in the order found; count is
      * every one (a run with violation_count > 0 failed its checks: `run` exits 1) */
     sim_violation violations[SIM_MAX_VIOLATIONS];

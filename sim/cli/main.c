@@ -28,6 +28,7 @@ static const command commands[] = {
     {"balance", cli_balance, "compare partitioners' balance and movement on a key set"},
     {"run", cli_run, "run a scenario's simulations and write results and plots"},
     {"check", cli_check, "run a failure-injection campaign over a range of seeds"},
+    {"lincheck", cli_lincheck, "check a coordination history (JSON Lines) for linearizability"},
     {"calibrate", cli_calibrate, "measure a live ZooKeeper and write a latency profile"},
 };
 

@@ -6,10 +6,10 @@
 # out-of-memory (2 GB), printing the fuzzer's report and the reproducer's path; rerun it
 # with `build/fuzz/tests/fuzz/<target> <reproducer>`.
 #
-#   sh tests/fuzz/run.sh [TARGET...]    default: fuzz_scenario fuzz_keys fuzz_profile
+#   sh tests/fuzz/run.sh [TARGET...]    default: fuzz_scenario fuzz_keys fuzz_profile fuzz_history
 set -eu
 cd "$(dirname "$0")/../.."
-targets=${*:-fuzz_scenario fuzz_keys fuzz_profile}
+targets=${*:-fuzz_scenario fuzz_keys fuzz_profile fuzz_history}
 seconds=${FUZZ_SECONDS:-30}
 
 mkdir -p build

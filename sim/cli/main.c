@@ -28,6 +28,7 @@ static const command commands[] = {
     {"balance", cli_balance, "compare partitioners' balance and movement on a key set"},
     {"run", cli_run, "run a scenario's simulations and write results and plots"},
     {"check", cli_check, "run a failure-injection campaign over a range of seeds"},
+    {"shrink", cli_shrink, "shrink a failing seed's fault schedule to a scenario file"},
     {"calibrate", cli_calibrate, "measure a live ZooKeeper and write a latency profile"},
 };
 

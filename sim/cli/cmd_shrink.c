@@ -59,6 +59,7 @@ typedef struct shrinker {
     uint32_t trials;
     const char *phase;
     check_outcome best; /* the outcome of that schedule */
+    check_outcome last; /* the last trial's (zero if its config was refused) */
 } shrinker;
 
 static void usage(FILE *out) {
@@ -139,20 +140,20 @@ static int parse_options(int argc, char **argv, shrink_options *o) {
  * then sh->best), 0 if not. The schedule goes through the `faults` key as text. */
 static int trial(shrinker *sh, const sim_fault *f, uint32_t count) {
     char text[SCHEDULE_TEXT], err[512];
-    check_outcome oc;
     config_format_faults(f, count, text, sizeof text);
     sh->trials++;
+    memset(&sh->last, 0, sizeof sh->last);
     int breaks = config_set(&sh->cfg, "faults", text, err, sizeof err) == 0 &&
                  config_check(&sh->cfg, err, sizeof err) == 0;
     if (breaks) {
-        check_config(&sh->cfg, sh->seed, &oc);
-        breaks = check_outcome_find(&oc, sh->invariant) >= 0;
+        check_config(&sh->cfg, sh->seed, &sh->last);
+        breaks = check_outcome_find(&sh->last, sh->invariant) >= 0;
     }
     if (!sh->o->quiet)
         fprintf(stderr, "shrink: trial %u (%s): %u fault%s: %s\n", sh->trials, sh->phase, count,
                 count == 1 ? "" : "s", breaks ? "breaks it" : "passes");
     if (breaks)
-        sh->best = oc;
+        sh->best = sh->last;
     return breaks;
 }
 
@@ -328,11 +329,12 @@ static int start(shrinker *sh, const scenario_run *run, scenario_run *drawn) {
     if (spell_out(sh) != 0)
         return 2;
     sh->phase = "replay";
-    if (!trial(sh, sh->faults, sh->count) || sh->best.trace_digest != first.trace_digest) {
+    int breaks = trial(sh, sh->faults, sh->count);
+    if (!breaks || sh->last.trace_digest != first.trace_digest) {
         say("seed %" PRIu64 ": the schedule spelled out as `faults` does not replay the run "
-            "(%s; trace %016" PRIx64 ", was %016" PRIx64 ")",
-            sh->seed, check_outcome_find(&sh->best, sh->invariant) >= 0 ? "it breaks it" : "",
-            sh->best.trace_digest, first.trace_digest);
+            "(it %s %s; trace %016" PRIx64 ", was %016" PRIx64 "): cannot shrink it",
+            sh->seed, breaks ? "breaks" : "does not break", sh->invariant, sh->last.trace_digest,
+            first.trace_digest);
         return 2;
     }
     return 0;

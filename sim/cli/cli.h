@@ -13,6 +13,7 @@ int cli_balance(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_lincheck(int argc, char **argv);
+int cli_shrink(int argc, char **argv);
 /* Only with the real ZooKeeper backend (SHARDSIM_HAVE_ZOOKEEPER); main.c says so otherwise. */
 int cli_calibrate(int argc, char **argv);
 

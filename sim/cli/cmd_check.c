@@ -3,7 +3,8 @@
  * Each seed of the range (or of one shard of it, --shard I/N) runs the scenario's one
  * run with that seed (repetition 0): its draws (scenario.h) and its fault schedule come
  * from the seed, and every invariant the run checks is collected -- sim_result's
- * violations, exactly-once, a run that did not finish, a stale commit with fencing on.
+ * violations, exactly-once, a run that did not finish, a stale commit with fencing on
+ * (check_seed.c, which `shrink` shares).
  * A failing seed prints one line and a command that replays it. The campaign's summary
  * goes to stdout and, with --out DIR, to DIR/summary.json with DIR/seeds.csv (one row
  * per seed). `check --merge DIR...` adds up the summaries of shards run apart (GNU
@@ -24,24 +25,20 @@
 
 #include <jansson.h>
 
-#include "core/error.h"
 #include "sim/cli/args.h"
+#include "sim/cli/check_seed.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/scenario_cli.h"
 #include "sim/config.h"
 #include "sim/csv.h"
 #include "sim/env_real.h"
-#include "sim/faults.h"
 #include "sim/results.h"
-#include "sim/sim.h"
 #include "sim/version.h"
 
 #define MAX_OVERRIDES 64
 #define MAX_DIRS 256
 #define MAX_JOBS 256
 #define MAX_SHARDS 10000
-#define MAX_FAILS 10       /* invariants kept per seed */
-#define MAX_KINDS 32       /* fault kinds a seed's mask holds */
 #define FAILING_LISTED 100 /* failing_seeds lists the first ones */
 #define MAX_SEED INT64_MAX /* seeds go to JSON as integers */
 
@@ -60,19 +57,10 @@ typedef struct check_options {
     size_t dir_count;
 } check_options;
 
-/* What one seed did; a fixed-size record, as worker processes send it. */
-typedef struct seed_outcome {
-    uint64_t seed, trace_digest, failovers, elections, stale_commits;
-    uint32_t fault_kinds; /* bit k: the schedule had a fault of kind k */
-    uint32_t fail_count;  /* distinct invariants broken (the first MAX_FAILS named) */
-    char invariant[MAX_FAILS][24];
-    char detail[256]; /* the first one's */
-} seed_outcome;
-
 /* The campaign's running totals, in seed order. */
 typedef struct tally {
     uint64_t run, failed, failovers, elections, stale_commits;
-    uint64_t kind_seeds[MAX_KINDS];
+    uint64_t kind_seeds[CHECK_MAX_KINDS];
     json_t *by_invariant, *failing; /* {name: seeds}, [first failing seeds] */
 } tally;
 
@@ -163,14 +151,8 @@ static int take_flag(args_state *a, check_options *o) {
                              MAX_SHARDS);
         return 0;
     }
-    if (args_is(a, "--set", NULL)) {
-        if (args_value(a, &value) != 0)
-            return ARGS_ERROR;
-        if (o->override_count == MAX_OVERRIDES)
-            return args_fail(a, "more than %d overrides", MAX_OVERRIDES);
-        o->overrides[o->override_count++] = value;
-        return 0;
-    }
+    if (args_is(a, "--set", NULL))
+        return check_take_set(a, o->overrides, &o->override_count, MAX_OVERRIDES);
     if (args_is(a, "--force", NULL))
         o->force = 1;
     else if (args_is(a, "--quiet", "-q"))
@@ -221,71 +203,6 @@ static int parse_options(int argc, char **argv, check_options *o) {
     if (!o->have_seeds)
         return say("--seeds: missing (e.g. --seeds 1..1000)"), ARGS_ERROR;
     return 0;
-}
-
-/* ---------- one seed ---------- */
-
-/* Note invariant `name` broken, once per seed. */
-static void add_failure(seed_outcome *o, const char *name, const char *detail) {
-    for (uint32_t i = 0; i < o->fail_count && i < MAX_FAILS; i++)
-        if (strcmp(o->invariant[i], name) == 0)
-            return;
-    if (o->fail_count == 0)
-        snprintf(o->detail, sizeof o->detail, "%s", detail);
-    if (o->fail_count < MAX_FAILS)
-        snprintf(o->invariant[o->fail_count], sizeof o->invariant[0], "%s", name);
-    o->fail_count++;
-}
-
-/* The kinds of the run's fault schedule: the configured faults and those drawn for
- * (seed, repetition 0) -- the schedule sim_run builds. */
-static uint32_t schedule_kinds(const sim_config *cfg, uint64_t seed) {
-    uint32_t mask = 0;
-    for (uint32_t i = 0; i < cfg->fault_count; i++)
-        mask |= cfg->faults[i].kind < MAX_KINDS ? 1u << cfg->faults[i].kind : 0;
-    uint32_t room = 2 * cfg->random_faults;
-    sim_fault *drawn = room ? calloc(room, sizeof *drawn) : NULL;
-    uint32_t n = drawn ? sim_draw_faults(cfg, seed, 0, drawn, room) : 0;
-    for (uint32_t i = 0; i < n; i++)
-        mask |= drawn[i].kind < MAX_KINDS ? 1u << drawn[i].kind : 0;
-    free(drawn);
-    return mask;
-}
-
-/* Run the scenario's run with this seed and check it. */
-static void check_seed(const scenario_run *run, uint64_t seed, seed_outcome *o) {
-    memset(o, 0, sizeof *o);
-    o->seed = seed;
-    sim_config cfg;
-    uint64_t used;
-    char err[512] = "";
-    if (scli_build_run(run, &seed, &cfg, &used, NULL, err, sizeof err) != 0) {
-        add_failure(o, "config", err); /* a drawn combination the keys reject */
-        return;
-    }
-    o->fault_kinds = schedule_kinds(&cfg, seed);
-    sim_result r;
-    memset(&r, 0, sizeof r);
-    int rc = sim_run(&cfg, seed, 0, &r, err, sizeof err);
-    uint32_t kept = r.violation_count < SIM_MAX_VIOLATIONS ? r.violation_count : SIM_MAX_VIOLATIONS;
-    for (uint32_t i = 0; i < kept; i++)
-        add_failure(o, r.violations[i].invariant, r.violations[i].detail);
-    if (rc != 0)
-        add_failure(o, "finished", err[0] ? err : ss_strerror(rc));
-    else if (!r.exactly_once_ok)
-        add_failure(o, "exactly-once", r.exactly_once_detail);
-    if (cfg.fencing && r.stale_commits > 0) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "%" PRIu64 " commit(s) by a deposed leader with fencing on",
-                 r.stale_commits);
-        add_failure(o, "stale-commit", detail);
-    }
-    o->trace_digest = r.trace_digest;
-    o->failovers = r.failover_count;
-    o->elections = r.elections;
-    o->stale_commits = r.stale_commits;
-    sim_result_free(&r);
-    config_free(&cfg);
 }
 
 /* ---------- the seeds, in worker processes ---------- */
@@ -347,8 +264,8 @@ static int start_workers(campaign *c) {
             for (uint32_t k = 0; k < c->workers; k++)
                 close(c->fds[k]);
             for (uint64_t k = w; k < c->count; k += c->o->jobs) {
-                seed_outcome out;
-                check_seed(c->run, seed_at(c->o, k), &out);
+                check_outcome out;
+                check_run_seed(c->run, seed_at(c->o, k), &out);
                 if (write_full(p[1], &out, sizeof out) != 0)
                     _exit(1);
             }
@@ -367,9 +284,9 @@ static int start_workers(campaign *c) {
 }
 
 /* The outcome of the k-th seed of the shard, in order. 0, or -1 if a worker died. */
-static int next_outcome(campaign *c, uint64_t k, seed_outcome *out) {
+static int next_outcome(campaign *c, uint64_t k, check_outcome *out) {
     if (c->workers == 0) {
-        check_seed(c->run, seed_at(c->o, k), out);
+        check_run_seed(c->run, seed_at(c->o, k), out);
         return 0;
     }
     return read_full(c->fds[k % c->workers], out, sizeof *out);
@@ -419,10 +336,7 @@ static void write_reproducer(FILE *out, const check_options *o, const scenario *
         scli_shell_word(out, s->config);
     }
     fprintf(out, " --seeds %" PRIu64 "..%" PRIu64, seed, seed);
-    for (size_t i = 0; i < o->override_count; i++) {
-        fputs(" --set ", out);
-        scli_shell_word(out, o->overrides[i]);
-    }
+    check_write_sets(out, o->overrides, o->override_count);
     sim_config cfg;
     uint64_t used;
     char err[256];
@@ -441,16 +355,16 @@ static void json_add(json_t *obj, const char *key, uint64_t n) {
 
 /* Count one seed's outcome; print it if it failed; its row of seeds.csv (csv: NULL
  * for none). */
-static void count_outcome(tally *t, const seed_outcome *oc, const check_options *o,
+static void count_outcome(tally *t, const check_outcome *oc, const check_options *o,
                           const scenario *s, FILE *csv) {
     t->run++;
     t->failovers += oc->failovers;
     t->elections += oc->elections;
     t->stale_commits += oc->stale_commits;
-    for (int k = 0; k < MAX_KINDS; k++)
+    for (int k = 0; k < CHECK_MAX_KINDS; k++)
         t->kind_seeds[k] += (oc->fault_kinds >> k) & 1u;
-    char names[MAX_FAILS * 25] = "";
-    for (uint32_t i = 0; i < oc->fail_count && i < MAX_FAILS; i++) {
+    char names[CHECK_MAX_FAILS * 25] = "";
+    for (uint32_t i = 0; i < oc->fail_count && i < CHECK_MAX_FAILS; i++) {
         json_add(t->by_invariant, oc->invariant[i], 1);
         strcat(names, i ? ";" : "");
         strcat(names, oc->invariant[i]);
@@ -465,7 +379,7 @@ static void count_outcome(tally *t, const seed_outcome *oc, const check_options 
     t->failed++;
     if (json_array_size(t->failing) < FAILING_LISTED)
         json_array_append_new(t->failing, json_integer((json_int_t)oc->seed));
-    printf("seed %" PRIu64 ": %s: %s", oc->seed, oc->invariant[0], oc->detail);
+    printf("seed %" PRIu64 ": %s: %s", oc->seed, oc->invariant[0], oc->detail[0]);
     if (oc->fail_count > 1)
         printf(" (also: %s)", strchr(names, ';') + 1);
     fputs("\n  reproduce: ", stdout);
@@ -479,7 +393,7 @@ static json_t *summary_of(const check_options *o, const scenario *s, const tally
     json_t *m = json_object(), *set = json_array(), *kinds = json_object();
     for (size_t i = 0; i < o->override_count; i++)
         json_array_append_new(set, json_string(o->overrides[i]));
-    for (int k = 0; k < MAX_KINDS; k++) {
+    for (int k = 0; k < CHECK_MAX_KINDS; k++) {
         char name[64];
         if (!t->kind_seeds[k])
             continue;
@@ -615,31 +529,10 @@ static int out_end(out_folder *f, const json_t *summary, int ok) {
 
 /* ---------- a campaign ---------- */
 
-/* Load the scenario: 0, or 2 after an error line. */
-static int load(const check_options *o, scenario **s) {
-    char path[4096], err[1024];
-    int builtin = scli_resolve("check", o->scenario, path, sizeof path);
-    if (builtin < 0)
-        return 2;
-    if (scli_load(builtin ? NULL : path, o->config, o->overrides, o->override_count, s, err,
-                  sizeof err) != 0) {
-        say("%s", err);
-        return 2;
-    }
-    if ((*s)->run_count != 1) {
-        say("%s: %zu runs (a sweep or repeat): a campaign runs one per seed (fix the sweep "
-            "with --set KEY=VALUE)",
-            o->scenario, (*s)->run_count);
-        scenario_free(*s);
-        return 2;
-    }
-    return 0;
-}
-
 static int run_campaign(const check_options *o) {
     scenario *s = NULL;
     out_folder folder;
-    if (load(o, &s) != 0)
+    if (check_load("check", o->scenario, o->config, o->overrides, o->override_count, &s) != 0)
         return 2;
     if (out_begin(o, &folder) != 0) {
         scenario_free(s);
@@ -660,7 +553,7 @@ static int run_campaign(const check_options *o) {
     uint64_t start_ns = env_real_monotonic_ns();
     int ok = (!folder.open || csv) && start_workers(&c) == 0;
     for (uint64_t k = 0; ok && k < c.count && !(o->fail_fast && t.failed); k++) {
-        seed_outcome oc;
+        check_outcome oc;
         ok = next_outcome(&c, k, &oc) == 0;
         if (ok)
             count_outcome(&t, &oc, o, s, csv);

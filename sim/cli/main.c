@@ -29,6 +29,7 @@ static const command commands[] = {
     {"run", cli_run, "run a scenario's simulations and write results and plots"},
     {"check", cli_check, "run a failure-injection campaign over a range of seeds"},
     {"lincheck", cli_lincheck, "check a coordination history (JSON Lines) for linearizability"},
+    {"shrink", cli_shrink, "shrink a failing seed's fault schedule to a scenario file"},
     {"calibrate", cli_calibrate, "measure a live ZooKeeper and write a latency profile"},
 };
 

@@ -197,15 +197,16 @@ do for [fmt in "png svg"] {
         set ylabel sprintf("state moved (%s)", unit == 1e9 ? "GB" : unit == 1e6 ? "MB" : "kB")
         set xlabel "subtask"
         stats rs using 6 skip 1 nooutput
-        set xrange [-0.7:STATS_max + 0.7]
+        last_subtask = STATS_max
         undefine STATS_*
-        set yrange [0:*]
         set xtics 1
         set style fill solid 0.6 border -1
-        set boxwidth 0.4
+        set boxwidth 0.4 absolute
         set multiplot layout rescale_count, 1
         do for [k in rescale_list] {
             one(c) = ($1 == k + 0 ? column(c) : 1/0)
+            set xrange [*:*] # stats below honour the ranges of the previous panel
+            set yrange [*:*]
             stats rs using (one(2)):(one(3)) skip 1 nooutput
             from = STATS_max_x
             to = STATS_max_y
@@ -214,6 +215,8 @@ do for [fmt in "png svg"] {
             at = STATS_max_x
             paused = STATS_max_y
             undefine STATS_*
+            set xrange [-0.7:last_subtask + 0.7]
+            set yrange [0:*]
             pause_text = (paused >= 0 ? sprintf("paused %.2f s", paused) : "never resumed")
             head = (k eq word(rescale_list, 1) ? name . "\n" : "")
             set title sprintf("%srescale %d -> %d at %.1f s: %s", head, from, to, at, pause_text) noenhanced

@@ -1,7 +1,8 @@
 # run.gp -- the plots of one simulation run, as PNG and SVG.
 # Called by `shardsim run` as: gnuplot -e "dir='RUN_DIR'; name='TITLE'" run.gp
 # (TITLE says what the run was: "failover run 7: T=10 fault=20 crash-leader 0").
-# Reads RUN_DIR/{subtasks,latency,timeseries,failovers,faults}.csv (sim/report.c).
+# Reads RUN_DIR/{subtasks,latency,timeseries,failovers,faults,leaders,commits,rescales}.csv
+# (sim/report.c).
 set datafile separator ','
 set key outside right top
 set grid
@@ -14,6 +15,21 @@ fl = sprintf("%s/faults.csv", dir)
 rows(f) = system(sprintf("tail -n +2 '%s' 2>/dev/null | grep -c . || true", f)) + 0
 faults = rows(fl)
 failures = rows(fo)
+ld = sprintf("%s/leaders.csv", dir)
+cm = sprintf("%s/commits.csv", dir)
+rs = sprintf("%s/rescales.csv", dir)
+leaders = rows(ld)
+# commits.csv rows with outcome o (column 5)
+outcomes(o) = system(sprintf("cut -d, -f5 '%s' 2>/dev/null | grep -cx '%s' || true", cm, o)) + 0
+committed = outcomes("committed")
+stale = outcomes("stale")
+refused = outcomes("refused")
+lost = outcomes("failed")
+# the rescales of rescales.csv (its failovers.csv rows), as a list for `do for`
+# faults.csv rows with a duration (column 4)
+lasting = system(sprintf("tail -n +2 '%s' 2>/dev/null | cut -d, -f4 | grep -c . || true", fl)) + 0
+rescale_list = system(sprintf("tail -n +2 '%s' 2>/dev/null | cut -d, -f1 | uniq | tr '\\n' ' '", rs))
+rescale_count = words(rescale_list)
 
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo size 1000,560 font ",10" } else { set terminal svg size 1000,560 dynamic }
@@ -125,4 +141,91 @@ do for [fmt in "png svg"] {
     }
     set ytics autofreq
     set yrange [*:*]
+    # Split brain: each job manager's leaderships as it believed them (bars labelled with
+    # their epoch), every commit answer where its job manager heard it (a stale commit is
+    # one acknowledged after a successor was elected), the faults as dashed lines. Each
+    # optional element is added only when it has rows (gnuplot 5.4 and empty labels).
+    if (leaders > 0) {
+        set output sprintf("%s/split_brain.%s", dir, fmt)
+        set title sprintf("%s\nleaders, epochs and commits", name) noenhanced
+        set xlabel "time (s)"
+        set ylabel "job manager"
+        stats ld using 1 skip 1 nooutput
+        jms = STATS_max + 1
+        undefine STATS_*
+        if (committed + stale + refused + lost > 0) {
+            stats cm using 2 skip 1 nooutput
+            jms = (STATS_max + 1 > jms ? STATS_max + 1 : jms)
+            undefine STATS_*
+        }
+        stats ld using 4 skip 1 nooutput
+        set xrange [0:STATS_max * 1.02]
+        undefine STATS_*
+        set yrange [-0.7:jms - 0.3]
+        set ytics 1
+        set format y "jm %.0f"
+        is(o) = (strcol(5) eq o ? $2 - 0.2 : 1/0)
+        # the faults that last (a partition, a pause) shaded first, under the rest
+        sb = (lasting > 0 ? "fl using ($4 > 0 ? $1 + $4 / 2 : 1/0):(jms / 2 - 0.5):($4 / 2):(jms / 2 + 0.2) skip 1 with boxxyerror fs transparent solid 0.08 noborder lc rgb '#555555' title 'fault lasting', " : "")
+        sb = sb . "ld using 3:1:($4 - $3):(0) skip 1 with vectors nohead lw 12 lc rgb '#1f77b4' title 'leads (as it believes)'"
+        sb = sb . ", ld using (($3 + $4) / 2):($1 + 0.2):(sprintf('epoch %d', $2)) skip 1 with labels font ',9' notitle"
+        if (committed > 0) { sb = sb . ", cm using 1:(is('committed')) skip 1 with points pt 7 ps 0.6 lc rgb '#2ca02c' title 'committed'" }
+        if (stale > 0) { sb = sb . ", cm using 1:(is('stale')) skip 1 with points pt 7 ps 1.4 lc rgb '#d62728' title 'stale commit'" }
+        if (refused > 0) { sb = sb . ", cm using 1:(is('refused')) skip 1 with points pt 2 ps 1.4 lw 2 lc rgb '#777777' title 'refused by fencing'" }
+        if (lost > 0) { sb = sb . ", cm using 1:(is('failed')) skip 1 with points pt 8 ps 1.0 lc rgb '#ff7f0e' title 'commit lost'" }
+        if (stale + refused > 0) { sb = sb . ", cm using 1:(strcol(5) eq 'stale' || strcol(5) eq 'refused' ? $2 - 0.2 : 1/0):(sprintf('  checkpoint %d', $4)) skip 1 with labels left font ',8' notitle" }
+        if (faults > 0) {
+            sb = sb . ", fl using 1:(-0.7):(0):(jms + 0.4) skip 1 with vectors nohead dt 2 lc rgb '#555555' title 'fault'"
+            sb = sb . ", fl using 1:(jms - 0.35):(sprintf(' %s %s', strcol(2), strcol(3))) skip 1 with labels rotate by -90 left font ',8' tc rgb '#555555' notitle"
+        }
+        eval "plot " . sb
+        set format y "% h"
+        set ytics autofreq
+        set xrange [*:*]
+        set yrange [*:*]
+    }
+
+    # Rescale: the state each subtask gave and took, one panel per rescale, titled with
+    # its parallelism before and after, when and how long the job was paused.
+    if (rescale_count > 0) {
+        if (fmt eq "png") { set terminal pngcairo size 1000,(200 + 360 * rescale_count) font ",10" } else { set terminal svg size 1000,(200 + 360 * rescale_count) dynamic }
+        set output sprintf("%s/rescale.%s", dir, fmt)
+        stats rs using 9:10 skip 1 nooutput
+        top = (STATS_max_x > STATS_max_y ? STATS_max_x : STATS_max_y)
+        undefine STATS_*
+        unit = (top >= 1e9 ? 1e9 : top >= 1e6 ? 1e6 : 1e3)
+        set ylabel sprintf("state moved (%s)", unit == 1e9 ? "GB" : unit == 1e6 ? "MB" : "kB")
+        set xlabel "subtask"
+        stats rs using 6 skip 1 nooutput
+        last_subtask = STATS_max
+        undefine STATS_*
+        set xtics 1
+        set style fill solid 0.6 border -1
+        set boxwidth 0.4 absolute
+        set multiplot layout rescale_count, 1
+        do for [k in rescale_list] {
+            one(c) = ($1 == k + 0 ? column(c) : 1/0)
+            set xrange [*:*] # stats below honour the ranges of the previous panel
+            set yrange [*:*]
+            stats rs using (one(2)):(one(3)) skip 1 nooutput
+            from = STATS_max_x
+            to = STATS_max_y
+            undefine STATS_*
+            stats rs using (one(4)):(one(5)) skip 1 nooutput
+            at = STATS_max_x
+            paused = STATS_max_y
+            undefine STATS_*
+            set xrange [-0.7:last_subtask + 0.7]
+            set yrange [0:*]
+            pause_text = (paused >= 0 ? sprintf("paused %.2f s", paused) : "never resumed")
+            head = (k eq word(rescale_list, 1) ? name . "\n" : "")
+            set title sprintf("%srescale %d -> %d at %.1f s: %s", head, from, to, at, pause_text) noenhanced
+            plot rs using ($6 - 0.2):(one(9) / unit) skip 1 with boxes lc rgb "#d62728" title "moved out", \
+                 rs using ($6 + 0.2):(one(10) / unit) skip 1 with boxes lc rgb "#1f77b4" title "moved in"
+        }
+        unset multiplot
+        set xtics autofreq
+        set xrange [*:*]
+        set yrange [*:*]
+    }
 }

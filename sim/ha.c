@@ -74,6 +74,7 @@ typedef struct jm_node {
     uint64_t paused_until_ns; /* a process pause: until then it hears and sends nothing */
     ha_held *held;            /* ... and what it held meanwhile */
     size_t held_count, held_cap;
+    size_t leadership; /* 1 + the index of its open leadership record, 0 = none */
 } jm_node;
 
 struct ha {
@@ -127,6 +128,11 @@ struct ha {
     uint64_t good_offset;
     int passed_newest;      /* restore-older mutation: this restore passed the newest over */
     coord_history *history; /* records every coordination call (NULL: not recorded) */
+    /* the record of leaderships and commit answers (the split-brain plot) */
+    sim_leadership *leaderships;
+    size_t leadership_count, leadership_cap;
+    sim_commit *commit_log;
+    size_t commit_log_count, commit_log_cap;
 };
 
 static uint64_t now_ns(const ha *h) {
@@ -254,6 +260,78 @@ static void ha_check_restore(ha *h, uint32_t id, uint64_t offset, uint32_t crc) 
                    h->good_crc);
 }
 
+/* ---------- the record: who led when, and what became of each commit ----------
+ * For the split-brain view (leaders.csv, commits.csv): changes nothing the run does. */
+
+/* jm's leadership as it believes it: its latch leads and it is alive. Opens a record
+ * when it starts leading (or leads in a new epoch), closes it now when it stops. */
+static void note_leadership(ha *h, jm_node *jm) {
+    int leads = jm->latch->leading && !jm->crashed;
+    sim_leadership *open = jm->leadership ? &h->leaderships[jm->leadership - 1] : NULL;
+    if (open && leads && open->epoch == jm->latch->epoch)
+        return;
+    if (open)
+        open->to_ns = now_ns(h);
+    jm->leadership = 0;
+    if (!leads)
+        return;
+    if (ss_grow(&h->leaderships, &h->leadership_cap, h->leadership_count + 1,
+                sizeof *h->leaderships) != 0) {
+        fail(h, SS_ENOMEM, "out of memory");
+        return;
+    }
+    h->leaderships[h->leadership_count++] =
+        (sim_leadership){jm->index, jm->latch->epoch, now_ns(h), 0};
+    jm->leadership = h->leadership_count;
+}
+
+/* Commits are fenced: they check the leader's election node first. */
+static int fencing_on(const ha *h) {
+    return h->cfg->fencing && !(h->cfg->mutations & SIM_MUT_NO_FENCING);
+}
+
+/* A commit of checkpoint id by jm, leader of epoch, was answered rc (stale: a successor
+ * had been elected by then; retry: on a new session, after the first was lost). */
+static void note_commit(ha *h, const jm_node *jm, int64_t epoch, uint32_t id, int rc, int stale,
+                        int retry) {
+    int outcome = rc == COORD_OK ? stale ? SIM_COMMIT_STALE : SIM_COMMIT_COMMITTED
+                  : fencing_on(h) && rc == COORD_NONODE ? SIM_COMMIT_REFUSED
+                                                        : SIM_COMMIT_FAILED;
+    if (ss_grow(&h->commit_log, &h->commit_log_cap, h->commit_log_count + 1,
+                sizeof *h->commit_log) != 0) {
+        fail(h, SS_ENOMEM, "out of memory");
+        return;
+    }
+    h->commit_log[h->commit_log_count++] =
+        (sim_commit){now_ns(h), jm->index, epoch, id, (uint8_t)outcome, (uint8_t)(retry != 0)};
+}
+
+/* A copy of count records of size bytes into *out (NULL when there are none). */
+static int copy_records(const void *from, size_t count, size_t size, void **out) {
+    *out = NULL;
+    if (!count)
+        return 0;
+    *out = malloc(count * size);
+    if (!*out)
+        return SS_ENOMEM;
+    memcpy(*out, from, count * size);
+    return 0;
+}
+
+/* The record into r (leaderships, commits_log). 0 or SS_ENOMEM. */
+static int fill_record(const ha *h, sim_result *r) {
+    void *leaders, *commits;
+    if (copy_records(h->leaderships, h->leadership_count, sizeof *h->leaderships, &leaders) != 0)
+        return SS_ENOMEM;
+    r->leaderships = leaders;
+    r->leadership_count = h->leadership_count;
+    if (copy_records(h->commit_log, h->commit_log_count, sizeof *h->commit_log, &commits) != 0)
+        return SS_ENOMEM;
+    r->commits_log = commits;
+    r->commit_log_count = h->commit_log_count;
+    return 0;
+}
+
 /* ---------- process pauses: what a paused job manager hears waits for its resumption ---- */
 
 /* 1 if jm is paused: item is kept for its resumption (or the run fails: out of memory). */
@@ -283,6 +361,7 @@ typedef struct commit_ctx {
 /* The answer to a commit, as its job manager acts on it. */
 static void commit_answered(commit_ctx *c, int rc) {
     ha *h = c->h;
+    note_commit(h, c->jm, c->leader_epoch, c->id, rc, c->stale, c->retry);
     if (rc == COORD_OK) {
         h->commits++;
         if (c->stale)
@@ -338,7 +417,7 @@ static void commit(ha *h, jm_node *jm, uint32_t id, uint64_t offset, uint32_t cr
     int n = snprintf(data, sizeof data, "epoch=%lld offset=%llu crc32c=%08x",
                      (long long)jm->latch->epoch, (unsigned long long)offset, crc);
     coord_op op = {COORD_OP_CREATE, path, data, (size_t)n, 0, -1};
-    int rc, fencing = h->cfg->fencing && !(h->cfg->mutations & SIM_MUT_NO_FENCING);
+    int rc, fencing = fencing_on(h);
     if (fencing && retry) { /* the check names the election node it led with */
         coord_op fenced[2] = {{COORD_OP_CHECK, jm->old_node, NULL, 0, 0, -1}, op};
         rc = coord_multi(h->backend, jm->session, fenced, 2, commit_done, c);
@@ -752,6 +831,7 @@ static void jm_leader(void *arg, int leading, int64_t epoch) {
         return;
     if (leading && epoch > h->newest_epoch)
         h->newest_epoch = epoch;
+    note_leadership(h, jm);
     if (!leading) {
         leader_lost(h, jm, 1);
         return;
@@ -1062,6 +1142,8 @@ void ha_free(ha *h) {
         free(h->retired[i]);
     free(h->retired);
     free_checks(h);
+    free(h->leaderships);
+    free(h->commit_log);
     free(h);
 }
 
@@ -1074,6 +1156,8 @@ int ha_fill_result(const ha *h, sim_result *r) {
     r->commits = h->commits;
     r->stale_commits = h->stale_commits;
     r->pointers_skipped = h->pointers_skipped;
+    if (fill_record(h, r) != 0)
+        return SS_ENOMEM;
     const coord_stats_ops *st = h->backend->stats;
     if (!st)
         return 0;
@@ -1098,6 +1182,7 @@ int ha_fill_result(const ha *h, sim_result *r) {
 static void crash_jm(ha *h, uint32_t i) {
     jm_node *jm = &h->jms[i];
     jm->crashed = 1;
+    note_leadership(h, jm);
     h->backend->faults->kill_client(h->service, jm->session);
     leader_lost(h, jm, 1);
 }

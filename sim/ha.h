@@ -105,7 +105,8 @@ void ha_fault(ha *h, const sim_fault *f);
 void ha_worker_crashed(ha *h, uint32_t w);
 void ha_worker_back(ha *h, uint32_t w);
 /* The HA's and the service's figures into r (elections, commits, stale commits,
- * pointers skipped, operations and their latency). 0 or SS_ENOMEM. */
+ * pointers skipped, operations and their latency; leaderships and commits_log, copies
+ * r owns). 0 or SS_ENOMEM. */
 int ha_fill_result(const ha *h, sim_result *r);
 /* The coordination history recorded so far (config_records_history), or NULL. */
 const struct coord_history *ha_history(const ha *h);

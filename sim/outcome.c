@@ -355,5 +355,8 @@ void sim_result_free(sim_result *r) {
     free(r->subtasks);
     free(r->windows);
     free(r->failovers);
+    free(r->moves);
+    free(r->leaderships);
+    free(r->commits_log);
     memset(r, 0, sizeof *r);
 }

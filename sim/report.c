@@ -181,6 +181,57 @@ static int write_history(const char *dir, const sim_result *r) {
     return close_checked(f);
 }
 
+/* Leaderships (leaders.csv: jm, epoch, from_s, to_s, to_end; a leadership still held at
+ * the end has to_s = the run's end and to_end = 1) and commit answers (commits.csv: t_s,
+ * jm, epoch, checkpoint_id, outcome, retry). */
+static int write_leaders(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "leaders.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("jm,epoch,from_s,to_s,to_end\n", f);
+    for (size_t i = 0; i < r->leadership_count; i++) {
+        const sim_leadership *l = &r->leaderships[i];
+        uint64_t to = l->to_ns ? l->to_ns : r->end_ns;
+        fprintf(f, "%u,%lld,%.6f,%.6f,%d\n", l->jm, (long long)l->epoch, ns_to_s(l->from_ns),
+                ns_to_s(to), l->to_ns == 0);
+    }
+    return close_checked(f);
+}
+
+static int write_commits(const char *dir, const sim_result *r) {
+    static const char *const outcomes[] = {"committed", "stale", "refused", "failed"};
+    FILE *f = open_in(dir, "commits.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("t_s,jm,epoch,checkpoint_id,outcome,retry\n", f);
+    for (size_t i = 0; i < r->commit_log_count; i++) {
+        const sim_commit *c = &r->commits_log[i];
+        const char *outcome = c->outcome < 4 ? outcomes[c->outcome] : "?";
+        fprintf(f, "%.6f,%u,%lld,%u,%s,%u\n", ns_to_s(c->at_ns), c->jm, (long long)c->epoch,
+                c->checkpoint_id, outcome, (unsigned)c->retry);
+    }
+    return close_checked(f);
+}
+
+/* The state each rescale moved, per subtask (rescales.csv), with the rescale's row of
+ * failovers.csv (from 0), its parallelism before and after, when it stopped the job and
+ * how long the job was paused (-1: it never resumed). */
+static int write_rescales(const char *dir, const sim_result *r) {
+    FILE *f = open_in(dir, "rescales.csv");
+    if (!f)
+        return SS_EIO;
+    fputs("failover,from,to,at_s,paused_s,subtask,keys_out,keys_in,bytes_out,bytes_in\n", f);
+    for (size_t i = 0; i < r->move_count; i++) {
+        const sim_rescale_move *m = &r->moves[i];
+        const sim_failover *x = &r->failovers[m->failover];
+        double paused = x->restored_ns ? ns_to_s(report_downtime_ns(x)) : -1.0;
+        fprintf(f, "%u,%u,%u,%.6f,%.6f,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+                m->failover, m->from_parallelism, m->to_parallelism, ns_to_s(x->fault_ns), paused,
+                m->subtask, m->keys_out, m->keys_in, m->bytes_out, m->bytes_in);
+    }
+    return close_checked(f);
+}
+
 int report_write_run(const char *dir, const sim_result *r) {
     int rc = write_timeseries(dir, r);
     if (rc == 0 && r->coord_history)
@@ -191,6 +242,12 @@ int report_write_run(const char *dir, const sim_result *r) {
         rc = write_coordination(dir, r);
     if (rc == 0 && r->coord[0].op[0])
         rc = write_coordination_latency(dir, r);
+    if (rc == 0 && r->coord[0].op[0])
+        rc = write_leaders(dir, r);
+    if (rc == 0 && r->coord[0].op[0])
+        rc = write_commits(dir, r);
+    if (rc == 0 && r->move_count)
+        rc = write_rescales(dir, r);
     if (rc == 0)
         rc = write_subtasks(dir, r);
     if (rc == 0)

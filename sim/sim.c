@@ -846,20 +846,55 @@ static uint64_t restart_cost_ns(const sim *s) {
     return s->cfg->deploy_ns + s->cfg->state_backend_start_ns;
 }
 
+/* The keys of key group g's state and their bytes (16 + the key each). */
+static void group_state(const sim *s, uint32_t g, uint64_t *keys, uint64_t *bytes) {
+    *keys = *bytes = 0;
+    for (uint32_t e = s->state.head[g]; e != UINT32_MAX; e = s->state.entries[e].next) {
+        ++*keys;
+        *bytes += 16 + sim_key_bytes(s, s->state.entries[e].key);
+    }
+}
+
+/* The rows of sim_result.moves for the rescale of failover f to n_new subtasks, one per
+ * subtask of the larger parallelism, zeroed; NULL when out of memory. */
+static sim_rescale_move *rescale_rows(sim *s, const sim_failover *f, uint32_t n_new) {
+    sim_result *r = s->r;
+    uint32_t count = n_new > s->n ? n_new : s->n;
+    sim_rescale_move *moves = realloc(r->moves, (r->move_count + count) * sizeof *moves);
+    if (!moves)
+        return NULL;
+    r->moves = moves;
+    sim_rescale_move *rows = moves + r->move_count;
+    for (uint32_t i = 0; i < count; i++)
+        rows[i] = (sim_rescale_move){.failover = (uint32_t)(f - r->failovers),
+                                     .from_parallelism = s->n,
+                                     .to_parallelism = n_new,
+                                     .subtask = i};
+    r->move_count += count;
+    return rows;
+}
+
 /* Move keyed state group by group through the rescale plan: each moved group's entries
  * leave their old subtask's state and join the new one's; their bytes per new subtask
- * into in[], the totals into *moved_total and f. Mutation group-two-owners: the first
- * moved group stays with its old subtask too (or goes to a second new one). */
+ * into in[], the totals into *moved_total and f, the keys and bytes each subtask gives
+ * and takes into sim_result.moves. Mutation group-two-owners: the first moved group
+ * stays with its old subtask too (or goes to a second new one). */
 static int move_groups(sim *s, const part_plan *plan, uint32_t n_new, uint64_t *in,
                        uint64_t *moved_total, sim_failover *f) {
+    sim_rescale_move *rows = rescale_rows(s, f, n_new);
+    if (!rows)
+        return SS_ENOMEM;
     for (uint32_t k = 0; k < plan->count; k++) {
         const part_move *m = &plan->moves[k];
-        for (uint32_t e = s->state.head[m->group]; e != UINT32_MAX; e = s->state.entries[e].next) {
-            uint64_t b = 16 + sim_key_bytes(s, s->state.entries[e].key);
-            in[m->to] += b;
-            *moved_total += b;
-            f->keys_moved++;
-        }
+        uint64_t keys, bytes;
+        group_state(s, m->group, &keys, &bytes);
+        in[m->to] += bytes;
+        *moved_total += bytes;
+        f->keys_moved += keys;
+        rows[m->from].keys_out += keys;
+        rows[m->from].bytes_out += bytes;
+        rows[m->to].keys_in += keys;
+        rows[m->to].bytes_in += bytes;
     }
     f->groups_moved = plan->count;
     if (state_hold_move(&s->hold, plan, s->groups, n_new) != 0)

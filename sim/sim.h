@@ -61,6 +61,48 @@ typedef struct sim_coord_stat {
     hist h; /* latency from request to reply (initialised if op[0]) */
 } sim_coord_stat;
 
+/* A job manager's leadership as it saw it (sim_result.leaderships): from when its
+ * latch made it leader in epoch (the election node's sequence number) until it stopped
+ * believing it led -- its session lost or expired, as it heard it (a paused job manager
+ * hears it when the pause ends), or it crashed. Times absolute virtual ns; to_ns = 0:
+ * it still led at the end. Two leaderships that overlap are a split brain. */
+typedef struct sim_leadership {
+    uint32_t jm;
+    int64_t epoch;
+    uint64_t from_ns, to_ns;
+} sim_leadership;
+
+/* What became of a commit of a checkpoint pointer, as its job manager heard it. */
+typedef enum sim_commit_outcome {
+    SIM_COMMIT_COMMITTED, /* acknowledged, by the newest leader */
+    SIM_COMMIT_STALE,     /* acknowledged, but a successor had been elected (stale_commits) */
+    SIM_COMMIT_REFUSED,   /* refused by fencing: the leader's election node was gone */
+    SIM_COMMIT_FAILED     /* lost: connection loss, an expired session, ... */
+} sim_commit_outcome;
+
+/* One commit's answer (sim_result.commits_log): when the job manager acted on it, which
+ * one (leader of epoch), the checkpoint, the outcome, and whether it was the retry of a
+ * commit lost in flight (sent on a new session). */
+typedef struct sim_commit {
+    uint64_t at_ns;
+    uint32_t jm;
+    int64_t epoch;
+    uint32_t checkpoint_id;
+    uint8_t outcome; /* sim_commit_outcome */
+    uint8_t retry;
+} sim_commit;
+
+/* The state a rescale moved, per subtask (sim_result.moves): rescale failover is the
+ * index of its row in sim_result.failovers (kind "rescale": its fault_ns, restored_ns
+ * give the pause); subtask counts in max(from, to) parallelism; keys and bytes of keyed
+ * state (16 bytes + the key per entry) that left it and that it took in. */
+typedef struct sim_rescale_move {
+    uint32_t failover;
+    uint32_t from_parallelism, to_parallelism;
+    uint32_t subtask;
+    uint64_t keys_out, keys_in, bytes_out, bytes_in;
+} sim_rescale_move;
+
 /* An invariant a run broke (sim_result.violations): the invariant's name (the
  * campaign's key for it: "exactly-once", "replay", "key-groups", "ha-epochs",
  * "stale-commit", "restore-newest", "herd", "sequential", "liveness",
@@ -91,6 +133,8 @@ typedef struct sim_result {
     size_t window_count;
     sim_failover *failovers;
     size_t failover_count;
+    sim_rescale_move *moves; /* per rescale, per subtask, in that order */
+    size_t move_count;
     uint32_t checkpoints_completed;
     uint64_t checkpoint_bytes; /* size of the last completed checkpoint */
     /* coordination (with a coordination service) */
@@ -101,6 +145,10 @@ typedef struct sim_result {
     uint64_t stale_commits;    /* committed by a leader older than one already committed */
     uint64_t pointers_skipped; /* checkpoint pointers a restore found no matching state for */
     sim_coord_stat coord[SIM_COORD_TYPES];
+    sim_leadership *leaderships; /* in the order they began */
+    size_t leadership_count;
+    sim_commit *commits_log; /* every commit answer, in the order heard */
+    size_t commit_log_count;
     int exactly_once_ok;           /* 1: every key's state equals the failure-free fold */
     char exactly_once_detail[256]; /* "ok" or the first keys that differ */
     char *fault_schedule;          /* random_faults: the run's whole schedule, else NULL */

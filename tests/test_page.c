@@ -3,7 +3,10 @@
  * plot of the folder is on the page (inlined), every in-page anchor has its target;
  * `shardsim run` names the page in its last line; plots carry the run's swept values in
  * their titles; a sweep over a category draws bars from sweep_plot.csv; a sweep without
- * failovers gets no downtime figure. */
+ * failovers gets no downtime figure; a run with coordination writes who led when and
+ * what became of each commit (leaders.csv, commits.csv, split_brain.svg), a rescale the
+ * state each subtask gave and took (rescales.csv, rescale.svg), and a run with neither
+ * has none of these files. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,6 +43,20 @@ static int file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
+
+/* Assert that none of the named files is in dir. */
+static void assert_absent(const char *dir, const char *const *names, size_t count) {
+    char path[4400];
+    for (size_t i = 0; i < count; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (file_exists(path))
+            fail_msg("%s should not exist", path);
+    }
+}
+
+static const char *const coordination_files[] = {"leaders.csv", "commits.csv", "split_brain.png",
+                                                 "split_brain.svg"};
+static const char *const rescale_files[] = {"rescales.csv", "rescale.png", "rescale.svg"};
 
 /* Count the .svg files in dir. */
 static int count_svgs(const char *dir) {
@@ -130,6 +147,10 @@ static void category_sweep_has_bars_and_no_downtime_plot(void **state) {
     assert_false(file_exists(path));
     snprintf(path, sizeof path, "%s/sweep_downtime.png", dir);
     assert_false(file_exists(path));
+    /* neither coordination nor a rescale: no split-brain or rescale view */
+    snprintf(path, sizeof path, "%s/run-000", dir);
+    assert_absent(path, coordination_files, 4);
+    assert_absent(path, rescale_files, 3);
     snprintf(path, sizeof path, "%s/index.html", dir);
     char *page = tu_read_file(path, NULL);
     assert_non_null(page);
@@ -149,6 +170,95 @@ static void faults_are_listed_per_run(void **state) {
     free(csv);
 }
 
+/* The file dir/name, which must exist (freed by the caller). */
+static char *read_in(const char *dir, const char *name) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = tu_read_file(path, NULL);
+    if (!text)
+        fail_msg("%s is missing", path);
+    return text;
+}
+
+/* The svg dir/name, with a title holding each of the texts. */
+static void assert_svg_says(const char *dir, const char *name, const char *a, const char *b) {
+    if (!have_gnuplot())
+        return;
+    char *svg = read_in(dir, name);
+    assert_non_null(strstr(svg, a));
+    assert_non_null(strstr(svg, b));
+    free(svg);
+}
+
+static void split_brain_shows_leaders_and_stale_commits(void **state) {
+    (void)state;
+    char dir[4200], run[4300];
+    free(run_into("split-brain", "split-brain --runs 0,1 --quiet", dir, sizeof dir));
+    /* run 1, fencing off: the deposed leader's retry commits after its successor won */
+    snprintf(run, sizeof run, "%s/run-001", dir);
+    char *leaders = read_in(run, "leaders.csv"), *commits = read_in(run, "commits.csv");
+    assert_true(strncmp(leaders, "jm,epoch,from_s,to_s,to_end\n0,0,", 32) == 0);
+    assert_non_null(strstr(leaders, "\n1,1,")); /* the standby leads in epoch 1 */
+    assert_non_null(strstr(commits, ",0,0,20,stale,1\n"));
+    assert_null(strstr(commits, ",refused,"));
+    free(leaders);
+    free(commits);
+    assert_svg_says(run, "split_brain.svg", "split-brain run 1: fencing=0",
+                    "leaders, epochs and commits");
+    assert_absent(run, rescale_files, 3);
+    /* run 0, fencing on: the same retry is refused, nothing stale */
+    snprintf(run, sizeof run, "%s/run-000", dir);
+    commits = read_in(run, "commits.csv");
+    assert_non_null(strstr(commits, ",0,0,20,refused,1\n"));
+    assert_null(strstr(commits, ",stale,"));
+    free(commits);
+}
+
+/* Column col (from 0) of a CSV line of numbers. */
+static unsigned long long column_of(const char *line, int col) {
+    for (int i = 0; i < col && line; i++) {
+        line = strchr(line, ',');
+        line = line ? line + 1 : NULL;
+    }
+    assert_non_null(line);
+    return strtoull(line, NULL, 10);
+}
+
+static void rescale_shows_state_moved_per_subtask(void **state) {
+    (void)state;
+    char dir[4200], run[4300];
+    free(run_into("rescale", "rescale --runs 0 --quiet", dir, sizeof dir));
+    snprintf(run, sizeof run, "%s/run-000", dir);
+    char *moves = read_in(run, "rescales.csv"), *failovers = read_in(run, "failovers.csv");
+    const char *row = strchr(failovers, '\n') + 1; /* the rescale's row */
+    assert_true(strncmp(row, "rescale,12,", 11) == 0);
+    unsigned long long keys_out = 0, keys_in = 0, bytes_out = 0, bytes_in = 0;
+    int rows = 0;
+    for (const char *p = strchr(moves, '\n') + 1; *p; p = strchr(p, '\n') + 1, rows++) {
+        assert_true(strncmp(p, "0,8,12,15.000000,", 17) == 0);
+        assert_int_equal(column_of(p, 5), rows); /* subtasks 0..11 in order */
+        if (rows >= 8) {                         /* a new subtask only takes state in */
+            assert_int_equal(column_of(p, 6), 0);
+            assert_true(column_of(p, 7) > 0);
+        }
+        keys_out += column_of(p, 6);
+        keys_in += column_of(p, 7);
+        bytes_out += column_of(p, 8);
+        bytes_in += column_of(p, 9);
+    }
+    assert_int_equal(rows, 12);
+    assert_true(keys_in > 0);
+    assert_int_equal(keys_in, column_of(row, 14)); /* keys_moved */
+    assert_int_equal(keys_out, keys_in);
+    assert_int_equal(bytes_in, column_of(row, 9)); /* bytes_restored: what moved */
+    assert_int_equal(bytes_out, bytes_in);
+    free(moves);
+    free(failovers);
+    assert_svg_says(run, "rescale.svg", "rescale run 0: partitioner=flink",
+                    "rescale 8 -> 12 at 15.0 s: paused 0.61 s");
+    assert_absent(run, coordination_files, 4); /* no coordination service */
+}
+
 static int setup(void **state) {
     (void)state;
     snprintf(base, sizeof base, "%s/page", getenv("SHARDSIM_TEST_TMP"));
@@ -162,6 +272,8 @@ int main(void) {
         cmocka_unit_test(page_links_every_file_and_inlines_every_plot),
         cmocka_unit_test(category_sweep_has_bars_and_no_downtime_plot),
         cmocka_unit_test(faults_are_listed_per_run),
+        cmocka_unit_test(split_brain_shows_leaders_and_stale_commits),
+        cmocka_unit_test(rescale_shows_state_moved_per_subtask),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -557,8 +557,9 @@ static int read_multi(parser *ps, const jv *o, coord_history_entry *x) {
     x->sub = calloc(m->len, sizeof *x->sub);
     if (!x->sub)
         return fail(ps, "out of memory");
-    for (size_t i = 0; i < m->len; i++, x->sub_count++)
-        if (read_subop(ps, &m->items[i], &x->sub[i]) != 0)
+    /* counted before it is read: a sub-op that fails half-read is freed with the rest */
+    for (size_t i = 0; i < m->len; i++)
+        if (x->sub_count++, read_subop(ps, &m->items[i], &x->sub[i]) != 0)
             return -1;
     return 0;
 }

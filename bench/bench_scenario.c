@@ -8,8 +8,9 @@
  * With --sweep it measures how the cost grows instead (README "How the cost grows"):
  * the same job at 1e4..1e7 distinct keys (128 subtasks) and at 8..1024 subtasks (1e6
  * keys, 4 slots per worker), every point with the same record count, each in a child
- * process whose peak RSS gives bytes per key held; and `shardsim run --jobs J` on a
- * sweep of 16 short runs, runs per second for J = 1 and 2. Writes
+ * process whose peak RSS gives bytes per key held (the median of 3 passes over the
+ * points); and `shardsim run --jobs J` on a sweep of 16 short runs, runs per second for
+ * J = 1 and 2 (the median of 5 interleaved repetitions). Writes
  * scenario_keys.csv, scenario_subtasks.csv, scenario_jobs.csv (plain CSV) and the
  * summary ratios as scenario_scale.csv|json (bench_result_ rows). --quick --sweep is a
  * smaller sweep for trying it out; results/bench_scale.gp plots the CSVs. */
@@ -28,7 +29,9 @@
 #include "sim/sim.h"
 
 #define SCALE_RATE 1000000.0 /* records/s of simulated time, all sources */
-#define SCALE_JOBS_REPS 3    /* interleaved repetitions of the --jobs timing */
+#define SCALE_REPS 3         /* passes over a sweep's points: each figure is their median */
+#define SCALE_JOBS_REPS 5    /* interleaved repetitions of the --jobs timing */
+#define SCALE_MAX_POINTS 8
 
 static void configure(sim_config *c, uint64_t keys, uint32_t subtasks, double duration_s) {
     char err[256], buf[64];
@@ -173,6 +176,30 @@ static int scale_measure(scale_point *p, uint64_t records) {
     return n == (ssize_t)sizeof *p && status == 0 ? 0 : -1;
 }
 
+/* Measure points[0..n) (keys and subtasks set) in `reps` passes over all of them, so
+ * a load change on a shared machine hits every point alike; seconds and peak RSS are
+ * the medians over the passes. 0, or -1 (message printed) when a run failed. */
+static int measure_points(scale_point *points, size_t n, int reps, uint64_t records) {
+    double sec[SCALE_MAX_POINTS][SCALE_REPS], kib[SCALE_MAX_POINTS][SCALE_REPS];
+    for (int r = 0; r < reps; r++)
+        for (size_t i = 0; i < n; i++) {
+            scale_point p = {.keys = points[i].keys, .subtasks = points[i].subtasks};
+            if (scale_measure(&p, records) != 0) {
+                fprintf(stderr, "bench_scenario: the run with %llu keys, %u subtasks failed\n",
+                        (unsigned long long)p.keys, p.subtasks);
+                return -1;
+            }
+            sec[i][r] = p.seconds;
+            kib[i][r] = (double)p.peak_kib;
+            points[i] = p;
+        }
+    for (size_t i = 0; i < n; i++) {
+        points[i].seconds = bench_result_median(sec[i], (size_t)reps);
+        points[i].peak_kib = (long)bench_result_median(kib[i], (size_t)reps);
+    }
+    return 0;
+}
+
 static double point_rps(const scale_point *p) {
     return (double)p->records / p->seconds;
 }
@@ -200,8 +227,12 @@ static FILE *scale_csv(const char *dir, const char *name, const char *header, ch
 }
 
 /* Sweep distinct keys at 128 subtasks; points[] filled. 0 or -1. */
-static int sweep_keys(const char *out, const uint64_t *keys, size_t n, uint64_t records,
+static int sweep_keys(const char *out, const uint64_t *keys, size_t n, int reps, uint64_t records,
                       scale_point *points) {
+    for (size_t i = 0; i < n; i++)
+        points[i] = (scale_point){.keys = keys[i], .subtasks = 128};
+    if (measure_points(points, n, reps, records) != 0)
+        return -1;
     char path[4200];
     FILE *f = scale_csv(out, "scenario_keys.csv",
                         "keys,keys_held,subtasks,records,seconds,records_per_s,peak_rss_bytes,"
@@ -212,14 +243,7 @@ static int sweep_keys(const char *out, const uint64_t *keys, size_t n, uint64_t 
     printf("%10s %10s %10s %12s %10s %12s\n", "keys", "held", "seconds", "records/s", "B/key",
            "B/extra key");
     for (size_t i = 0; i < n; i++) {
-        scale_point *p = &points[i];
-        *p = (scale_point){.keys = keys[i], .subtasks = 128};
-        if (scale_measure(p, records) != 0) {
-            fprintf(stderr, "bench_scenario: the run with %llu keys failed\n",
-                    (unsigned long long)keys[i]);
-            fclose(f);
-            return -1;
-        }
+        const scale_point *p = &points[i];
         double extra =
             i ? extra_bytes(p - 1, p, (double)p[-1].keys_held, (double)p->keys_held) : NAN;
         printf("%10llu %10llu %10.2f %12.0f %10.1f %12.1f\n", (unsigned long long)p->keys,
@@ -238,7 +262,11 @@ static int sweep_keys(const char *out, const uint64_t *keys, size_t n, uint64_t 
 
 /* Sweep subtasks (workers = subtasks / 4) at `keys` keys; points[] filled. 0 or -1. */
 static int sweep_subtasks(const char *out, uint64_t keys, const uint32_t *subtasks, size_t n,
-                          uint64_t records, scale_point *points) {
+                          int reps, uint64_t records, scale_point *points) {
+    for (size_t i = 0; i < n; i++)
+        points[i] = (scale_point){.keys = keys, .subtasks = subtasks[i]};
+    if (measure_points(points, n, reps, records) != 0)
+        return -1;
     char path[4200];
     FILE *f = scale_csv(out, "scenario_subtasks.csv",
                         "subtasks,workers,keys,keys_held,records,seconds,records_per_s,"
@@ -249,13 +277,7 @@ static int sweep_subtasks(const char *out, uint64_t keys, const uint32_t *subtas
     printf("%10s %10s %10s %12s %10s %14s\n", "subtasks", "held", "seconds", "records/s", "B/key",
            "B/extra subtask");
     for (size_t i = 0; i < n; i++) {
-        scale_point *p = &points[i];
-        *p = (scale_point){.keys = keys, .subtasks = subtasks[i]};
-        if (scale_measure(p, records) != 0) {
-            fprintf(stderr, "bench_scenario: the run with %u subtasks failed\n", subtasks[i]);
-            fclose(f);
-            return -1;
-        }
+        const scale_point *p = &points[i];
         double extra = i ? extra_bytes(p - 1, p, (double)p[-1].subtasks, (double)p->subtasks) : NAN;
         printf("%10u %10llu %10.2f %12.0f %10.1f %14.0f\n", p->subtasks,
                (unsigned long long)p->keys_held, p->seconds, point_rps(p), point_bytes_per_key(p),
@@ -270,6 +292,18 @@ static int sweep_subtasks(const char *out, uint64_t keys, const uint32_t *subtas
     }
     printf("wrote %s\n", path);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The 1-minute load average (/proc/loadavg), or -1: how busy the shared machine was. */
+static double load_avg(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1;
+        fclose(f);
+    }
+    return l;
 }
 
 /* Wall seconds of `shardsim run` of the 16-run sweep with --jobs J into a fresh
@@ -319,7 +353,7 @@ static int sweep_jobs(const char *out, const char *shardsim, int quick, double r
         return -1;
     }
     int reps = quick ? 1 : SCALE_JOBS_REPS;
-    double duration_s = quick ? 0.5 : 2.0, s[2][SCALE_JOBS_REPS];
+    double duration_s = quick ? 0.5 : 5.0, s[2][SCALE_JOBS_REPS], load = load_avg();
     for (int r = 0; r < reps; r++)
         for (int i = 0; i < 2; i++) {
             int k = r % 2 ? 1 - i : i;
@@ -332,8 +366,8 @@ static int sweep_jobs(const char *out, const char *shardsim, int quick, double r
         }
     rmdir(tmp);
     char path[4200];
-    FILE *f = scale_csv(out, "scenario_jobs.csv", "jobs,runs,seconds,runs_per_s,speedup", path,
-                        sizeof path);
+    FILE *f = scale_csv(out, "scenario_jobs.csv", "jobs,runs,seconds,runs_per_s,speedup,load_avg",
+                        path, sizeof path);
     if (!f)
         return -1;
     for (int k = 0; k < 2; k++) {
@@ -341,7 +375,7 @@ static int sweep_jobs(const char *out, const char *shardsim, int quick, double r
         rps[k] = 16.0 / med;
         printf("shardsim run --jobs %d, 16 runs of %g s simulated: %.2f s, %.2f runs/s (%.2fx)\n",
                k + 1, duration_s, med, rps[k], rps[k] / rps[0]);
-        fprintf(f, "%d,16,%.3f,%.3f,%.3f\n", k + 1, med, rps[k], rps[k] / rps[0]);
+        fprintf(f, "%d,16,%.3f,%.3f,%.3f,%.2f\n", k + 1, med, rps[k], rps[k] / rps[0], load);
     }
     printf("wrote %s\n", path);
     return fclose(f) == 0 ? 0 : -1;
@@ -380,14 +414,15 @@ static int scenario_sweep(const char *out, int quick, const char *shardsim) {
     static const uint32_t subtasks[] = {8, 32, 128, 512, 1024};
     size_t nk = quick ? 3 : 4, nt = quick ? 3 : 5;
     uint64_t records = quick ? 1000000 : 10000000;
+    int reps = quick ? 1 : SCALE_REPS;
     scale_point kp[4], tp[5];
     double rps[2];
     uint64_t t0 = bench_now_ns();
     printf("sweep: %llu records per point, 1e6 records/s simulated, 32 sources, 4 slots per "
-           "worker\n",
-           (unsigned long long)records);
-    if (sweep_keys(out, keys, nk, records, kp) != 0 ||
-        sweep_subtasks(out, 1000000, subtasks, nt, records, tp) != 0 ||
+           "worker; median of %d passes; load average %.2f\n",
+           (unsigned long long)records, reps, load_avg());
+    if (sweep_keys(out, keys, nk, reps, records, kp) != 0 ||
+        sweep_subtasks(out, 1000000, subtasks, nt, reps, records, tp) != 0 ||
         sweep_jobs(out, shardsim, quick, rps) != 0 || scale_summary(out, kp, nk, tp, nt, rps) != 0)
         return 1;
     printf("sweep took %.0f s\n", (double)(bench_now_ns() - t0) / 1e9);

@@ -33,12 +33,17 @@
 #define SCALE_JOBS_REPS 5    /* interleaved repetitions of the --jobs timing */
 #define SCALE_MAX_POINTS 8
 
+/* Workers for a job of `subtasks` subtasks: 4 slots each, at least one. */
+static uint32_t workers_for(uint32_t subtasks) {
+    return subtasks / 4 ? subtasks / 4 : 1;
+}
+
 static void configure(sim_config *c, uint64_t keys, uint32_t subtasks, double duration_s) {
     char err[256], buf[64];
     config_defaults(c);
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)keys);
     config_set(c, "keys", buf, err, sizeof err);
-    snprintf(buf, sizeof buf, "%u", subtasks / 4 ? subtasks / 4 : 1);
+    snprintf(buf, sizeof buf, "%u", workers_for(subtasks));
     config_set(c, "workers", buf, err, sizeof err);
     config_set(c, "slots_per_worker", "4", err, sizeof err);
     config_set(c, "sources", "32", err, sizeof err);
@@ -226,68 +231,39 @@ static FILE *scale_csv(const char *dir, const char *name, const char *header, ch
     return f;
 }
 
-/* Sweep distinct keys at 128 subtasks; points[] filled. 0 or -1. */
-static int sweep_keys(const char *out, const uint64_t *keys, size_t n, int reps, uint64_t records,
-                      scale_point *points) {
-    for (size_t i = 0; i < n; i++)
-        points[i] = (scale_point){.keys = keys[i], .subtasks = 128};
+/* Measure points[0..n) (sizes set) and write DIR/NAME, one row per point; by_subtasks
+ * says which size the sweep varies, so which unit the difference column is per. 0 or -1. */
+static int sweep(const char *out, const char *name, scale_point *points, size_t n, int reps,
+                 uint64_t records, int by_subtasks) {
     if (measure_points(points, n, reps, records) != 0)
         return -1;
-    char path[4200];
-    FILE *f = scale_csv(out, "scenario_keys.csv",
-                        "keys,keys_held,subtasks,records,seconds,records_per_s,peak_rss_bytes,"
-                        "bytes_per_key,bytes_per_extra_key",
-                        path, sizeof path);
+    char path[4200], header[200];
+    const char *unit = by_subtasks ? "subtask" : "key";
+    snprintf(header, sizeof header,
+             "keys,keys_held,subtasks,workers,records,seconds,records_per_s,peak_rss_bytes,"
+             "bytes_per_key,bytes_per_extra_%s",
+             unit);
+    FILE *f = scale_csv(out, name, header, path, sizeof path);
     if (!f)
         return -1;
-    printf("%10s %10s %10s %12s %10s %12s\n", "keys", "held", "seconds", "records/s", "B/key",
-           "B/extra key");
+    printf("%10s %10s %10s %10s %12s %10s %12s%s\n", "keys", "held", "subtasks", "seconds",
+           "records/s", "B/key", "B/extra ", unit);
     for (size_t i = 0; i < n; i++) {
         const scale_point *p = &points[i];
-        double extra =
-            i ? extra_bytes(p - 1, p, (double)p[-1].keys_held, (double)p->keys_held) : NAN;
-        printf("%10llu %10llu %10.2f %12.0f %10.1f %12.1f\n", (unsigned long long)p->keys,
-               (unsigned long long)p->keys_held, p->seconds, point_rps(p), point_bytes_per_key(p),
-               extra);
-        fprintf(f, "%llu,%llu,%u,%llu,%.3f,%.0f,%lld,%.1f,", (unsigned long long)p->keys,
-                (unsigned long long)p->keys_held, p->subtasks, (unsigned long long)p->records,
-                p->seconds, point_rps(p), (long long)p->peak_kib * 1024, point_bytes_per_key(p));
+        double extra = NAN;
+        if (i && by_subtasks)
+            extra = extra_bytes(p - 1, p, (double)p[-1].subtasks, (double)p->subtasks);
+        else if (i)
+            extra = extra_bytes(p - 1, p, (double)p[-1].keys_held, (double)p->keys_held);
+        printf("%10llu %10llu %10u %10.2f %12.0f %10.1f %12.1f\n", (unsigned long long)p->keys,
+               (unsigned long long)p->keys_held, p->subtasks, p->seconds, point_rps(p),
+               point_bytes_per_key(p), extra);
+        fprintf(f, "%llu,%llu,%u,%u,%llu,%.3f,%.0f,%lld,%.1f,", (unsigned long long)p->keys,
+                (unsigned long long)p->keys_held, p->subtasks, workers_for(p->subtasks),
+                (unsigned long long)p->records, p->seconds, point_rps(p),
+                (long long)p->peak_kib * 1024, point_bytes_per_key(p));
         if (i)
             fprintf(f, "%.1f", extra);
-        fputc('\n', f);
-    }
-    printf("wrote %s\n", path);
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-/* Sweep subtasks (workers = subtasks / 4) at `keys` keys; points[] filled. 0 or -1. */
-static int sweep_subtasks(const char *out, uint64_t keys, const uint32_t *subtasks, size_t n,
-                          int reps, uint64_t records, scale_point *points) {
-    for (size_t i = 0; i < n; i++)
-        points[i] = (scale_point){.keys = keys, .subtasks = subtasks[i]};
-    if (measure_points(points, n, reps, records) != 0)
-        return -1;
-    char path[4200];
-    FILE *f = scale_csv(out, "scenario_subtasks.csv",
-                        "subtasks,workers,keys,keys_held,records,seconds,records_per_s,"
-                        "peak_rss_bytes,bytes_per_key,bytes_per_extra_subtask",
-                        path, sizeof path);
-    if (!f)
-        return -1;
-    printf("%10s %10s %10s %12s %10s %14s\n", "subtasks", "held", "seconds", "records/s", "B/key",
-           "B/extra subtask");
-    for (size_t i = 0; i < n; i++) {
-        const scale_point *p = &points[i];
-        double extra = i ? extra_bytes(p - 1, p, (double)p[-1].subtasks, (double)p->subtasks) : NAN;
-        printf("%10u %10llu %10.2f %12.0f %10.1f %14.0f\n", p->subtasks,
-               (unsigned long long)p->keys_held, p->seconds, point_rps(p), point_bytes_per_key(p),
-               extra);
-        fprintf(f, "%u,%u,%llu,%llu,%llu,%.3f,%.0f,%lld,%.1f,", p->subtasks,
-                p->subtasks / 4 ? p->subtasks / 4 : 1, (unsigned long long)p->keys,
-                (unsigned long long)p->keys_held, (unsigned long long)p->records, p->seconds,
-                point_rps(p), (long long)p->peak_kib * 1024, point_bytes_per_key(p));
-        if (i)
-            fprintf(f, "%.0f", extra);
         fputc('\n', f);
     }
     printf("wrote %s\n", path);
@@ -421,8 +397,12 @@ static int scenario_sweep(const char *out, int quick, const char *shardsim) {
     printf("sweep: %llu records per point, 1e6 records/s simulated, 32 sources, 4 slots per "
            "worker; median of %d passes; load average %.2f\n",
            (unsigned long long)records, reps, load_avg());
-    if (sweep_keys(out, keys, nk, reps, records, kp) != 0 ||
-        sweep_subtasks(out, 1000000, subtasks, nt, reps, records, tp) != 0 ||
+    for (size_t i = 0; i < nk; i++)
+        kp[i] = (scale_point){.keys = keys[i], .subtasks = 128};
+    for (size_t i = 0; i < nt; i++)
+        tp[i] = (scale_point){.keys = 1000000, .subtasks = subtasks[i]};
+    if (sweep(out, "scenario_keys.csv", kp, nk, reps, records, 0) != 0 ||
+        sweep(out, "scenario_subtasks.csv", tp, nt, reps, records, 1) != 0 ||
         sweep_jobs(out, shardsim, quick, rps) != 0 || scale_summary(out, kp, nk, tp, nt, rps) != 0)
         return 1;
     printf("sweep took %.0f s\n", (double)(bench_now_ns() - t0) / 1e9);

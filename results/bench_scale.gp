@@ -25,7 +25,7 @@ where = sprintf("shardsim %s, %s, one run per point on one core", build, machine
 host = sprintf("shardsim %s, %s", build, machine)
 # the marginal bytes per key held (mean of the difference column): where the state
 # outgrows a cache of c bytes, in keys held
-stats fk using 9 nooutput
+stats fk using 10 nooutput
 per_key = STATS_mean
 at(c) = c / per_key
 mib(c) = c / 1048576.0
@@ -52,9 +52,9 @@ do for [fmt in "png svg"] {
     set label 1 sprintf("state > L2 (%.0f MiB)", mib(l2_bytes)) at at(l2_bytes), graph 0.06 rotate by 90 offset -1,0 tc rgb "gray30"
     set arrow 2 from at(l3_bytes), graph 0 to at(l3_bytes), graph 1 nohead dt 3 lw 1.5 lc rgb "gray40"
     set label 2 sprintf("state > L3 (%.0f MiB)", mib(l3_bytes)) at at(l3_bytes), graph 0.06 rotate by 90 offset -1,0 tc rgb "gray30"
-    plot fk using 2:($6 / 1e6) with linespoints pt 7 lw 2 axes x1y1 title "records/s", \
-         fk using 2:8 with linespoints pt 5 lw 2 dt 2 axes x1y2 title "peak RSS / keys held", \
-         fk using 2:9 with linespoints pt 9 lw 2 dt 4 axes x1y2 title "peak RSS per extra key (difference)"
+    plot fk using 2:($7 / 1e6) with linespoints pt 7 lw 2 axes x1y1 title "records/s", \
+         fk using 2:9 with linespoints pt 5 lw 2 dt 2 axes x1y2 title "peak RSS / keys held", \
+         fk using 2:10 with linespoints pt 9 lw 2 dt 4 axes x1y2 title "peak RSS per extra key (difference)"
 
     # records/s and bytes per key against subtasks (1e6 keys)
     set output sprintf("%s/scale_subtasks.%s", figs, fmt)
@@ -68,8 +68,8 @@ do for [fmt in "png svg"] {
     set y2label "peak RSS bytes per key held"
     unset logscale y2
     set y2range [0:*]
-    plot fs using 1:($7 / 1e6) with linespoints pt 7 lw 2 axes x1y1 title "records/s", \
-         fs using 1:9 with linespoints pt 5 lw 2 dt 2 axes x1y2 title "peak RSS / keys held"
+    plot fs using 3:($7 / 1e6) with linespoints pt 7 lw 2 axes x1y1 title "records/s", \
+         fs using 3:9 with linespoints pt 5 lw 2 dt 2 axes x1y2 title "peak RSS / keys held"
 
     # runs per second of `shardsim run --jobs J`
     set output sprintf("%s/scale_jobs.%s", figs, fmt)

@@ -31,7 +31,7 @@
 #define SCALE_RATE 1000000.0 /* records/s of simulated time, all sources */
 #define SCALE_REPS 3         /* passes over a sweep's points: each figure is their median */
 #define SCALE_JOBS_REPS 5    /* interleaved repetitions of the --jobs timing */
-#define SCALE_MAX_POINTS 8
+#define SCALE_MAX_POINTS 9   /* 4 key counts + 5 subtask counts */
 
 /* Workers for a job of `subtasks` subtasks: 4 slots each, at least one. */
 static uint32_t workers_for(uint32_t subtasks) {
@@ -231,12 +231,10 @@ static FILE *scale_csv(const char *dir, const char *name, const char *header, ch
     return f;
 }
 
-/* Measure points[0..n) (sizes set) and write DIR/NAME, one row per point; by_subtasks
- * says which size the sweep varies, so which unit the difference column is per. 0 or -1. */
-static int sweep(const char *out, const char *name, scale_point *points, size_t n, int reps,
-                 uint64_t records, int by_subtasks) {
-    if (measure_points(points, n, reps, records) != 0)
-        return -1;
+/* Write DIR/NAME, one row per measured point; by_subtasks says which size the sweep
+ * varies, so which unit the difference column is per. 0 or -1. */
+static int sweep_write(const char *out, const char *name, const scale_point *points, size_t n,
+                       int by_subtasks) {
     char path[4200], header[200];
     const char *unit = by_subtasks ? "subtask" : "key";
     snprintf(header, sizeof header,
@@ -391,7 +389,7 @@ static int scenario_sweep(const char *out, int quick, const char *shardsim) {
     size_t nk = quick ? 3 : 4, nt = quick ? 3 : 5;
     uint64_t records = quick ? 1000000 : 10000000;
     int reps = quick ? 1 : SCALE_REPS;
-    scale_point kp[4], tp[5];
+    scale_point pts[SCALE_MAX_POINTS], *kp = pts, *tp = pts + nk;
     double rps[2];
     uint64_t t0 = bench_now_ns();
     printf("sweep: %llu records per point, 1e6 records/s simulated, 32 sources, 4 slots per "
@@ -401,8 +399,10 @@ static int scenario_sweep(const char *out, int quick, const char *shardsim) {
         kp[i] = (scale_point){.keys = keys[i], .subtasks = 128};
     for (size_t i = 0; i < nt; i++)
         tp[i] = (scale_point){.keys = 1000000, .subtasks = subtasks[i]};
-    if (sweep(out, "scenario_keys.csv", kp, nk, reps, records, 0) != 0 ||
-        sweep(out, "scenario_subtasks.csv", tp, nt, reps, records, 1) != 0 ||
+    /* both sweeps in the same passes, so a load change hits them alike */
+    if (measure_points(pts, nk + nt, reps, records) != 0 ||
+        sweep_write(out, "scenario_keys.csv", kp, nk, 0) != 0 ||
+        sweep_write(out, "scenario_subtasks.csv", tp, nt, 1) != 0 ||
         sweep_jobs(out, shardsim, quick, rps) != 0 || scale_summary(out, kp, nk, tp, nt, rps) != 0)
         return 1;
     printf("sweep took %.0f s\n", (double)(bench_now_ns() - t0) / 1e9);

@@ -31,7 +31,8 @@
 #define SCALE_RATE 1000000.0 /* records/s of simulated time, all sources */
 #define SCALE_REPS 3         /* passes over a sweep's points: each figure is their median */
 #define SCALE_JOBS_REPS 5    /* interleaved repetitions of the --jobs timing */
-#define SCALE_MAX_POINTS 9   /* 4 key counts + 5 subtask counts */
+#define SCALE_WARM_BYTES ((size_t)1 << 30) /* touched before every point: see scale_warm */
+#define SCALE_MAX_POINTS 9                 /* 4 key counts + 5 subtask counts */
 
 /* Workers for a job of `subtasks` subtasks: 4 slots each, at least one. */
 static uint32_t workers_for(uint32_t subtasks) {
@@ -181,14 +182,34 @@ static int scale_measure(scale_point *p, uint64_t records) {
     return n == (ssize_t)sizeof *p && status == 0 ? 0 : -1;
 }
 
-/* Measure points[0..n) (keys and subtasks set) in `reps` passes over all of them, so
- * a load change on a shared machine hits every point alike; seconds and peak RSS are
- * the medians over the passes. 0, or -1 (message printed) when a run failed. */
+/* Touch `bytes` of fresh memory in a child that then exits. This machine is a KVM guest
+ * with free page reporting (virtio-balloon): pages the guest frees go back to the host,
+ * and the first touch of one traps to the hypervisor. Without this, a point run after a
+ * large one (whose freed pages the next child gets back still backed) measured up to
+ * 1.7x faster than the same point run first; with it every point starts alike. */
+static void scale_warm(size_t bytes) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *m = malloc(bytes);
+        if (m)
+            memset(m, 1, bytes);
+        _exit(m ? 0 : 1);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+/* Measure points[0..n) (keys and subtasks set) in `reps` passes over all of them, in
+ * alternating order, so a load change on a shared machine hits every point alike;
+ * seconds and peak RSS are the medians over the passes. 0, or -1 (message printed) when a run
+ * failed. */
 static int measure_points(scale_point *points, size_t n, int reps, uint64_t records) {
     double sec[SCALE_MAX_POINTS][SCALE_REPS], kib[SCALE_MAX_POINTS][SCALE_REPS];
     for (int r = 0; r < reps; r++)
-        for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < n; k++) {
+            size_t i = r % 2 ? n - 1 - k : k; /* forwards, then backwards: order effects cancel */
             scale_point p = {.keys = points[i].keys, .subtasks = points[i].subtasks};
+            scale_warm(SCALE_WARM_BYTES);
             if (scale_measure(&p, records) != 0) {
                 fprintf(stderr, "bench_scenario: the run with %llu keys, %u subtasks failed\n",
                         (unsigned long long)p.keys, p.subtasks);

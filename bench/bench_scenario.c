@@ -441,8 +441,16 @@ int main(int argc, char **argv) {
             sweep = 1;
         else if (strcmp(argv[i], "--shardsim") == 0 && i + 1 < argc)
             shardsim = argv[++i];
-        else
+        else if (strcmp(argv[i], "--quick") == 0 || strcmp(argv[i], "--out") == 0)
             rest[n++] = argv[i];
+        else if (n > 1 && strcmp(rest[n - 1], "--out") == 0)
+            rest[n++] = argv[i]; /* --out's DIR */
+        else {
+            fprintf(stderr,
+                    "%s: unknown argument '%s' (--quick, --out DIR, --sweep, --shardsim PATH)\n",
+                    argv[0], argv[i]);
+            return 2;
+        }
     }
     rest[n] = NULL;
     const char *out;

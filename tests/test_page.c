@@ -122,12 +122,35 @@ static void page_links_every_file_and_inlines_every_plot(void **state) {
             inlined++;
         assert_true(svgs >= 4 * 3 + 2);
         assert_int_equal(inlined, svgs);
-        /* plot titles say what the run was */
-        snprintf(path, sizeof path, "%s/run-020/failover.svg", dir);
-        char *svg = tu_read_file(path, NULL);
-        assert_non_null(svg);
-        assert_non_null(strstr(svg, "T=4 fault=20 crash-leader 0"));
-        free(svg);
+        /* every plot of the run: a real PNG, and an SVG whose title says what the run was */
+        const char *plots[] = {"load", "latency_cdf", "latency_time", "failover", "split_brain"};
+        for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++) {
+            size_t len = 0;
+            snprintf(path, sizeof path, "%s/run-020/%s.png", dir, plots[i]);
+            char *png = tu_read_file(path, &len);
+            if (!png || len < 1000 || memcmp(png, "\x89PNG\r\n\x1a\n", 8) != 0)
+                fail_msg("%s: not a PNG", path);
+            free(png);
+            snprintf(path, sizeof path, "%s/run-020/%s.svg", dir, plots[i]);
+            char *svg = tu_read_file(path, NULL);
+            if (!svg || !strstr(svg, "failover run 20: T=4 fault=20 crash-leader 0"))
+                fail_msg("%s: no title naming the run's parameters", path);
+            free(svg);
+        }
+        const char *sweeps[] = {"sweep", "sweep_downtime"};
+        for (size_t i = 0; i < 2; i++) {
+            size_t len = 0;
+            snprintf(path, sizeof path, "%s/%s.png", dir, sweeps[i]);
+            char *png = tu_read_file(path, &len);
+            if (!png || len < 1000 || memcmp(png, "\x89PNG\r\n\x1a\n", 8) != 0)
+                fail_msg("%s: not a PNG", path);
+            free(png);
+            snprintf(path, sizeof path, "%s/%s.svg", dir, sweeps[i]);
+            char *svg = tu_read_file(path, NULL);
+            if (!svg || !strstr(svg, "failover: ") || !strstr(svg, " vs T"))
+                fail_msg("%s: no title naming the sweep", path);
+            free(svg);
+        }
     }
     free(page);
 }

@@ -149,9 +149,9 @@ static void group_two_owners(void **state) {
     shrinks("group-two-owners");
 }
 
-static void counter_no_cas(void **state) {
+static void restore_older(void **state) {
     (void)state;
-    shrinks("counter-no-cas");
+    shrinks("restore-older");
 }
 
 static void no_fencing(void **state) {
@@ -236,7 +236,7 @@ int main(void) {
     if (system(cmd) != 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(group_two_owners), cmocka_unit_test(counter_no_cas),
+        cmocka_unit_test(group_two_owners), cmocka_unit_test(restore_older),
         cmocka_unit_test(no_fencing),       cmocka_unit_test(passing_seed),
         cmocka_unit_test(out_keeps_a_file), cmocka_unit_test(default_name),
         cmocka_unit_test(bad_flags),

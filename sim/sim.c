@@ -271,6 +271,8 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
     uint32_t cap = s->cfg->queue_capacity;
     while (t->count) {
         pending_record *p = &t->ring[t->head];
+        if (t->count > PREFETCH_AHEAD) /* the state cell of a record a few places on */
+            state_prefetch(&s->state, t->ring[(t->head + PREFETCH_AHEAD) % cap].key);
         if (t->snapshot_at_ns != NEVER && t->snapshot_at_ns < p->done_ns &&
             t->snapshot_at_ns <= until)
             take_snapshot(s, i);
@@ -280,7 +282,8 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
         SS_ASSERT_HOT(t->count <= cap);
         SS_ASSERT_HOT(t->count < 2 ||
                       t->ring[t->head + 1 == cap ? 0 : t->head + 1].done_ns >= p->done_ns);
-        if (state_add(&s->state, p->key, sim_group_of(s, p->key), p->value) != 0) {
+        SS_ASSERT_HOT(p->group == sim_group_of(s, p->key));
+        if (state_add(&s->state, p->key, p->group, p->value) != 0) {
             sim_fail(s, SS_ENOMEM, "out of memory for keyed state");
             return;
         }
@@ -469,7 +472,7 @@ static void emit_until(sim *s, uint64_t until) {
         uint64_t key;
         uint32_t value;
         sim_record_at(s, s->offset, &key, &value);
-        uint32_t i = s->owner[sim_group_of(s, key)];
+        uint32_t group = sim_group_of(s, key), i = s->owner[group];
         uint32_t src = (uint32_t)(s->offset % c->sources);
         window *w = window_at(s, emit);
         if (w)
@@ -478,12 +481,13 @@ static void emit_until(sim *s, uint64_t until) {
             s->source_digest =
                 fold(fold(fold(s->source_digest, s->offset), key), ((uint64_t)value << 40) ^ sched);
             s->max_emitted = s->offset + 1;
+            sim_ref_note(s, group, key, value); /* the exactly-once reference */
         }
         if (s->awaiting_catch_up && emit == sched && s->open_failover) {
             s->open_failover->caught_up_ns = emit;
             s->awaiting_catch_up = 0;
         }
-        pending_record p = {0, sched, s->offset, key, value};
+        pending_record p = {0, sched, s->offset, key, value, group};
         s->offset++;
         SS_ASSERT_HOT(s->offset <= s->total && i < s->n);
         buffer_record(s, src, i, p, emit);
@@ -854,8 +858,9 @@ static int move_groups(sim *s, const part_plan *plan, uint32_t n_new, uint64_t *
                        uint64_t *moved_total, sim_failover *f) {
     for (uint32_t k = 0; k < plan->count; k++) {
         const part_move *m = &plan->moves[k];
-        for (uint32_t e = s->state.head[m->group]; e != UINT32_MAX; e = s->state.entries[e].next) {
-            uint64_t b = 16 + sim_key_bytes(s, s->state.entries[e].key);
+        for (uint32_t e = state_head(&s->state, m->group); e != STATE_END;
+             e = state_next(&s->state, e)) {
+            uint64_t b = 16 + sim_key_bytes(s, state_at(&s->state, m->group, e).key);
             in[m->to] += b;
             *moved_total += b;
             f->keys_moved++;
@@ -1396,8 +1401,8 @@ static int setup(sim *s) {
         snprintf(s->err, s->errlen, "keys: at most 2^31 - 1");
         return SS_EINVAL;
     }
-    if (queue_create(1024, &s->q) || state_init(&s->state, s->groups) || open_epoch(s, 0) ||
-        state_hold_from_owners(&s->hold, s->owner, s->groups, s->n))
+    if (queue_create(1024, &s->q) || state_init(&s->state, s->groups) || sim_ref_init(s) ||
+        open_epoch(s, 0) || state_hold_from_owners(&s->hold, s->owner, s->groups, s->n))
         return SS_ENOMEM;
     check_owners(s, "start");
     s->sub = calloc(s->n, sizeof *s->sub);
@@ -1445,11 +1450,16 @@ static int setup(sim *s) {
     prng_stream(&s->service_rng, s->seed, s->run, RNG_SERVICE);
     prng_stream(&s->restart_rng, s->seed, s->run, RNG_RESTART);
     init_stream(s);
-    uint64_t expect = c->key_dist == SIM_KEYS_FILE ? s->file_keys : c->keys;
-    if (expect > s->total)
-        expect = s->total;
-    if (state_reserve(&s->state, (uint32_t)(expect < (1u << 26) ? expect : (1u << 26))) != 0)
-        return SS_ENOMEM;
+    uint64_t space = c->key_dist == SIM_KEYS_FILE ? s->file_keys : c->keys;
+    if (space <= SIM_DENSE_KEYS_MAX && space <= 16 * s->total + 65536 && s->total < UINT32_MAX) {
+        state_free(&s->state); /* key ids below space: cells indexed by key */
+        if (state_init_dense(&s->state, s->groups, (uint32_t)space) != 0)
+            return SS_ENOMEM;
+    } else {
+        uint64_t expect = space < s->total ? space : s->total;
+        if (state_reserve(&s->state, (uint32_t)(expect < (1u << 26) ? expect : (1u << 26))) != 0)
+            return SS_ENOMEM;
+    }
     if (c->coordination == SIM_COORD_HA && setup_ha(s) != 0)
         return s->failed ? s->failed : SS_ENOMEM;
     s->job = JOB_RUNNING;
@@ -1481,6 +1491,7 @@ static void sim_free(sim *s) {
     free(s->sub);
     part_free(s->part);
     state_free(&s->state);
+    free(s->ref);
     state_hold_free(&s->hold);
     sim_checkpoint_free(&s->jm.completed);
     sim_checkpoint_free(&s->jm.pending);

@@ -22,6 +22,8 @@
 #define TICK_NS 1000000ULL /* sources emit in 1 ms batches */
 #define NEVER UINT64_MAX
 #define MAX_EPOCHS 64
+#define PREFETCH_AHEAD 4                /* records ahead whose state cells are prefetched */
+#define SIM_DENSE_KEYS_MAX (1ULL << 24) /* key ids up to this: dense state and checks */
 
 enum {
     EV_TICK = 1,
@@ -43,7 +45,15 @@ enum { RNG_RECORDS = 1, RNG_NET, RNG_SERVICE, RNG_RESTART, RNG_HEARTBEAT, RNG_FL
 typedef struct pending_record {
     uint64_t done_ns, sched_ns, offset, key;
     uint32_t value;
+    uint32_t group; /* the key's key group */
 } pending_record;
+
+/* The exactly-once reference of one key group: its records' count and value sum, and
+ * both weighted by a per-key hash (mod 2^64), folded as the sources first emit each
+ * record. A group whose final state gives other figures holds a key that differs. */
+typedef struct ref_group {
+    uint64_t count, sum, wcount, wsum;
+} ref_group;
 
 typedef struct subtask {
     uint32_t worker;
@@ -126,6 +136,7 @@ typedef struct sim {
     uint8_t *alive;
     uint32_t *slots;
     state_store state;
+    ref_group *ref;      /* per key group: the exactly-once reference (outcome.c) */
     state_holdings hold; /* which running subtask's state holds each key group */
     jm_book jm;
     prng net_rng, service_rng, restart_rng;
@@ -211,6 +222,28 @@ void sim_pace(sim *s);
 void sim_drain(sim *s, int (*done)(const struct ha *), const struct ha *arg);
 
 /* ---- outcome.c ---- */
+/* The exactly-once reference: empty per-group aggregates into s->ref. 0 or SS_ENOMEM. */
+int sim_ref_init(sim *s);
+
+/* A key's weight in the reference: odd, from a 64-bit mix of the key. */
+static inline uint64_t sim_ref_weight(uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    key *= 0xc4ceb9fe1a85ec53ULL;
+    return (key ^ (key >> 33)) | 1;
+}
+
+/* Record (key, value) of key group g joins the reference (once per offset). */
+static inline void sim_ref_note(sim *s, uint32_t g, uint64_t key, uint32_t value) {
+    ref_group *r = &s->ref[g];
+    uint64_t w = sim_ref_weight(key);
+    r->count++;
+    r->sum += value;
+    r->wcount += w;
+    r->wsum += w * value;
+}
+
 /* Invariant exactly-once (and its checker's self-test, checker-self-test). */
 void sim_check_exactly_once(sim *s);
 void sim_fill_result(sim *s);

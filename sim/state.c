@@ -33,7 +33,29 @@ int state_init(state_store *s, uint32_t groups) {
     return 0;
 }
 
+int state_init_dense(state_store *s, uint32_t groups, uint32_t space) {
+    if (state_init(s, groups) != 0)
+        return SS_ENOMEM;
+    SS_ASSERT(space < STATE_END - 1); /* a key + 1 never reads as the end */
+    s->space = space;
+    s->cells = calloc(space ? space : 1, sizeof *s->cells);
+#if SS_HOT_ASSERTS_ON
+    s->cell_group = malloc((space ? space : 1) * sizeof *s->cell_group);
+    if (!s->cell_group) {
+        state_free(s);
+        return SS_ENOMEM;
+    }
+#endif
+    if (!s->cells) {
+        state_free(s);
+        return SS_ENOMEM;
+    }
+    return 0;
+}
+
 void state_free(state_store *s) {
+    free(s->cells);
+    free(s->cell_group);
     free(s->entries);
     free(s->slots);
     free(s->head);
@@ -43,6 +65,8 @@ void state_free(state_store *s) {
 
 void state_clear(state_store *s) {
     s->count = 0;
+    if (s->cells)
+        memset(s->cells, 0, (size_t)s->space * sizeof *s->cells);
     if (s->slots)
         memset(s->slots, 0, s->slot_cap * sizeof *s->slots);
     for (uint32_t g = 0; g < s->groups; g++)
@@ -73,6 +97,8 @@ static int rehash(state_store *s, uint32_t cap) {
 }
 
 int state_reserve(state_store *s, uint32_t n) {
+    if (s->cells)
+        return 0;
     if (n > s->cap) {
         state_entry *e = realloc(s->entries, (size_t)n * sizeof *e);
         if (!e)
@@ -87,6 +113,7 @@ int state_reserve(state_store *s, uint32_t n) {
 }
 
 const state_entry *state_find(const state_store *s, uint64_t key) {
+    SS_ASSERT(!s->cells);
     if (!s->slot_cap)
         return NULL;
     uint64_t hash = mix(key), tag = hash & 0xFFFFFFFF00000000ULL;
@@ -130,8 +157,40 @@ static state_entry *upsert(state_store *s, uint64_t key, uint32_t group) {
     return &s->entries[i];
 }
 
+/* Dense: put key (no cell yet) at the end of group g's list. */
+static state_cell *dense_link(state_store *s, uint32_t key, uint32_t g) {
+    state_cell *c = &s->cells[key];
+    c->next = STATE_END;
+    if (s->tail[g] == NONE)
+        s->head[g] = key;
+    else
+        s->cells[s->tail[g]].next = key + 1;
+    s->tail[g] = key;
+    s->count++;
+#if SS_HOT_ASSERTS_ON
+    s->cell_group[key] = g;
+#endif
+    return c;
+}
+
+/* Dense: key's cell, created in group g if new. */
+static state_cell *dense_upsert(state_store *s, uint64_t key, uint32_t g) {
+    SS_ASSERT_HOT(key < s->space);
+    state_cell *c = &s->cells[key];
+    if (!c->next)
+        return dense_link(s, (uint32_t)key, g);
+    SS_ASSERT_HOT(s->cell_group[key] == g); /* a key stays in its key group */
+    return c;
+}
+
 int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value) {
     SS_ASSERT_HOT(group < s->groups);
+    if (s->cells) {
+        state_cell *c = dense_upsert(s, key, group);
+        c->count++;
+        c->sum += value;
+        return 0;
+    }
     state_entry *e = upsert(s, key, group);
     if (!e)
         return SS_ENOMEM;
@@ -139,6 +198,38 @@ int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value) {
     e->count++;
     e->sum += value;
     return 0;
+}
+
+int state_get(const state_store *s, uint64_t key, state_entry *out) {
+    if (s->cells) {
+        if (key >= s->space || !s->cells[key].next)
+            return 0;
+        const state_cell *c = &s->cells[key];
+        *out = (state_entry){key, c->count, c->sum, UINT32_MAX, NONE};
+        return 1;
+    }
+    const state_entry *e = state_find(s, key);
+    if (e)
+        *out = *e;
+    return e != NULL;
+}
+
+uint32_t state_head(const state_store *s, uint32_t g) {
+    return s->head[g];
+}
+
+uint32_t state_next(const state_store *s, uint32_t cursor) {
+    if (!s->cells)
+        return s->entries[cursor].next;
+    uint32_t next = s->cells[cursor].next;
+    return next == STATE_END ? STATE_END : next - 1;
+}
+
+state_entry state_at(const state_store *s, uint32_t g, uint32_t cursor) {
+    if (!s->cells)
+        return s->entries[cursor];
+    const state_cell *c = &s->cells[cursor];
+    return (state_entry){cursor, c->count, c->sum, g, state_next(s, cursor)};
 }
 
 static void put32(uint8_t *p, uint32_t v) {
@@ -170,7 +261,7 @@ int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count,
         if (s->head[groups[k]] == NONE)
             continue;
         size += FRAME_OVERHEAD;
-        for (uint32_t i = s->head[groups[k]]; i != NONE; i = s->entries[i].next)
+        for (uint32_t i = s->head[groups[k]]; i != NONE; i = state_next(s, i))
             size += ENTRY_BYTES;
     }
     uint8_t *out = malloc(size ? size : 1), *p = out;
@@ -183,10 +274,11 @@ int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count,
         uint8_t *frame = p;
         uint32_t n = 0;
         p += 8;
-        for (uint32_t i = s->head[g]; i != NONE; i = s->entries[i].next, n++) {
-            put64(p, s->entries[i].key);
-            put64(p + 8, s->entries[i].count);
-            put64(p + 16, (uint64_t)s->entries[i].sum);
+        for (uint32_t i = s->head[g]; i != NONE; i = state_next(s, i), n++) {
+            state_entry e = state_at(s, g, i);
+            put64(p, e.key);
+            put64(p + 8, e.count);
+            put64(p + 16, (uint64_t)e.sum);
             p += ENTRY_BYTES;
         }
         put32(frame, g);
@@ -369,14 +461,37 @@ int state_hold_check(const state_holdings *h, const uint32_t *owner, uint32_t gr
 static inline int lists_consistent(const state_store *s) {
     uint64_t listed = 0;
     for (uint32_t g = 0; g < s->groups; g++)
-        for (uint32_t i = s->head[g]; i != NONE && listed <= s->count; i = s->entries[i].next) {
-            if (s->entries[i].group != g)
+        for (uint32_t i = s->head[g]; i != NONE && listed <= s->count; i = state_next(s, i)) {
+            if (s->cells ? s->cell_group[i] != g : s->entries[i].group != g)
                 return 0;
             listed++;
         }
     return listed == s->count;
 }
 #endif
+
+/* One blob entry (key, count, sum) of group g into a sparse store. 0 or SS_ENOMEM. */
+static int restore_sparse(state_store *s, const uint8_t *e, uint32_t g) {
+    state_entry *x = upsert(s, get64(e), g);
+    if (!x)
+        return SS_ENOMEM;
+    SS_ASSERT_HOT(x->group == g); /* every key in its key group */
+    x->count = get64(e + 8);
+    x->sum = (int64_t)get64(e + 16);
+    return 0;
+}
+
+/* The same into a dense store: a key past space or a count past 32 bits is a
+ * malformed blob. 0 or SS_EPARSE. */
+static int restore_dense(state_store *s, const uint8_t *e, uint32_t g) {
+    uint64_t key = get64(e), count = get64(e + 8);
+    if (key >= s->space || count > UINT32_MAX)
+        return SS_EPARSE;
+    state_cell *c = dense_upsert(s, key, g);
+    c->count = (uint32_t)count;
+    c->sum = (int64_t)get64(e + 16);
+    return 0;
+}
 
 int state_restore(state_store *s, const uint8_t *blob, size_t len) {
     size_t at = 0;
@@ -392,12 +507,9 @@ int state_restore(state_store *s, const uint8_t *blob, size_t len) {
             return SS_EPARSE;
         for (uint32_t k = 0; k < n; k++) {
             const uint8_t *e = blob + at + 8 + (size_t)k * ENTRY_BYTES;
-            state_entry *x = upsert(s, get64(e), g);
-            if (!x)
-                return SS_ENOMEM;
-            SS_ASSERT_HOT(x->group == g); /* every key in its key group */
-            x->count = get64(e + 8);
-            x->sum = (int64_t)get64(e + 16);
+            int rc = s->cells ? restore_dense(s, e, g) : restore_sparse(s, e, g);
+            if (rc != 0)
+                return rc;
         }
         at += FRAME_OVERHEAD + body;
         read += n;

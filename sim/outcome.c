@@ -151,7 +151,8 @@ static int groups_match(const sim *s) {
     int counts_only = (s->cfg->mutations & SIM_MUT_CHECKER_COUNTS) != 0;
     for (uint32_t g = 0; g < s->groups; g++) {
         ref_group got = {0, 0, 0, 0}, want = s->ref[g];
-        for (uint32_t c = state_head(&s->state, g); c != STATE_END; c = state_next(&s->state, c)) {
+        for (uint32_t c = state_head(&s->state, g); c != STATE_END;
+             c = state_next(&s->state, g, c)) {
             state_entry e = state_at(&s->state, g, c);
             uint64_t w = sim_ref_weight(e.key);
             got.count += e.count;
@@ -178,7 +179,8 @@ static int self_test_key(const sim *s, uint64_t space, uint64_t *key) {
     }
     int found = 0;
     for (uint32_t g = 0; g < s->groups; g++)
-        for (uint32_t c = state_head(&s->state, g); c != STATE_END; c = state_next(&s->state, c)) {
+        for (uint32_t c = state_head(&s->state, g); c != STATE_END;
+             c = state_next(&s->state, g, c)) {
             uint64_t k = state_at(&s->state, g, c).key;
             *key = found && *key < k ? *key : k;
             found = 1;
@@ -343,7 +345,8 @@ void sim_fill_result(sim *s) {
         return;
     }
     for (uint32_t g = 0; g < s->groups; g++)
-        for (uint32_t c = state_head(&s->state, g); c != STATE_END; c = state_next(&s->state, c)) {
+        for (uint32_t c = state_head(&s->state, g); c != STATE_END;
+             c = state_next(&s->state, g, c)) {
             state_entry e = state_at(&s->state, g, c);
             uint32_t t = s->owner[g];
             r->subtasks[t].keys++;

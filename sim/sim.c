@@ -859,7 +859,7 @@ static int move_groups(sim *s, const part_plan *plan, uint32_t n_new, uint64_t *
     for (uint32_t k = 0; k < plan->count; k++) {
         const part_move *m = &plan->moves[k];
         for (uint32_t e = state_head(&s->state, m->group); e != STATE_END;
-             e = state_next(&s->state, e)) {
+             e = state_next(&s->state, m->group, e)) {
             uint64_t b = 16 + sim_key_bytes(s, state_at(&s->state, m->group, e).key);
             in[m->to] += b;
             *moved_total += b;

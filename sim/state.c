@@ -36,17 +36,13 @@ int state_init(state_store *s, uint32_t groups) {
 int state_init_dense(state_store *s, uint32_t groups, uint32_t space) {
     if (state_init(s, groups) != 0)
         return SS_ENOMEM;
-    SS_ASSERT(space < STATE_END - 1); /* a key + 1 never reads as the end */
+    SS_ASSERT(groups < UINT32_MAX); /* a group + 1 fits */
     s->space = space;
     s->cells = calloc(space ? space : 1, sizeof *s->cells);
-#if SS_HOT_ASSERTS_ON
-    s->cell_group = malloc((space ? space : 1) * sizeof *s->cell_group);
-    if (!s->cell_group) {
-        state_free(s);
-        return SS_ENOMEM;
-    }
-#endif
-    if (!s->cells) {
+    s->members = calloc(groups ? groups : 1, sizeof *s->members);
+    s->member_count = calloc(groups ? groups : 1, sizeof *s->member_count);
+    s->member_cap = calloc(groups ? groups : 1, sizeof *s->member_cap);
+    if (!s->cells || !s->members || !s->member_count || !s->member_cap) {
         state_free(s);
         return SS_ENOMEM;
     }
@@ -55,7 +51,11 @@ int state_init_dense(state_store *s, uint32_t groups, uint32_t space) {
 
 void state_free(state_store *s) {
     free(s->cells);
-    free(s->cell_group);
+    for (uint32_t g = 0; s->members && g < s->groups; g++)
+        free(s->members[g]);
+    free(s->members);
+    free(s->member_count);
+    free(s->member_cap);
     free(s->entries);
     free(s->slots);
     free(s->head);
@@ -65,8 +65,10 @@ void state_free(state_store *s) {
 
 void state_clear(state_store *s) {
     s->count = 0;
-    if (s->cells)
+    if (s->cells) {
         memset(s->cells, 0, (size_t)s->space * sizeof *s->cells);
+        memset(s->member_count, 0, s->groups * sizeof *s->member_count);
+    }
     if (s->slots)
         memset(s->slots, 0, s->slot_cap * sizeof *s->slots);
     for (uint32_t g = 0; g < s->groups; g++)
@@ -157,29 +159,30 @@ static state_entry *upsert(state_store *s, uint64_t key, uint32_t group) {
     return &s->entries[i];
 }
 
-/* Dense: put key (no cell yet) at the end of group g's list. */
+/* Dense: key (no cell yet) joins the end of group g's keys. NULL on allocation
+ * failure. */
 static state_cell *dense_link(state_store *s, uint32_t key, uint32_t g) {
-    state_cell *c = &s->cells[key];
-    c->next = STATE_END;
-    if (s->tail[g] == NONE)
-        s->head[g] = key;
-    else
-        s->cells[s->tail[g]].next = key + 1;
-    s->tail[g] = key;
+    if (s->member_count[g] == s->member_cap[g]) {
+        uint32_t cap = s->member_cap[g] ? s->member_cap[g] * 2 : 16;
+        uint32_t *m = realloc(s->members[g], (size_t)cap * sizeof *m);
+        if (!m)
+            return NULL;
+        s->members[g] = m;
+        s->member_cap[g] = cap;
+    }
+    s->members[g][s->member_count[g]++] = key;
     s->count++;
-#if SS_HOT_ASSERTS_ON
-    s->cell_group[key] = g;
-#endif
-    return c;
+    s->cells[key].group_1 = g + 1;
+    return &s->cells[key];
 }
 
-/* Dense: key's cell, created in group g if new. */
+/* Dense: key's cell, created in group g if new; NULL on allocation failure. */
 static state_cell *dense_upsert(state_store *s, uint64_t key, uint32_t g) {
     SS_ASSERT_HOT(key < s->space);
     state_cell *c = &s->cells[key];
-    if (!c->next)
+    if (!c->group_1)
         return dense_link(s, (uint32_t)key, g);
-    SS_ASSERT_HOT(s->cell_group[key] == g); /* a key stays in its key group */
+    SS_ASSERT_HOT(c->group_1 == g + 1); /* a key stays in its key group */
     return c;
 }
 
@@ -187,6 +190,8 @@ int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value) {
     SS_ASSERT_HOT(group < s->groups);
     if (s->cells) {
         state_cell *c = dense_upsert(s, key, group);
+        if (!c)
+            return SS_ENOMEM;
         c->count++;
         c->sum += value;
         return 0;
@@ -202,10 +207,10 @@ int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value) {
 
 int state_get(const state_store *s, uint64_t key, state_entry *out) {
     if (s->cells) {
-        if (key >= s->space || !s->cells[key].next)
+        if (key >= s->space || !s->cells[key].group_1)
             return 0;
         const state_cell *c = &s->cells[key];
-        *out = (state_entry){key, c->count, c->sum, UINT32_MAX, NONE};
+        *out = (state_entry){key, c->count, c->sum, c->group_1 - 1, NONE};
         return 1;
     }
     const state_entry *e = state_find(s, key);
@@ -214,22 +219,25 @@ int state_get(const state_store *s, uint64_t key, state_entry *out) {
     return e != NULL;
 }
 
+/* Sparse: a cursor is an entry index; dense: a position in the group's keys. */
 uint32_t state_head(const state_store *s, uint32_t g) {
-    return s->head[g];
+    if (!s->cells)
+        return s->head[g];
+    return s->member_count[g] ? 0 : STATE_END;
 }
 
-uint32_t state_next(const state_store *s, uint32_t cursor) {
+uint32_t state_next(const state_store *s, uint32_t g, uint32_t cursor) {
     if (!s->cells)
         return s->entries[cursor].next;
-    uint32_t next = s->cells[cursor].next;
-    return next == STATE_END ? STATE_END : next - 1;
+    return cursor + 1 < s->member_count[g] ? cursor + 1 : STATE_END;
 }
 
 state_entry state_at(const state_store *s, uint32_t g, uint32_t cursor) {
     if (!s->cells)
         return s->entries[cursor];
-    const state_cell *c = &s->cells[cursor];
-    return (state_entry){cursor, c->count, c->sum, g, state_next(s, cursor)};
+    uint32_t key = s->members[g][cursor];
+    const state_cell *c = &s->cells[key];
+    return (state_entry){key, c->count, c->sum, g, NONE};
 }
 
 static void put32(uint8_t *p, uint32_t v) {
@@ -251,17 +259,17 @@ static uint64_t get64(const uint8_t *p) {
 }
 
 int state_group_empty(const state_store *s, uint32_t g) {
-    return s->head[g] == NONE;
+    return state_head(s, g) == STATE_END;
 }
 
 int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count, uint8_t **blob,
                    size_t *len) {
     size_t size = 0;
     for (uint32_t k = 0; k < count; k++) {
-        if (s->head[groups[k]] == NONE)
+        if (state_group_empty(s, groups[k]))
             continue;
         size += FRAME_OVERHEAD;
-        for (uint32_t i = s->head[groups[k]]; i != NONE; i = state_next(s, i))
+        for (uint32_t i = state_head(s, groups[k]); i != NONE; i = state_next(s, groups[k], i))
             size += ENTRY_BYTES;
     }
     uint8_t *out = malloc(size ? size : 1), *p = out;
@@ -269,12 +277,12 @@ int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count,
         return SS_ENOMEM;
     for (uint32_t k = 0; k < count; k++) {
         uint32_t g = groups[k];
-        if (s->head[g] == NONE)
+        if (state_group_empty(s, g))
             continue;
         uint8_t *frame = p;
         uint32_t n = 0;
         p += 8;
-        for (uint32_t i = s->head[g]; i != NONE; i = state_next(s, i), n++) {
+        for (uint32_t i = state_head(s, g); i != NONE; i = state_next(s, g, i), n++) {
             state_entry e = state_at(s, g, i);
             put64(p, e.key);
             put64(p + 8, e.count);
@@ -461,8 +469,9 @@ int state_hold_check(const state_holdings *h, const uint32_t *owner, uint32_t gr
 static inline int lists_consistent(const state_store *s) {
     uint64_t listed = 0;
     for (uint32_t g = 0; g < s->groups; g++)
-        for (uint32_t i = s->head[g]; i != NONE && listed <= s->count; i = state_next(s, i)) {
-            if (s->cells ? s->cell_group[i] != g : s->entries[i].group != g)
+        for (uint32_t i = state_head(s, g); i != NONE && listed <= s->count;
+             i = state_next(s, g, i)) {
+            if (s->cells ? s->cells[s->members[g][i]].group_1 != g + 1 : s->entries[i].group != g)
                 return 0;
             listed++;
         }
@@ -482,12 +491,14 @@ static int restore_sparse(state_store *s, const uint8_t *e, uint32_t g) {
 }
 
 /* The same into a dense store: a key past space or a count past 32 bits is a
- * malformed blob. 0 or SS_EPARSE. */
+ * malformed blob. 0, SS_EPARSE or SS_ENOMEM. */
 static int restore_dense(state_store *s, const uint8_t *e, uint32_t g) {
     uint64_t key = get64(e), count = get64(e + 8);
     if (key >= s->space || count > UINT32_MAX)
         return SS_EPARSE;
     state_cell *c = dense_upsert(s, key, g);
+    if (!c)
+        return SS_ENOMEM;
     c->count = (uint32_t)count;
     c->sum = (int64_t)get64(e + 16);
     return 0;

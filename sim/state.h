@@ -16,8 +16,9 @@
  * Two layouts behind one interface. Sparse (state_init): any 64-bit keys, an
  * open-addressing table of slots pointing into an entry array -- two dependent cache
  * misses per update. Dense (state_init_dense): keys are ids below a known `space` and
- * key k's cell is cells[k], 16 bytes, one cache miss per update; a group's list links
- * keys. Both keep each group's entries in the order they were created (since the last
+ * key k's cell is cells[k], 16 bytes, one cache miss per update; a group's keys are
+ * an array (a snapshot reads them in sequence and gathers their cells, no pointer
+ * chase). Both keep each group's entries in the order they were created (since the last
  * restore), so snapshots are byte-identical whichever layout holds the state. */
 #ifndef SHARDSIM_SIM_STATE_H
 #define SHARDSIM_SIM_STATE_H
@@ -35,11 +36,11 @@ typedef struct state_entry {
     uint32_t next; /* next entry of the same group, or UINT32_MAX */
 } state_entry;
 
-/* A dense cell: key k's count and sum, and its group's list link. */
+/* A dense cell: key k's count and sum, and its group. */
 typedef struct state_cell {
     int64_t sum;
     uint32_t count;
-    uint32_t next; /* 0: no entry; STATE_END: last of its group; else next key + 1 */
+    uint32_t group_1; /* 0: no entry; else its key group + 1 */
 } state_cell;
 
 #define STATE_END UINT32_MAX /* end of a group's list (a cursor) */
@@ -49,16 +50,17 @@ typedef struct state_store {
     uint32_t count, cap;
     uint64_t *slots; /* (hash tag << 32) | (entry index + 1); 0 = empty */
     uint32_t slot_cap;
-    uint32_t *head, *tail; /* per group: first and last entry index (dense: key) */
+    uint32_t *head, *tail; /* sparse, per group: first and last entry index */
     uint32_t groups;
     state_cell *cells; /* dense: space cells; NULL = sparse */
     uint32_t space;
-    uint32_t *cell_group; /* dense, hot-assert builds only: each key's group */
+    uint32_t **members; /* dense, per group: its keys in creation order */
+    uint32_t *member_count, *member_cap;
 } state_store;
 
 int state_init(state_store *s, uint32_t groups);
-/* Dense layout for keys below space (< 2^32 - 2), counts below 2^32 (the caller's
- * promise: fewer records than that). 0 or SS_ENOMEM (then nothing to free). */
+/* Dense layout for keys below space, counts below 2^32 (the caller's promise: fewer
+ * records than that), groups below 2^32 - 1. 0 or SS_ENOMEM (then nothing to free). */
 int state_init_dense(state_store *s, uint32_t groups, uint32_t space);
 void state_free(state_store *s);
 void state_clear(state_store *s);
@@ -81,7 +83,7 @@ int state_get(const state_store *s, uint64_t key, state_entry *out);
 /* Group g's entries in creation order: a cursor from state_head, state_next until
  * STATE_END; state_at reads the entry under it (group = g). */
 uint32_t state_head(const state_store *s, uint32_t g);
-uint32_t state_next(const state_store *s, uint32_t cursor);
+uint32_t state_next(const state_store *s, uint32_t g, uint32_t cursor);
 state_entry state_at(const state_store *s, uint32_t g, uint32_t cursor);
 
 /* Software prefetch of key's cell in a dense store (a hint; no effect otherwise). */

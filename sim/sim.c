@@ -85,7 +85,7 @@ uint64_t sim_sched_ns(const sim *s, uint64_t offset) {
 /* The key and value of record `offset`: a pure function of (seed, run, offset). */
 void sim_record_at(const sim *s, uint64_t offset, uint64_t *key, uint32_t *value) {
     prng r;
-    prng_stream(&r, s->seed, s->run, ((uint64_t)RNG_RECORDS << 48) ^ offset);
+    prng_stream_from(&r, s->stream_base, ((uint64_t)RNG_RECORDS << 48) ^ offset);
     const sim_config *c = s->cfg;
     switch (c->key_dist) {
     case SIM_KEYS_ZIPF:
@@ -120,20 +120,28 @@ uint32_t sim_key_bytes(const sim *s, uint64_t key) {
     return s->cfg->key_dist == SIM_KEYS_FILE ? s->file_key_len[key] : 4;
 }
 
-static double draw(prng *r, int dist, double mean, double sigma) {
+/* The mu of a lognormal with this mean: computed once per run, not per draw. */
+static double lognormal_mu(double mean, double sigma) {
+    return mean > 0 ? log(mean) - sigma * sigma / 2 : 0;
+}
+
+/* A draw of dist with this mean (lognormal: mu = lognormal_mu(mean, sigma)). */
+static double draw(prng *r, int dist, double mean, double sigma, double mu) {
     switch (dist) {
     case SIM_DIST_CONSTANT:
         return mean;
     case SIM_DIST_EXPONENTIAL:
         return dist_exponential(r, mean);
     default: /* lognormal with the given mean */
-        return mean > 0 ? dist_lognormal(r, log(mean) - sigma * sigma / 2, sigma) : 0;
+        return mean > 0 ? dist_lognormal(r, mu, sigma) : 0;
     }
 }
 
 /* ---------- results bookkeeping ---------- */
 
 static window *window_at(sim *s, uint64_t t_ns) {
+    if (s->window_cached && t_ns - s->window_cached_ns < s->cfg->window_ns)
+        return &s->windows[s->window_cached_index]; /* the last one asked for */
     size_t w = (size_t)(t_ns / s->cfg->window_ns);
     if (w >= s->window_count) {
         size_t count = w + 1 > s->window_count * 2 ? w + 1 : s->window_count * 2;
@@ -154,6 +162,9 @@ static window *window_at(sim *s, uint64_t t_ns) {
         }
         x->used = 1;
     }
+    s->window_cached = 1;
+    s->window_cached_index = w;
+    s->window_cached_ns = (uint64_t)w * s->cfg->window_ns;
     return x;
 }
 
@@ -296,7 +307,8 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
         }
         epoch_hist *e = current_epoch(s, p->offset);
         hist_record(&e->h, latency);
-        ledger_note(s, p->done_ns / s->cfg->window_ns, e->from_offset);
+        ledger_note(s, w ? (uint64_t)(w - s->windows) : p->done_ns / s->cfg->window_ns,
+                    e->from_offset);
         if (!s->processed)
             s->first_done_ns = p->done_ns;
         s->digest = fold(fold(s->digest, p->offset), p->done_ns ^ ((uint64_t)i << 48));
@@ -332,9 +344,10 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
     uint32_t cap = c->queue_capacity;
     for (uint32_t k = 0; k < ch->count && !s->failed; k++) {
         pending_record p = ch->rec[k];
-        double delay = s->source_worker[src] == t->worker
-                           ? 0
-                           : draw(&s->net_rng, c->net_dist, c->net_latency_ns, c->net_sigma);
+        double delay =
+            s->source_worker[src] == t->worker
+                ? 0
+                : draw(&s->net_rng, c->net_dist, c->net_latency_ns, c->net_sigma, s->net_mu);
         /* a record leaves no earlier than the source emits it (a checkpoint barrier's
          * flush may come before records already buffered for the next tick) */
         uint64_t depart = at > p.sched_ns ? at : p.sched_ns;
@@ -352,7 +365,8 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
         /* one channel, one FIFO: arrivals in order, and room for this record */
         SS_ASSERT_HOT(arrival >= t->last_arrival_ns);
         SS_ASSERT_HOT(t->count < cap || s->failed);
-        double service = draw(&s->service_rng, c->service_dist, c->service_ns, c->service_sigma);
+        double service =
+            draw(&s->service_rng, c->service_dist, c->service_ns, c->service_sigma, s->service_mu);
         uint64_t start = arrival > t->free_at_ns ? arrival : t->free_at_ns;
         p.done_ns = start + (uint64_t)service + 1; /* never zero: keeps FIFO strict */
         SS_ASSERT_HOT(p.done_ns > t->free_at_ns && p.done_ns > arrival); /* after the previous */
@@ -1449,6 +1463,8 @@ static int setup(sim *s) {
     prng_stream(&s->net_rng, s->seed, s->run, RNG_NET);
     prng_stream(&s->service_rng, s->seed, s->run, RNG_SERVICE);
     prng_stream(&s->restart_rng, s->seed, s->run, RNG_RESTART);
+    s->net_mu = lognormal_mu(c->net_latency_ns, c->net_sigma);
+    s->service_mu = lognormal_mu(c->service_ns, c->service_sigma);
     init_stream(s);
     uint64_t space = c->key_dist == SIM_KEYS_FILE ? s->file_keys : c->keys;
     if (space <= SIM_DENSE_KEYS_MAX && space <= 16 * s->total + 65536 && s->total < UINT32_MAX) {
@@ -1533,6 +1549,7 @@ int sim_run_progress(const sim_config *cfg, uint64_t seed, uint32_t run, sim_res
     s.cfg = cfg;
     s.seed = seed;
     s.run = run;
+    s.stream_base = prng_stream_base(seed, run);
     s.r = out;
     s.err = err;
     s.errlen = errlen;

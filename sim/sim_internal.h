@@ -140,6 +140,8 @@ typedef struct sim {
     state_holdings hold; /* which running subtask's state holds each key group */
     jm_book jm;
     prng net_rng, service_rng, restart_rng;
+    uint64_t stream_base;      /* prng_stream_base(seed, run): the records' streams */
+    double net_mu, service_mu; /* lognormal mu of the network latency, service time */
     uint64_t *hb_phase;
     dist_zipf zipf;
     /* the record stream */
@@ -164,6 +166,9 @@ typedef struct sim {
     uint32_t epoch_count;
     window *windows;
     size_t window_count;
+    size_t window_cached_index; /* window_at's last window (window_cached) */
+    uint64_t window_cached_ns;  /* and its start */
+    int window_cached;
     uint64_t digest, source_digest, events, processed, replayed, last_done_ns, first_done_ns;
     ledger_entry *ledger;
     size_t ledger_count, ledger_cap;

@@ -343,7 +343,10 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
     subtask *t = &s->sub[i];
     uint32_t cap = c->queue_capacity;
     for (uint32_t k = 0; k < ch->count && !s->failed; k++) {
-        pending_record p = ch->rec[k];
+        const buffered_record *b = &ch->rec[k];
+        pending_record p = {0,        sim_sched_ns(s, b->offset), b->offset, b->key,
+                            b->value, sim_group_of(s, b->key)};
+        state_prefetch(&s->state, p.key); /* its state is updated when it is done */
         double delay =
             s->source_worker[src] == t->worker
                 ? 0
@@ -424,7 +427,7 @@ static uint64_t next_flush(const sim *s, uint32_t j, uint64_t t) {
 
 /* Put record p (for subtask i) into source j's buffer, emitted at `emit`; a full buffer,
  * or buffer_timeout_ms = 0, sends it at once. */
-static void buffer_record(sim *s, uint32_t j, uint32_t i, pending_record p, uint64_t emit) {
+static void buffer_record(sim *s, uint32_t j, uint32_t i, buffered_record p, uint64_t emit) {
     channel *ch = &s->channels[(size_t)j * s->n + i];
     if (ss_grow(&ch->rec, &ch->cap, (size_t)ch->count + 1, sizeof *ch->rec) != 0) {
         sim_fail(s, SS_ENOMEM, "out of memory for network buffers");
@@ -501,7 +504,7 @@ static void emit_until(sim *s, uint64_t until) {
             s->open_failover->caught_up_ns = emit;
             s->awaiting_catch_up = 0;
         }
-        pending_record p = {0, sched, s->offset, key, value, group};
+        buffered_record p = {s->offset, (uint32_t)key, value};
         s->offset++;
         SS_ASSERT_HOT(s->offset <= s->total && i < s->n);
         buffer_record(s, src, i, p, emit);

@@ -48,6 +48,14 @@ typedef struct pending_record {
     uint32_t group; /* the key's key group */
 } pending_record;
 
+/* A record in a network buffer: 16 bytes, so the buffers of many channels stay in
+ * cache; its time and key group are computed again when it is sent. Key ids are
+ * below 2^32 (keys: at most 2^31 - 1; a key file's ids: 32 bits). */
+typedef struct buffered_record {
+    uint64_t offset;
+    uint32_t key, value;
+} buffered_record;
+
 /* The exactly-once reference of one key group: its records' count and value sum, and
  * both weighted by a per-key hash (mod 2^64), folded as the sources first emit each
  * record. A group whose final state gives other figures holds a key that differs. */
@@ -97,7 +105,7 @@ typedef struct epoch {
 
 /* A channel's network buffer (source -> subtask): records emitted, not yet sent. */
 typedef struct channel {
-    pending_record *rec; /* done_ns unused until sent */
+    buffered_record *rec;
     uint32_t count;
     size_t cap;
     uint64_t bytes;

@@ -293,8 +293,7 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
         SS_ASSERT_HOT(t->count <= cap);
         SS_ASSERT_HOT(t->count < 2 ||
                       t->ring[t->head + 1 == cap ? 0 : t->head + 1].done_ns >= p->done_ns);
-        SS_ASSERT_HOT(p->group == sim_group_of(s, p->key));
-        if (state_add(&s->state, p->key, p->group, p->value) != 0) {
+        if (state_add(&s->state, p->key, sim_group_of(s, p->key), p->value) != 0) {
             sim_fail(s, SS_ENOMEM, "out of memory for keyed state");
             return;
         }
@@ -344,8 +343,7 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
     uint32_t cap = c->queue_capacity;
     for (uint32_t k = 0; k < ch->count && !s->failed; k++) {
         const buffered_record *b = &ch->rec[k];
-        pending_record p = {0,        sim_sched_ns(s, b->offset), b->offset, b->key,
-                            b->value, sim_group_of(s, b->key)};
+        pending_record p = {0, sim_sched_ns(s, b->offset), b->offset, b->key, b->value};
         state_prefetch(&s->state, p.key); /* its state is updated when it is done */
         double delay =
             s->source_worker[src] == t->worker

@@ -42,10 +42,10 @@ enum { JOB_RUNNING, JOB_DOWN, JOB_WAIT_SLOTS, JOB_STOPPING };
 /* Component ids of the random streams. */
 enum { RNG_RECORDS = 1, RNG_NET, RNG_SERVICE, RNG_RESTART, RNG_HEARTBEAT, RNG_FLUSH = 8 };
 
+/* A record in a subtask's queue: 32 bytes (key ids are below 2^32). */
 typedef struct pending_record {
-    uint64_t done_ns, sched_ns, offset, key;
-    uint32_t value;
-    uint32_t group; /* the key's key group */
+    uint64_t done_ns, sched_ns, offset;
+    uint32_t key, value;
 } pending_record;
 
 /* A record in a network buffer: 16 bytes, so the buffers of many channels stay in

@@ -275,6 +275,12 @@ void sim_fail(sim *s, int code, const char *msg) {
 
 static void take_snapshot(sim *s, uint32_t i);
 
+/* The ring slot k places after head (k <= cap, head < cap), without a division. */
+static uint32_t ring_index(uint32_t head, uint32_t k, uint32_t cap) {
+    uint32_t at = head + k;
+    return at >= cap ? at - cap : at;
+}
+
 /* Apply the records of subtask i that are done by `until`, in FIFO order, taking a
  * pending snapshot first when the barrier passed before the next record. */
 static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
@@ -282,8 +288,8 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
     uint32_t cap = s->cfg->queue_capacity;
     while (t->count) {
         pending_record *p = &t->ring[t->head];
-        if (t->count > PREFETCH_AHEAD) /* the state cell of a record a few places on */
-            state_prefetch(&s->state, t->ring[(t->head + PREFETCH_AHEAD) % cap].key);
+        if (t->count > PREFETCH_AHEAD) /* the record a few places on */
+            __builtin_prefetch(&t->ring[ring_index(t->head, PREFETCH_AHEAD, cap)]);
         if (t->snapshot_at_ns != NEVER && t->snapshot_at_ns < p->done_ns &&
             t->snapshot_at_ns <= until)
             take_snapshot(s, i);
@@ -293,7 +299,11 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
         SS_ASSERT_HOT(t->count <= cap);
         SS_ASSERT_HOT(t->count < 2 ||
                       t->ring[t->head + 1 == cap ? 0 : t->head + 1].done_ns >= p->done_ns);
-        if (state_add(&s->state, p->key, sim_group_of(s, p->key), p->value) != 0) {
+        uint32_t group = state_group_of(&s->state, p->key); /* known unless new */
+        if (group == UINT32_MAX)
+            group = sim_group_of(s, p->key);
+        SS_ASSERT_HOT(group == sim_group_of(s, p->key));
+        if (state_add(&s->state, p->key, group, p->value) != 0) {
             sim_fail(s, SS_ENOMEM, "out of memory for keyed state");
             return;
         }
@@ -373,7 +383,7 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
         SS_ASSERT_HOT(p.done_ns > t->free_at_ns && p.done_ns > arrival); /* after the previous */
         t->free_at_ns = p.done_ns;
         t->last_arrival_ns = arrival;
-        t->ring[(t->head + t->count) % cap] = p;
+        t->ring[ring_index(t->head, t->count, cap)] = p;
         t->count++;
     }
     s->buffered -= ch->count;
@@ -472,10 +482,23 @@ static int channels_make(sim *s) {
     return s->channels ? 0 : SS_ENOMEM;
 }
 
+/* The source that emits record `offset` (offset mod sources): one step on from the
+ * last record's in the common case, without a division. */
+static uint32_t source_of(sim *s, uint64_t offset) {
+    uint32_t src;
+    if (s->src_cached && offset == s->src_cached_offset + 1)
+        src = s->src_cached_src + 1 == s->cfg->sources ? 0 : s->src_cached_src + 1;
+    else
+        src = (uint32_t)(offset % s->cfg->sources);
+    s->src_cached = 1;
+    s->src_cached_offset = offset;
+    s->src_cached_src = src;
+    return src;
+}
+
 /* Emit records whose emission time is at most `until` into the output buffers, and
  * run the flushers due by then. */
 static void emit_until(sim *s, uint64_t until) {
-    const sim_config *c = s->cfg;
     while (s->offset < s->total && s->job == JOB_RUNNING && !s->failed) {
         uint64_t sched = sim_sched_ns(s, s->offset);
         uint64_t emit = sched > s->stall_until_ns ? sched : s->stall_until_ns;
@@ -488,7 +511,7 @@ static void emit_until(sim *s, uint64_t until) {
         uint32_t value;
         sim_record_at(s, s->offset, &key, &value);
         uint32_t group = sim_group_of(s, key), i = s->owner[group];
-        uint32_t src = (uint32_t)(s->offset % c->sources);
+        uint32_t src = source_of(s, s->offset);
         window *w = window_at(s, emit);
         if (w)
             w->in++;

@@ -154,6 +154,9 @@ typedef struct sim {
     dist_zipf zipf;
     /* the record stream */
     uint64_t total, offset, max_emitted, stall_until_ns;
+    uint64_t src_cached_offset; /* source_of's last record and its source (src_cached) */
+    uint32_t src_cached_src;
+    int src_cached;
     uint64_t step_cum[SIM_MAX_STEPS + 1];
     /* key file */
     uint32_t file_keys, *file_line_key, *file_key_group, *file_key_len;

@@ -86,6 +86,11 @@ uint32_t state_head(const state_store *s, uint32_t g);
 uint32_t state_next(const state_store *s, uint32_t g, uint32_t cursor);
 state_entry state_at(const state_store *s, uint32_t g, uint32_t cursor);
 
+/* The key group of key when a dense store has it, else UINT32_MAX. */
+static inline uint32_t state_group_of(const state_store *s, uint64_t key) {
+    return s->cells ? s->cells[key].group_1 - 1 : UINT32_MAX;
+}
+
 /* Software prefetch of key's cell in a dense store (a hint; no effect otherwise). */
 static inline void state_prefetch(const state_store *s, uint64_t key) {
     if (s->cells)

@@ -265,6 +265,23 @@ int state_group_empty(const state_store *s, uint32_t g) {
     return state_head(s, g) == STATE_END;
 }
 
+/* Dense: group g's entries at p, in creation order, gathering their cells a few keys
+ * ahead; returns the end. */
+static uint8_t *put_dense_group(const state_store *s, uint32_t g, uint8_t *p) {
+    const uint32_t *keys = s->members[g];
+    uint32_t n = s->member_count[g];
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + GATHER_AHEAD < n)
+            __builtin_prefetch(&s->cells[keys[i + GATHER_AHEAD]]);
+        const state_cell *c = &s->cells[keys[i]];
+        put64(p, keys[i]);
+        put64(p + 8, c->count);
+        put64(p + 16, (uint64_t)c->sum);
+        p += ENTRY_BYTES;
+    }
+    return p;
+}
+
 int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count, uint8_t **blob,
                    size_t *len) {
     size_t size = 0;
@@ -288,11 +305,14 @@ int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count,
         uint8_t *frame = p;
         uint32_t n = 0;
         p += 8;
-        for (uint32_t i = state_head(s, g); i != NONE; i = state_next(s, g, i), n++) {
-            state_entry e = state_at(s, g, i);
-            put64(p, e.key);
-            put64(p + 8, e.count);
-            put64(p + 16, (uint64_t)e.sum);
+        if (s->cells) {
+            p = put_dense_group(s, g, p);
+            n = s->member_count[g];
+        }
+        for (uint32_t i = s->cells ? NONE : s->head[g]; i != NONE; i = s->entries[i].next, n++) {
+            put64(p, s->entries[i].key);
+            put64(p + 8, s->entries[i].count);
+            put64(p + 16, (uint64_t)s->entries[i].sum);
             p += ENTRY_BYTES;
         }
         put32(frame, g);

@@ -288,8 +288,10 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
     uint32_t cap = s->cfg->queue_capacity;
     while (t->count) {
         pending_record *p = &t->ring[t->head];
-        if (t->count > PREFETCH_AHEAD) /* the record a few places on */
-            __builtin_prefetch(&t->ring[ring_index(t->head, PREFETCH_AHEAD, cap)]);
+        if (t->count > 2 * PREFETCH_AHEAD) /* the record further on */
+            __builtin_prefetch(&t->ring[ring_index(t->head, 2 * PREFETCH_AHEAD, cap)]);
+        if (t->count > PREFETCH_AHEAD) /* the state of the record a few places on */
+            state_prefetch(&s->state, t->ring[ring_index(t->head, PREFETCH_AHEAD, cap)].key);
         if (t->snapshot_at_ns != NEVER && t->snapshot_at_ns < p->done_ns &&
             t->snapshot_at_ns <= until)
             take_snapshot(s, i);
@@ -351,6 +353,8 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
     channel *ch = &s->channels[(size_t)src * s->n + i];
     subtask *t = &s->sub[i];
     uint32_t cap = c->queue_capacity;
+    for (uint32_t k = 0; k < ch->count; k += 64 / sizeof *ch->rec) /* the buffer's lines */
+        __builtin_prefetch(&ch->rec[k]);
     for (uint32_t k = 0; k < ch->count && !s->failed; k++) {
         const buffered_record *b = &ch->rec[k];
         pending_record p = {0, sim_sched_ns(s, b->offset), b->offset, b->key, b->value};

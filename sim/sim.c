@@ -85,7 +85,7 @@ uint64_t sim_sched_ns(const sim *s, uint64_t offset) {
 /* The key and value of record `offset`: a pure function of (seed, run, offset). */
 void sim_record_at(const sim *s, uint64_t offset, uint64_t *key, uint32_t *value) {
     prng r;
-    prng_stream(&r, s->seed, s->run, ((uint64_t)RNG_RECORDS << 48) ^ offset);
+    prng_stream_from(&r, s->stream_base, ((uint64_t)RNG_RECORDS << 48) ^ offset);
     const sim_config *c = s->cfg;
     switch (c->key_dist) {
     case SIM_KEYS_ZIPF:
@@ -120,20 +120,28 @@ uint32_t sim_key_bytes(const sim *s, uint64_t key) {
     return s->cfg->key_dist == SIM_KEYS_FILE ? s->file_key_len[key] : 4;
 }
 
-static double draw(prng *r, int dist, double mean, double sigma) {
+/* The mu of a lognormal with this mean: computed once per run, not per draw. */
+static double lognormal_mu(double mean, double sigma) {
+    return mean > 0 ? log(mean) - sigma * sigma / 2 : 0;
+}
+
+/* A draw of dist with this mean (lognormal: mu = lognormal_mu(mean, sigma)). */
+static double draw(prng *r, int dist, double mean, double sigma, double mu) {
     switch (dist) {
     case SIM_DIST_CONSTANT:
         return mean;
     case SIM_DIST_EXPONENTIAL:
         return dist_exponential(r, mean);
     default: /* lognormal with the given mean */
-        return mean > 0 ? dist_lognormal(r, log(mean) - sigma * sigma / 2, sigma) : 0;
+        return mean > 0 ? dist_lognormal(r, mu, sigma) : 0;
     }
 }
 
 /* ---------- results bookkeeping ---------- */
 
 static window *window_at(sim *s, uint64_t t_ns) {
+    if (s->window_cached && t_ns - s->window_cached_ns < s->cfg->window_ns)
+        return &s->windows[s->window_cached_index]; /* the last one asked for */
     size_t w = (size_t)(t_ns / s->cfg->window_ns);
     if (w >= s->window_count) {
         size_t count = w + 1 > s->window_count * 2 ? w + 1 : s->window_count * 2;
@@ -154,6 +162,9 @@ static window *window_at(sim *s, uint64_t t_ns) {
         }
         x->used = 1;
     }
+    s->window_cached = 1;
+    s->window_cached_index = w;
+    s->window_cached_ns = (uint64_t)w * s->cfg->window_ns;
     return x;
 }
 
@@ -264,6 +275,12 @@ void sim_fail(sim *s, int code, const char *msg) {
 
 static void take_snapshot(sim *s, uint32_t i);
 
+/* The ring slot k places after head (k <= cap, head < cap), without a division. */
+static uint32_t ring_index(uint32_t head, uint32_t k, uint32_t cap) {
+    uint32_t at = head + k;
+    return at >= cap ? at - cap : at;
+}
+
 /* Apply the records of subtask i that are done by `until`, in FIFO order, taking a
  * pending snapshot first when the barrier passed before the next record. */
 static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
@@ -271,6 +288,10 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
     uint32_t cap = s->cfg->queue_capacity;
     while (t->count) {
         pending_record *p = &t->ring[t->head];
+        if (t->count > 2 * PREFETCH_AHEAD) /* the record further on */
+            __builtin_prefetch(&t->ring[ring_index(t->head, 2 * PREFETCH_AHEAD, cap)]);
+        if (t->count > PREFETCH_AHEAD) /* the state of the record a few places on */
+            state_prefetch(&s->state, t->ring[ring_index(t->head, PREFETCH_AHEAD, cap)].key);
         if (t->snapshot_at_ns != NEVER && t->snapshot_at_ns < p->done_ns &&
             t->snapshot_at_ns <= until)
             take_snapshot(s, i);
@@ -280,7 +301,11 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
         SS_ASSERT_HOT(t->count <= cap);
         SS_ASSERT_HOT(t->count < 2 ||
                       t->ring[t->head + 1 == cap ? 0 : t->head + 1].done_ns >= p->done_ns);
-        if (state_add(&s->state, p->key, sim_group_of(s, p->key), p->value) != 0) {
+        uint32_t group = state_group_of(&s->state, p->key); /* known unless new */
+        if (group == UINT32_MAX)
+            group = sim_group_of(s, p->key);
+        SS_ASSERT_HOT(group == sim_group_of(s, p->key));
+        if (state_add(&s->state, p->key, group, p->value) != 0) {
             sim_fail(s, SS_ENOMEM, "out of memory for keyed state");
             return;
         }
@@ -293,7 +318,8 @@ static void flush_subtask(sim *s, uint32_t i, uint64_t until) {
         }
         epoch_hist *e = current_epoch(s, p->offset);
         hist_record(&e->h, latency);
-        ledger_note(s, p->done_ns / s->cfg->window_ns, e->from_offset);
+        ledger_note(s, w ? (uint64_t)(w - s->windows) : p->done_ns / s->cfg->window_ns,
+                    e->from_offset);
         if (!s->processed)
             s->first_done_ns = p->done_ns;
         s->digest = fold(fold(s->digest, p->offset), p->done_ns ^ ((uint64_t)i << 48));
@@ -327,11 +353,16 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
     channel *ch = &s->channels[(size_t)src * s->n + i];
     subtask *t = &s->sub[i];
     uint32_t cap = c->queue_capacity;
+    for (uint32_t k = 0; k < ch->count; k += 64 / sizeof *ch->rec) /* the buffer's lines */
+        __builtin_prefetch(&ch->rec[k]);
     for (uint32_t k = 0; k < ch->count && !s->failed; k++) {
-        pending_record p = ch->rec[k];
-        double delay = s->source_worker[src] == t->worker
-                           ? 0
-                           : draw(&s->net_rng, c->net_dist, c->net_latency_ns, c->net_sigma);
+        const buffered_record *b = &ch->rec[k];
+        pending_record p = {0, sim_sched_ns(s, b->offset), b->offset, b->key, b->value};
+        state_prefetch(&s->state, p.key); /* its state is updated when it is done */
+        double delay =
+            s->source_worker[src] == t->worker
+                ? 0
+                : draw(&s->net_rng, c->net_dist, c->net_latency_ns, c->net_sigma, s->net_mu);
         /* a record leaves no earlier than the source emits it (a checkpoint barrier's
          * flush may come before records already buffered for the next tick) */
         uint64_t depart = at > p.sched_ns ? at : p.sched_ns;
@@ -349,13 +380,14 @@ static void send_buffer(sim *s, uint32_t src, uint32_t i, uint64_t at) {
         /* one channel, one FIFO: arrivals in order, and room for this record */
         SS_ASSERT_HOT(arrival >= t->last_arrival_ns);
         SS_ASSERT_HOT(t->count < cap || s->failed);
-        double service = draw(&s->service_rng, c->service_dist, c->service_ns, c->service_sigma);
+        double service =
+            draw(&s->service_rng, c->service_dist, c->service_ns, c->service_sigma, s->service_mu);
         uint64_t start = arrival > t->free_at_ns ? arrival : t->free_at_ns;
         p.done_ns = start + (uint64_t)service + 1; /* never zero: keeps FIFO strict */
         SS_ASSERT_HOT(p.done_ns > t->free_at_ns && p.done_ns > arrival); /* after the previous */
         t->free_at_ns = p.done_ns;
         t->last_arrival_ns = arrival;
-        t->ring[(t->head + t->count) % cap] = p;
+        t->ring[ring_index(t->head, t->count, cap)] = p;
         t->count++;
     }
     s->buffered -= ch->count;
@@ -407,7 +439,7 @@ static uint64_t next_flush(const sim *s, uint32_t j, uint64_t t) {
 
 /* Put record p (for subtask i) into source j's buffer, emitted at `emit`; a full buffer,
  * or buffer_timeout_ms = 0, sends it at once. */
-static void buffer_record(sim *s, uint32_t j, uint32_t i, pending_record p, uint64_t emit) {
+static void buffer_record(sim *s, uint32_t j, uint32_t i, buffered_record p, uint64_t emit) {
     channel *ch = &s->channels[(size_t)j * s->n + i];
     if (ss_grow(&ch->rec, &ch->cap, (size_t)ch->count + 1, sizeof *ch->rec) != 0) {
         sim_fail(s, SS_ENOMEM, "out of memory for network buffers");
@@ -454,10 +486,23 @@ static int channels_make(sim *s) {
     return s->channels ? 0 : SS_ENOMEM;
 }
 
+/* The source that emits record `offset` (offset mod sources): one step on from the
+ * last record's in the common case, without a division. */
+static uint32_t source_of(sim *s, uint64_t offset) {
+    uint32_t src;
+    if (s->src_cached && offset == s->src_cached_offset + 1)
+        src = s->src_cached_src + 1 == s->cfg->sources ? 0 : s->src_cached_src + 1;
+    else
+        src = (uint32_t)(offset % s->cfg->sources);
+    s->src_cached = 1;
+    s->src_cached_offset = offset;
+    s->src_cached_src = src;
+    return src;
+}
+
 /* Emit records whose emission time is at most `until` into the output buffers, and
  * run the flushers due by then. */
 static void emit_until(sim *s, uint64_t until) {
-    const sim_config *c = s->cfg;
     while (s->offset < s->total && s->job == JOB_RUNNING && !s->failed) {
         uint64_t sched = sim_sched_ns(s, s->offset);
         uint64_t emit = sched > s->stall_until_ns ? sched : s->stall_until_ns;
@@ -469,8 +514,8 @@ static void emit_until(sim *s, uint64_t until) {
         uint64_t key;
         uint32_t value;
         sim_record_at(s, s->offset, &key, &value);
-        uint32_t i = s->owner[sim_group_of(s, key)];
-        uint32_t src = (uint32_t)(s->offset % c->sources);
+        uint32_t group = sim_group_of(s, key), i = s->owner[group];
+        uint32_t src = source_of(s, s->offset);
         window *w = window_at(s, emit);
         if (w)
             w->in++;
@@ -478,12 +523,13 @@ static void emit_until(sim *s, uint64_t until) {
             s->source_digest =
                 fold(fold(fold(s->source_digest, s->offset), key), ((uint64_t)value << 40) ^ sched);
             s->max_emitted = s->offset + 1;
+            sim_ref_note(s, group, key, value); /* the exactly-once reference */
         }
         if (s->awaiting_catch_up && emit == sched && s->open_failover) {
             s->open_failover->caught_up_ns = emit;
             s->awaiting_catch_up = 0;
         }
-        pending_record p = {0, sched, s->offset, key, value};
+        buffered_record p = {s->offset, (uint32_t)key, value};
         s->offset++;
         SS_ASSERT_HOT(s->offset <= s->total && i < s->n);
         buffer_record(s, src, i, p, emit);
@@ -849,9 +895,9 @@ static uint64_t restart_cost_ns(const sim *s) {
 /* The keys of key group g's state and their bytes (16 + the key each). */
 static void group_state(const sim *s, uint32_t g, uint64_t *keys, uint64_t *bytes) {
     *keys = *bytes = 0;
-    for (uint32_t e = s->state.head[g]; e != UINT32_MAX; e = s->state.entries[e].next) {
+    for (uint32_t e = state_head(&s->state, g); e != STATE_END; e = state_next(&s->state, g, e)) {
         ++*keys;
-        *bytes += 16 + sim_key_bytes(s, s->state.entries[e].key);
+        *bytes += 16 + sim_key_bytes(s, state_at(&s->state, g, e).key);
     }
 }
 
@@ -1431,8 +1477,8 @@ static int setup(sim *s) {
         snprintf(s->err, s->errlen, "keys: at most 2^31 - 1");
         return SS_EINVAL;
     }
-    if (queue_create(1024, &s->q) || state_init(&s->state, s->groups) || open_epoch(s, 0) ||
-        state_hold_from_owners(&s->hold, s->owner, s->groups, s->n))
+    if (queue_create(1024, &s->q) || state_init(&s->state, s->groups) || sim_ref_init(s) ||
+        open_epoch(s, 0) || state_hold_from_owners(&s->hold, s->owner, s->groups, s->n))
         return SS_ENOMEM;
     check_owners(s, "start");
     s->sub = calloc(s->n, sizeof *s->sub);
@@ -1479,12 +1525,19 @@ static int setup(sim *s) {
     prng_stream(&s->net_rng, s->seed, s->run, RNG_NET);
     prng_stream(&s->service_rng, s->seed, s->run, RNG_SERVICE);
     prng_stream(&s->restart_rng, s->seed, s->run, RNG_RESTART);
+    s->net_mu = lognormal_mu(c->net_latency_ns, c->net_sigma);
+    s->service_mu = lognormal_mu(c->service_ns, c->service_sigma);
     init_stream(s);
-    uint64_t expect = c->key_dist == SIM_KEYS_FILE ? s->file_keys : c->keys;
-    if (expect > s->total)
-        expect = s->total;
-    if (state_reserve(&s->state, (uint32_t)(expect < (1u << 26) ? expect : (1u << 26))) != 0)
-        return SS_ENOMEM;
+    uint64_t space = c->key_dist == SIM_KEYS_FILE ? s->file_keys : c->keys;
+    if (space <= SIM_DENSE_KEYS_MAX && space <= 16 * s->total + 65536 && s->total < UINT32_MAX) {
+        state_free(&s->state); /* key ids below space: cells indexed by key */
+        if (state_init_dense(&s->state, s->groups, (uint32_t)space) != 0)
+            return SS_ENOMEM;
+    } else {
+        uint64_t expect = space < s->total ? space : s->total;
+        if (state_reserve(&s->state, (uint32_t)(expect < (1u << 26) ? expect : (1u << 26))) != 0)
+            return SS_ENOMEM;
+    }
     if (c->coordination == SIM_COORD_HA && setup_ha(s) != 0)
         return s->failed ? s->failed : SS_ENOMEM;
     s->job = JOB_RUNNING;
@@ -1516,6 +1569,7 @@ static void sim_free(sim *s) {
     free(s->sub);
     part_free(s->part);
     state_free(&s->state);
+    free(s->ref);
     state_hold_free(&s->hold);
     sim_checkpoint_free(&s->jm.completed);
     sim_checkpoint_free(&s->jm.pending);
@@ -1557,6 +1611,7 @@ int sim_run_progress(const sim_config *cfg, uint64_t seed, uint32_t run, sim_res
     s.cfg = cfg;
     s.seed = seed;
     s.run = run;
+    s.stream_base = prng_stream_base(seed, run);
     s.r = out;
     s.err = err;
     s.errlen = errlen;

@@ -22,6 +22,8 @@
 #define TICK_NS 1000000ULL /* sources emit in 1 ms batches */
 #define NEVER UINT64_MAX
 #define MAX_EPOCHS 64
+#define PREFETCH_AHEAD 4                /* records ahead whose state cells are prefetched */
+#define SIM_DENSE_KEYS_MAX (1ULL << 24) /* key ids up to this: dense state and checks */
 
 enum {
     EV_TICK = 1,
@@ -40,10 +42,26 @@ enum { JOB_RUNNING, JOB_DOWN, JOB_WAIT_SLOTS, JOB_STOPPING };
 /* Component ids of the random streams. */
 enum { RNG_RECORDS = 1, RNG_NET, RNG_SERVICE, RNG_RESTART, RNG_HEARTBEAT, RNG_FLUSH = 8 };
 
+/* A record in a subtask's queue: 32 bytes (key ids are below 2^32). */
 typedef struct pending_record {
-    uint64_t done_ns, sched_ns, offset, key;
-    uint32_t value;
+    uint64_t done_ns, sched_ns, offset;
+    uint32_t key, value;
 } pending_record;
+
+/* A record in a network buffer: 16 bytes, so the buffers of many channels stay in
+ * cache; its time and key group are computed again when it is sent. Key ids are
+ * below 2^32 (keys: at most 2^31 - 1; a key file's ids: 32 bits). */
+typedef struct buffered_record {
+    uint64_t offset;
+    uint32_t key, value;
+} buffered_record;
+
+/* The exactly-once reference of one key group: its records' count and value sum, and
+ * both weighted by a per-key hash (mod 2^64), folded as the sources first emit each
+ * record. A group whose final state gives other figures holds a key that differs. */
+typedef struct ref_group {
+    uint64_t count, sum, wcount, wsum;
+} ref_group;
 
 typedef struct subtask {
     uint32_t worker;
@@ -87,7 +105,7 @@ typedef struct epoch {
 
 /* A channel's network buffer (source -> subtask): records emitted, not yet sent. */
 typedef struct channel {
-    pending_record *rec; /* done_ns unused until sent */
+    buffered_record *rec;
     uint32_t count;
     size_t cap;
     uint64_t bytes;
@@ -126,13 +144,19 @@ typedef struct sim {
     uint8_t *alive;
     uint32_t *slots;
     state_store state;
+    ref_group *ref;      /* per key group: the exactly-once reference (outcome.c) */
     state_holdings hold; /* which running subtask's state holds each key group */
     jm_book jm;
     prng net_rng, service_rng, restart_rng;
+    uint64_t stream_base;      /* prng_stream_base(seed, run): the records' streams */
+    double net_mu, service_mu; /* lognormal mu of the network latency, service time */
     uint64_t *hb_phase;
     dist_zipf zipf;
     /* the record stream */
     uint64_t total, offset, max_emitted, stall_until_ns;
+    uint64_t src_cached_offset; /* source_of's last record and its source (src_cached) */
+    uint32_t src_cached_src;
+    int src_cached;
     uint64_t step_cum[SIM_MAX_STEPS + 1];
     /* key file */
     uint32_t file_keys, *file_line_key, *file_key_group, *file_key_len;
@@ -153,6 +177,9 @@ typedef struct sim {
     uint32_t epoch_count;
     window *windows;
     size_t window_count;
+    size_t window_cached_index; /* window_at's last window (window_cached) */
+    uint64_t window_cached_ns;  /* and its start */
+    int window_cached;
     uint64_t digest, source_digest, events, processed, replayed, last_done_ns, first_done_ns;
     ledger_entry *ledger;
     size_t ledger_count, ledger_cap;
@@ -211,6 +238,28 @@ void sim_pace(sim *s);
 void sim_drain(sim *s, int (*done)(const struct ha *), const struct ha *arg);
 
 /* ---- outcome.c ---- */
+/* The exactly-once reference: empty per-group aggregates into s->ref. 0 or SS_ENOMEM. */
+int sim_ref_init(sim *s);
+
+/* A key's weight in the reference: odd, from a 64-bit mix of the key. */
+static inline uint64_t sim_ref_weight(uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    key *= 0xc4ceb9fe1a85ec53ULL;
+    return (key ^ (key >> 33)) | 1;
+}
+
+/* Record (key, value) of key group g joins the reference (once per offset). */
+static inline void sim_ref_note(sim *s, uint32_t g, uint64_t key, uint32_t value) {
+    ref_group *r = &s->ref[g];
+    uint64_t w = sim_ref_weight(key);
+    r->count++;
+    r->sum += value;
+    r->wcount += w;
+    r->wsum += w * value;
+}
+
 /* Invariant exactly-once (and its checker's self-test, checker-self-test). */
 void sim_check_exactly_once(sim *s);
 void sim_fill_result(sim *s);

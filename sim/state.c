@@ -11,6 +11,7 @@
 #define NONE UINT32_MAX
 #define ENTRY_BYTES 24
 #define FRAME_OVERHEAD 12
+#define GATHER_AHEAD 8 /* dense: a group walk prefetches the cell this many keys on */
 
 static uint64_t mix(uint64_t x) {
     x ^= x >> 33;
@@ -33,7 +34,29 @@ int state_init(state_store *s, uint32_t groups) {
     return 0;
 }
 
+int state_init_dense(state_store *s, uint32_t groups, uint32_t space) {
+    if (state_init(s, groups) != 0)
+        return SS_ENOMEM;
+    SS_ASSERT(groups < UINT32_MAX); /* a group + 1 fits */
+    s->space = space;
+    s->cells = calloc(space ? space : 1, sizeof *s->cells);
+    s->members = calloc(groups ? groups : 1, sizeof *s->members);
+    s->member_count = calloc(groups ? groups : 1, sizeof *s->member_count);
+    s->member_cap = calloc(groups ? groups : 1, sizeof *s->member_cap);
+    if (!s->cells || !s->members || !s->member_count || !s->member_cap) {
+        state_free(s);
+        return SS_ENOMEM;
+    }
+    return 0;
+}
+
 void state_free(state_store *s) {
+    free(s->cells);
+    for (uint32_t g = 0; s->members && g < s->groups; g++)
+        free(s->members[g]);
+    free(s->members);
+    free(s->member_count);
+    free(s->member_cap);
     free(s->entries);
     free(s->slots);
     free(s->head);
@@ -43,6 +66,10 @@ void state_free(state_store *s) {
 
 void state_clear(state_store *s) {
     s->count = 0;
+    if (s->cells) {
+        memset(s->cells, 0, (size_t)s->space * sizeof *s->cells);
+        memset(s->member_count, 0, s->groups * sizeof *s->member_count);
+    }
     if (s->slots)
         memset(s->slots, 0, s->slot_cap * sizeof *s->slots);
     for (uint32_t g = 0; g < s->groups; g++)
@@ -73,6 +100,8 @@ static int rehash(state_store *s, uint32_t cap) {
 }
 
 int state_reserve(state_store *s, uint32_t n) {
+    if (s->cells)
+        return 0;
     if (n > s->cap) {
         state_entry *e = realloc(s->entries, (size_t)n * sizeof *e);
         if (!e)
@@ -87,6 +116,7 @@ int state_reserve(state_store *s, uint32_t n) {
 }
 
 const state_entry *state_find(const state_store *s, uint64_t key) {
+    SS_ASSERT(!s->cells);
     if (!s->slot_cap)
         return NULL;
     uint64_t hash = mix(key), tag = hash & 0xFFFFFFFF00000000ULL;
@@ -130,8 +160,43 @@ static state_entry *upsert(state_store *s, uint64_t key, uint32_t group) {
     return &s->entries[i];
 }
 
+/* Dense: key (no cell yet) joins the end of group g's keys. NULL on allocation
+ * failure. */
+static state_cell *dense_link(state_store *s, uint32_t key, uint32_t g) {
+    if (s->member_count[g] == s->member_cap[g]) {
+        uint32_t cap = s->member_cap[g] ? s->member_cap[g] * 2 : 16;
+        uint32_t *m = realloc(s->members[g], (size_t)cap * sizeof *m);
+        if (!m)
+            return NULL;
+        s->members[g] = m;
+        s->member_cap[g] = cap;
+    }
+    s->members[g][s->member_count[g]++] = key;
+    s->count++;
+    s->cells[key].group_1 = g + 1;
+    return &s->cells[key];
+}
+
+/* Dense: key's cell, created in group g if new; NULL on allocation failure. */
+static state_cell *dense_upsert(state_store *s, uint64_t key, uint32_t g) {
+    SS_ASSERT_HOT(key < s->space);
+    state_cell *c = &s->cells[key];
+    if (!c->group_1)
+        return dense_link(s, (uint32_t)key, g);
+    SS_ASSERT_HOT(c->group_1 == g + 1); /* a key stays in its key group */
+    return c;
+}
+
 int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value) {
     SS_ASSERT_HOT(group < s->groups);
+    if (s->cells) {
+        state_cell *c = dense_upsert(s, key, group);
+        if (!c)
+            return SS_ENOMEM;
+        c->count++;
+        c->sum += value;
+        return 0;
+    }
     state_entry *e = upsert(s, key, group);
     if (!e)
         return SS_ENOMEM;
@@ -139,6 +204,43 @@ int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value) {
     e->count++;
     e->sum += value;
     return 0;
+}
+
+int state_get(const state_store *s, uint64_t key, state_entry *out) {
+    if (s->cells) {
+        if (key >= s->space || !s->cells[key].group_1)
+            return 0;
+        const state_cell *c = &s->cells[key];
+        *out = (state_entry){key, c->count, c->sum, c->group_1 - 1, NONE};
+        return 1;
+    }
+    const state_entry *e = state_find(s, key);
+    if (e)
+        *out = *e;
+    return e != NULL;
+}
+
+/* Sparse: a cursor is an entry index; dense: a position in the group's keys. */
+uint32_t state_head(const state_store *s, uint32_t g) {
+    if (!s->cells)
+        return s->head[g];
+    return s->member_count[g] ? 0 : STATE_END;
+}
+
+uint32_t state_next(const state_store *s, uint32_t g, uint32_t cursor) {
+    if (!s->cells)
+        return s->entries[cursor].next;
+    return cursor + 1 < s->member_count[g] ? cursor + 1 : STATE_END;
+}
+
+state_entry state_at(const state_store *s, uint32_t g, uint32_t cursor) {
+    if (!s->cells)
+        return s->entries[cursor];
+    if (cursor + GATHER_AHEAD < s->member_count[g]) /* a walk reads them next */
+        __builtin_prefetch(&s->cells[s->members[g][cursor + GATHER_AHEAD]]);
+    uint32_t key = s->members[g][cursor];
+    const state_cell *c = &s->cells[key];
+    return (state_entry){key, c->count, c->sum, g, NONE};
 }
 
 static void put32(uint8_t *p, uint32_t v) {
@@ -160,30 +262,54 @@ static uint64_t get64(const uint8_t *p) {
 }
 
 int state_group_empty(const state_store *s, uint32_t g) {
-    return s->head[g] == NONE;
+    return state_head(s, g) == STATE_END;
+}
+
+/* Dense: group g's entries at p, in creation order, gathering their cells a few keys
+ * ahead; returns the end. */
+static uint8_t *put_dense_group(const state_store *s, uint32_t g, uint8_t *p) {
+    const uint32_t *keys = s->members[g];
+    uint32_t n = s->member_count[g];
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + GATHER_AHEAD < n)
+            __builtin_prefetch(&s->cells[keys[i + GATHER_AHEAD]]);
+        const state_cell *c = &s->cells[keys[i]];
+        put64(p, keys[i]);
+        put64(p + 8, c->count);
+        put64(p + 16, (uint64_t)c->sum);
+        p += ENTRY_BYTES;
+    }
+    return p;
 }
 
 int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count, uint8_t **blob,
                    size_t *len) {
     size_t size = 0;
     for (uint32_t k = 0; k < count; k++) {
-        if (s->head[groups[k]] == NONE)
+        if (state_group_empty(s, groups[k]))
             continue;
         size += FRAME_OVERHEAD;
-        for (uint32_t i = s->head[groups[k]]; i != NONE; i = s->entries[i].next)
-            size += ENTRY_BYTES;
+        if (s->cells)
+            size += (size_t)s->member_count[groups[k]] * ENTRY_BYTES;
+        else
+            for (uint32_t i = s->head[groups[k]]; i != NONE; i = s->entries[i].next)
+                size += ENTRY_BYTES;
     }
     uint8_t *out = malloc(size ? size : 1), *p = out;
     if (!out)
         return SS_ENOMEM;
     for (uint32_t k = 0; k < count; k++) {
         uint32_t g = groups[k];
-        if (s->head[g] == NONE)
+        if (state_group_empty(s, g))
             continue;
         uint8_t *frame = p;
         uint32_t n = 0;
         p += 8;
-        for (uint32_t i = s->head[g]; i != NONE; i = s->entries[i].next, n++) {
+        if (s->cells) {
+            p = put_dense_group(s, g, p);
+            n = s->member_count[g];
+        }
+        for (uint32_t i = s->cells ? NONE : s->head[g]; i != NONE; i = s->entries[i].next, n++) {
             put64(p, s->entries[i].key);
             put64(p + 8, s->entries[i].count);
             put64(p + 16, (uint64_t)s->entries[i].sum);
@@ -369,14 +495,40 @@ int state_hold_check(const state_holdings *h, const uint32_t *owner, uint32_t gr
 static inline int lists_consistent(const state_store *s) {
     uint64_t listed = 0;
     for (uint32_t g = 0; g < s->groups; g++)
-        for (uint32_t i = s->head[g]; i != NONE && listed <= s->count; i = s->entries[i].next) {
-            if (s->entries[i].group != g)
+        for (uint32_t i = state_head(s, g); i != NONE && listed <= s->count;
+             i = state_next(s, g, i)) {
+            if (s->cells ? s->cells[s->members[g][i]].group_1 != g + 1 : s->entries[i].group != g)
                 return 0;
             listed++;
         }
     return listed == s->count;
 }
 #endif
+
+/* One blob entry (key, count, sum) of group g into a sparse store. 0 or SS_ENOMEM. */
+static int restore_sparse(state_store *s, const uint8_t *e, uint32_t g) {
+    state_entry *x = upsert(s, get64(e), g);
+    if (!x)
+        return SS_ENOMEM;
+    SS_ASSERT_HOT(x->group == g); /* every key in its key group */
+    x->count = get64(e + 8);
+    x->sum = (int64_t)get64(e + 16);
+    return 0;
+}
+
+/* The same into a dense store: a key past space or a count past 32 bits is a
+ * malformed blob. 0, SS_EPARSE or SS_ENOMEM. */
+static int restore_dense(state_store *s, const uint8_t *e, uint32_t g) {
+    uint64_t key = get64(e), count = get64(e + 8);
+    if (key >= s->space || count > UINT32_MAX)
+        return SS_EPARSE;
+    state_cell *c = dense_upsert(s, key, g);
+    if (!c)
+        return SS_ENOMEM;
+    c->count = (uint32_t)count;
+    c->sum = (int64_t)get64(e + 16);
+    return 0;
+}
 
 int state_restore(state_store *s, const uint8_t *blob, size_t len) {
     size_t at = 0;
@@ -392,12 +544,9 @@ int state_restore(state_store *s, const uint8_t *blob, size_t len) {
             return SS_EPARSE;
         for (uint32_t k = 0; k < n; k++) {
             const uint8_t *e = blob + at + 8 + (size_t)k * ENTRY_BYTES;
-            state_entry *x = upsert(s, get64(e), g);
-            if (!x)
-                return SS_ENOMEM;
-            SS_ASSERT_HOT(x->group == g); /* every key in its key group */
-            x->count = get64(e + 8);
-            x->sum = (int64_t)get64(e + 16);
+            int rc = s->cells ? restore_dense(s, e, g) : restore_sparse(s, e, g);
+            if (rc != 0)
+                return rc;
         }
         at += FRAME_OVERHEAD + body;
         read += n;

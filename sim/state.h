@@ -11,7 +11,15 @@
  * ascending order, as Flink's keyed state backends each hold a key-group range. The
  * entries stay in one table; a group moves between subtasks by leaving one list and
  * joining another, and a subtask's snapshot serialises the groups of its list. A
- * group held by no running subtask, or by two, is what the key-group checks catch. */
+ * group held by no running subtask, or by two, is what the key-group checks catch.
+ *
+ * Two layouts behind one interface. Sparse (state_init): any 64-bit keys, an
+ * open-addressing table of slots pointing into an entry array -- two dependent cache
+ * misses per update. Dense (state_init_dense): keys are ids below a known `space` and
+ * key k's cell is cells[k], 16 bytes, one cache miss per update; a group's keys are
+ * an array (a snapshot reads them in sequence and gathers their cells, no pointer
+ * chase). Both keep each group's entries in the order they were created (since the last
+ * restore), so snapshots are byte-identical whichever layout holds the state. */
 #ifndef SHARDSIM_SIM_STATE_H
 #define SHARDSIM_SIM_STATE_H
 
@@ -28,27 +36,66 @@ typedef struct state_entry {
     uint32_t next; /* next entry of the same group, or UINT32_MAX */
 } state_entry;
 
+/* A dense cell: key k's count and sum, and its group. */
+typedef struct state_cell {
+    int64_t sum;
+    uint32_t count;
+    uint32_t group_1; /* 0: no entry; else its key group + 1 */
+} state_cell;
+
+#define STATE_END UINT32_MAX /* end of a group's list (a cursor) */
+
 typedef struct state_store {
-    state_entry *entries;
+    state_entry *entries; /* sparse: in creation order */
     uint32_t count, cap;
     uint64_t *slots; /* (hash tag << 32) | (entry index + 1); 0 = empty */
     uint32_t slot_cap;
-    uint32_t *head, *tail; /* per group */
+    uint32_t *head, *tail; /* sparse, per group: first and last entry index */
     uint32_t groups;
+    state_cell *cells; /* dense: space cells; NULL = sparse */
+    uint32_t space;
+    uint32_t **members; /* dense, per group: its keys in creation order */
+    uint32_t *member_count, *member_cap;
 } state_store;
 
 int state_init(state_store *s, uint32_t groups);
+/* Dense layout for keys below space, counts below 2^32 (the caller's promise: fewer
+ * records than that), groups below 2^32 - 1. 0 or SS_ENOMEM (then nothing to free). */
+int state_init_dense(state_store *s, uint32_t groups, uint32_t space);
 void state_free(state_store *s);
 void state_clear(state_store *s);
 
-/* Make room for n entries at once (fewer rehashes). 0 or SS_ENOMEM. */
+/* Make room for n entries at once (fewer rehashes; dense: nothing to do). 0 or
+ * SS_ENOMEM. */
 int state_reserve(state_store *s, uint32_t n);
 
-/* Add one record's value to key's state, creating it in `group`. 0 or SS_ENOMEM. */
+/* Add one record's value to key's state, creating it in `group` (dense: key below
+ * space). 0 or SS_ENOMEM. */
 int state_add(state_store *s, uint64_t key, uint32_t group, int64_t value);
 
-/* The entry of key, or NULL. */
+/* Sparse only: the entry of key, or NULL. */
 const state_entry *state_find(const state_store *s, uint64_t key);
+
+/* Key's state into *out (its group: UINT32_MAX in a dense store); 1 if it has one,
+ * else 0. Either layout. */
+int state_get(const state_store *s, uint64_t key, state_entry *out);
+
+/* Group g's entries in creation order: a cursor from state_head, state_next until
+ * STATE_END; state_at reads the entry under it (group = g). */
+uint32_t state_head(const state_store *s, uint32_t g);
+uint32_t state_next(const state_store *s, uint32_t g, uint32_t cursor);
+state_entry state_at(const state_store *s, uint32_t g, uint32_t cursor);
+
+/* The key group of key when a dense store has it, else UINT32_MAX. */
+static inline uint32_t state_group_of(const state_store *s, uint64_t key) {
+    return s->cells ? s->cells[key].group_1 - 1 : UINT32_MAX;
+}
+
+/* Software prefetch of key's cell in a dense store (a hint; no effect otherwise). */
+static inline void state_prefetch(const state_store *s, uint64_t key) {
+    if (s->cells)
+        __builtin_prefetch(&s->cells[key], 1);
+}
 
 /* Serialise the groups[0..count) (ascending) into a malloc'd blob; empty groups
  * write no frame. 0 or SS_ENOMEM. */

@@ -429,11 +429,14 @@ static int read_children(reader *rd, const json_t *o, coord_history_entry *x) {
         if (!json_is_string(name))
             return fail(rd, "bad child name");
         size_t len;
-        char *s = x->children[i] = string_bytes(rd, name, "children", &len);
+        char *s = string_bytes(rd, name, "children", &len);
         if (!s)
             return -1;
-        if (len == 0 || strlen(s) != len || strchr(s, '/'))
+        if (len == 0 || strlen(s) != len || strchr(s, '/')) {
+            free(s);
             return fail(rd, "bad child name");
+        }
+        x->children[i] = s;
     }
     return 0;
 }

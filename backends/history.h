@@ -26,9 +26,11 @@
  *    expired|closed|killed"}  (killed: the client process died; its session expires
  *    later, unseen by it)
  * client numbers sessions from 1 in the order they opened; sid is the service's session
- * id (0 while unknown). data strings hold bytes: \u00XX escapes a byte that is not
- * printable ASCII. An op without "rc" (or with null) was never answered. rc may also
- * be the integer code. Missing seqs read as 0 (then only times order events).
+ * id (0 while unknown); sid and ephemeral_owner are signed 64-bit, as ZooKeeper has
+ * them. data strings hold bytes: \u00XX escapes a byte that is not printable ASCII
+ * (a character above \u00ff is refused). An op without "rc" (or with null) was never
+ * answered. rc may also be the integer code. Missing seqs read as 0 (then only times
+ * order events).
  *
  * Ownership: coord_history_new allocates, coord_history_free frees the history and
  * everything the wrap allocated; free it only after the wrapped service was freed. */

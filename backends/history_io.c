@@ -1,10 +1,17 @@
 /* history_io.c -- coordination histories as JSON Lines (the format is in history.h):
- * the writer, and a reader built on a small JSON parser (integers only, bounded
- * depth) that names the line of the first thing it cannot accept. */
+ * the writer, and a reader that parses each line with jansson (duplicate keys refused,
+ * jansson's depth limit) and names the line, and the field where it has one, of the
+ * first thing it cannot accept.
+ *
+ * jansson's integers are int64: times and seqs above INT64_MAX cannot be read, and
+ * session ids (sid, ephemeral_owner) are written signed, as ZooKeeper holds them (a
+ * server id above 127 sets the top bit), so every id round-trips. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "backends/history.h"
 #include "backends/history_internal.h"
@@ -89,8 +96,8 @@ static void put_rc(buf *b, int rc) {
 static void put_stat(buf *b, const coord_stat *st) {
     putf(b, ",\"stat\":{\"czxid\":%lld,\"mzxid\":%lld,\"version\":%d,\"cversion\":%d,",
          (long long)st->czxid, (long long)st->mzxid, (int)st->version, (int)st->cversion);
-    putf(b, "\"ephemeral_owner\":%llu,\"num_children\":%d,\"data_length\":%d}",
-         (unsigned long long)st->ephemeral_owner, (int)st->num_children, (int)st->data_length);
+    putf(b, "\"ephemeral_owner\":%lld,\"num_children\":%d,\"data_length\":%d}",
+         (long long)st->ephemeral_owner, (int)st->num_children, (int)st->data_length);
 }
 
 static void put_multi(buf *b, const coord_history_entry *x) {
@@ -140,8 +147,8 @@ static void put_answer(buf *b, const coord_history_entry *x) {
 }
 
 static void put_op(buf *b, const coord_history_entry *x, size_t id) {
-    putf(b, "{\"kind\":\"op\",\"id\":%zu,\"client\":%u,\"sid\":%llu,\"op\":\"%s\"", id, x->client,
-         (unsigned long long)x->sid, coord_op_type_name(x->op));
+    putf(b, "{\"kind\":\"op\",\"id\":%zu,\"client\":%u,\"sid\":%lld,\"op\":\"%s\"", id, x->client,
+         (long long)x->sid, coord_op_type_name(x->op));
     if (x->path)
         put_key_str(b, "path", x->path, strlen(x->path));
     if (x->data)
@@ -165,8 +172,8 @@ static void put_entry(buf *b, const coord_history_entry *x, size_t id) {
         put_key_str(b, "path", x->path, strlen(x->path));
         put(b, "}\n", 2);
     } else {
-        putf(b, "{\"kind\":\"state\",\"client\":%u,\"sid\":%llu,\"at_ns\":%llu,\"seq\":%llu,",
-             x->client, (unsigned long long)x->sid, (unsigned long long)x->call_ns,
+        putf(b, "{\"kind\":\"state\",\"client\":%u,\"sid\":%lld,\"at_ns\":%llu,\"seq\":%llu,",
+             x->client, (long long)x->sid, (unsigned long long)x->call_ns,
              (unsigned long long)x->call_seq);
         putf(b, "\"state\":\"%s\"}\n", coord_history_state_name(x->event));
     }
@@ -193,391 +200,213 @@ int coord_history_write(const coord_history *h, FILE *out) {
     return bad ? SS_EIO : 0;
 }
 
-/* ---------- a small JSON parser ---------- */
+/* ---------- reading: jansson parses a line, these read its fields ---------- */
 
-enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-#define J_MAX_DEPTH 6
-
-typedef struct jv {
-    int type;
-    int neg;    /* J_NUM: negative */
-    uint64_t u; /* J_NUM: magnitude; J_BOOL: 0/1 */
-    char *s;    /* J_STR: bytes, NUL-terminated */
-    size_t len; /* J_STR: bytes; J_ARR, J_OBJ: items */
-    struct jv *items;
-    char **keys; /* J_OBJ */
-} jv;
-
-typedef struct parser {
-    const char *p, *end;
+/* The first error found; later ones are dropped. */
+typedef struct reader {
     const char *error;
-    char msg[96]; /* an error naming its field */
-} parser;
+    char msg[112]; /* an error naming its field */
+} reader;
 
-static void jv_free(jv *v) {
-    free(v->s);
-    for (size_t i = 0; i < v->len && v->items; i++) {
-        jv_free(&v->items[i]);
-        if (v->keys)
-            free(v->keys[i]);
+static int fail(reader *rd, const char *why) {
+    if (!rd->error)
+        rd->error = why;
+    return -1;
+}
+
+static int failf(reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int failf(reader *rd, const char *fmt, ...) {
+    if (!rd->error) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rd->msg, sizeof rd->msg, fmt, ap);
+        va_end(ap);
+        rd->error = rd->msg;
     }
-    free(v->items);
-    free(v->keys);
-}
-
-static void skip_ws(parser *ps) {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r'))
-        ps->p++;
-}
-
-static int fail(parser *ps, const char *why) {
-    if (!ps->error)
-        ps->error = why;
     return -1;
 }
 
 /* "why 'key'" as the error. */
-static int fail_at(parser *ps, const char *why, const char *key) {
-    if (!ps->error) {
-        snprintf(ps->msg, sizeof ps->msg, "%s '%.40s'", why, key);
-        ps->error = ps->msg;
-    }
+static int fail_at(reader *rd, const char *why, const char *key) {
+    return failf(rd, "%s '%.40s'", why, key);
+}
+
+/* Whether string v is exactly name (a value holding a NUL byte is never a name). */
+static int str_is(const json_t *v, const char *name) {
+    size_t n = strlen(name);
+    return json_string_length(v) == n && memcmp(json_string_value(v), name, n) == 0;
+}
+
+static int name_index(const char *const *names, int count, const json_t *v) {
+    for (int i = 0; i < count; i++)
+        if (str_is(v, names[i]))
+            return i;
     return -1;
 }
 
-static int hex4(parser *ps, unsigned *out) {
-    if (ps->end - ps->p < 4)
-        return fail(ps, "bad \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = *ps->p++;
-        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                            : 16u;
-        if (d > 15)
-            return fail(ps, "bad \\u escape");
-        v = v * 16 + d;
+/* A string's bytes, malloc'd and NUL-terminated, *len of them. jansson holds the text
+ * as UTF-8; each character up to U+00FF is one byte (the writer's \u00XX), one above
+ * cannot be a byte. NULL: the error is in *rd. */
+static char *string_bytes(reader *rd, const json_t *v, const char *key, size_t *len) {
+    const unsigned char *s = (const unsigned char *)json_string_value(v);
+    size_t n = json_string_length(v), k = 0;
+    char *out = malloc(n + 1);
+    if (!out) {
+        fail(rd, "out of memory");
+        return NULL;
     }
-    *out = v;
-    return 0;
-}
-
-static int parse_escape(parser *ps, char *out) {
-    if (ps->p >= ps->end)
-        return fail(ps, "unterminated string");
-    char c = *ps->p++;
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    const char *at = strchr(from, c);
-    if (c && at) {
-        *out = to[at - from];
-        return 0;
-    }
-    unsigned v;
-    if (c != 'u' || hex4(ps, &v) != 0)
-        return fail(ps, "bad escape in string");
-    if (v > 0xff)
-        return fail(ps, "\\u escape above \\u00ff (strings hold bytes)");
-    *out = (char)v;
-    return 0;
-}
-
-static int parse_string(parser *ps, jv *v) {
-    ps->p++; /* the quote */
-    size_t cap = 16, n = 0;
-    char *s = malloc(cap);
-    while (s && ps->p < ps->end && *ps->p != '"') {
-        char c = *ps->p++;
-        if ((unsigned char)c < 0x20) {
-            free(s);
-            return fail(ps, "control character in string");
+    for (size_t i = 0; i < n; i++, k++) {
+        if (s[i] < 0x80) {
+            out[k] = (char)s[i];
+        } else if ((s[i] == 0xc2 || s[i] == 0xc3) && i + 1 < n) {
+            out[k] = (char)(((s[i] & 0x03u) << 6) | (s[i + 1] & 0x3fu));
+            i++;
+        } else {
+            free(out);
+            failf(rd, "\\u escape above \\u00ff in '%.40s' (strings hold bytes)", key);
+            return NULL;
         }
-        if (c == '\\' && parse_escape(ps, &c) != 0) {
-            free(s);
-            return -1;
-        }
-        if (n + 2 > cap && ss_grow(&s, &cap, n + 2, 1) != 0) {
-            free(s);
-            return fail(ps, "out of memory");
-        }
-        s[n++] = c;
     }
-    if (!s)
-        return fail(ps, "out of memory");
-    if (ps->p >= ps->end) {
-        free(s);
-        return fail(ps, "unterminated string");
-    }
-    ps->p++;
-    s[n] = '\0';
-    *v = (jv){.type = J_STR, .s = s, .len = n};
-    return 0;
+    out[k] = '\0';
+    *len = k;
+    return out;
 }
 
-static int parse_number(parser *ps, jv *v) {
-    *v = (jv){.type = J_NUM};
-    if (*ps->p == '-')
-        v->neg = 1, ps->p++;
-    if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
-        return fail(ps, "bad number");
-    while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') {
-        unsigned d = (unsigned)(*ps->p++ - '0');
-        if (v->u > (UINT64_MAX - d) / 10)
-            return fail(ps, "number out of range");
-        v->u = v->u * 10 + d;
-    }
-    if (ps->p < ps->end && (*ps->p == '.' || *ps->p == 'e' || *ps->p == 'E'))
-        return fail(ps, "numbers are integers here");
-    return 0;
-}
-
-static int parse_value(parser *ps, jv *v, int depth);
-
-static int add_item(parser *ps, jv *v, size_t *cap, jv *item, char *key) {
-    if (ss_grow(&v->items, cap, v->len + 1, sizeof *v->items) != 0 ||
-        (v->type == J_OBJ && !(v->keys = realloc(v->keys, *cap * sizeof *v->keys)))) {
-        jv_free(item);
-        free(key);
-        return fail(ps, "out of memory");
-    }
-    v->items[v->len] = *item;
-    if (v->keys)
-        v->keys[v->len] = key;
-    v->len++;
-    return 0;
-}
-
-/* An array or object: items separated by commas up to the closing bracket. */
-static int parse_compound(parser *ps, jv *v, int depth) {
-    char close = *ps->p == '[' ? ']' : '}';
-    *v = (jv){.type = close == ']' ? J_ARR : J_OBJ};
-    size_t cap = 0;
-    ps->p++;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == close) {
-        ps->p++;
-        return 0;
-    }
-    for (;;) {
-        char *key = NULL;
-        jv item = {0};
-        skip_ws(ps);
-        if (v->type == J_OBJ) {
-            jv k;
-            if (ps->p >= ps->end || *ps->p != '"')
-                return fail(ps, "expected a key");
-            if (parse_string(ps, &k) != 0)
-                return -1;
-            key = k.s;
-            skip_ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':') {
-                free(key);
-                return fail(ps, "expected ':'");
-            }
-            ps->p++;
-        }
-        if (parse_value(ps, &item, depth + 1) != 0) {
-            jv_free(&item);
-            free(key);
-            return -1;
-        }
-        if (add_item(ps, v, &cap, &item, key) != 0)
-            return -1;
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == close) {
-            ps->p++;
-            return 0;
-        }
-        return fail(ps, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
-    }
-}
-
-static int parse_word(parser *ps, jv *v, const char *word, int type, uint64_t u) {
-    size_t n = strlen(word);
-    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-        return fail(ps, "unexpected character");
-    ps->p += n;
-    *v = (jv){.type = type, .u = u};
-    return 0;
-}
-
-static int parse_value(parser *ps, jv *v, int depth) {
-    *v = (jv){0};
-    skip_ws(ps);
-    if (depth > J_MAX_DEPTH)
-        return fail(ps, "nested too deep");
-    if (ps->p >= ps->end)
-        return fail(ps, "unexpected end of line");
-    char c = *ps->p;
-    if (c == '"')
-        return parse_string(ps, v);
-    if (c == '[' || c == '{')
-        return parse_compound(ps, v, depth);
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return parse_number(ps, v);
-    if (c == 't')
-        return parse_word(ps, v, "true", J_BOOL, 1);
-    if (c == 'f')
-        return parse_word(ps, v, "false", J_BOOL, 0);
-    if (c == 'n')
-        return parse_word(ps, v, "null", J_NULL, 0);
-    return fail(ps, "unexpected character");
-}
-
-/* ---------- records from objects ---------- */
-
-static const jv *field(const jv *o, const char *key) {
-    for (size_t i = 0; i < o->len; i++)
-        if (strcmp(o->keys[i], key) == 0)
-            return &o->items[i];
-    return NULL;
-}
-
-/* An integer field in [lo, hi] (absent: *out = dflt unless required). */
-static int get_int(parser *ps, const jv *o, const char *key, int64_t lo, uint64_t hi, int required,
-                   uint64_t dflt, uint64_t *out) {
-    const jv *v = field(o, key);
+/* An integer field in [lo, hi] (absent: *out = dflt unless required). jansson's
+ * integers are int64: a negative one allowed by lo reads as its two's complement. */
+static int get_int(reader *rd, const json_t *o, const char *key, int64_t lo, uint64_t hi,
+                   int required, uint64_t dflt, uint64_t *out) {
+    const json_t *v = json_object_get(o, key);
     *out = dflt;
     if (!v)
-        return required ? fail_at(ps, "missing field", key) : 0;
-    if (v->type != J_NUM)
-        return fail_at(ps, "not an integer:", key);
-    if (!v->neg) {
-        if (v->u > hi)
-            return fail_at(ps, "out of range:", key);
-        *out = v->u;
-        return 0;
-    }
-    if (v->u == 0) {
-        *out = 0;
-        return 0;
-    }
-    if (v->u > (uint64_t)INT64_MAX + 1 || -(int64_t)(v->u - 1) - 1 < lo)
-        return fail_at(ps, "out of range:", key);
-    *out = (uint64_t)(-(int64_t)(v->u - 1) - 1);
+        return required ? fail_at(rd, "missing field", key) : 0;
+    if (json_is_real(v))
+        return fail_at(rd, "numbers are integers here:", key);
+    if (!json_is_integer(v))
+        return fail_at(rd, "not an integer:", key);
+    json_int_t i = json_integer_value(v);
+    if (i < lo || (i > 0 && (uint64_t)i > hi))
+        return fail_at(rd, "out of range:", key);
+    *out = (uint64_t)i;
     return 0;
 }
 
-static int get_i32(parser *ps, const jv *o, const char *key, int dflt, int32_t *out) {
+static int get_i32(reader *rd, const json_t *o, const char *key, int dflt, int32_t *out) {
     uint64_t u;
-    if (get_int(ps, o, key, INT32_MIN, INT32_MAX, 0, (uint64_t)(int64_t)dflt, &u) != 0)
+    if (get_int(rd, o, key, INT32_MIN, INT32_MAX, 0, (uint64_t)(int64_t)dflt, &u) != 0)
         return -1;
     *out = (int32_t)(int64_t)u;
     return 0;
 }
 
-static const jv *get_str(parser *ps, const jv *o, const char *key, int required) {
-    const jv *v = field(o, key);
+/* A session id (sid, ephemeral_owner): ZooKeeper's is a signed 64-bit number. */
+static int get_id(reader *rd, const json_t *o, const char *key, uint64_t *out) {
+    return get_int(rd, o, key, INT64_MIN, UINT64_MAX, 0, 0, out);
+}
+
+static const json_t *get_str(reader *rd, const json_t *o, const char *key, int required) {
+    const json_t *v = json_object_get(o, key);
     if (!v) {
         if (required)
-            fail_at(ps, "missing field", key);
+            fail_at(rd, "missing field", key);
         return NULL;
     }
-    if (v->type != J_STR) {
-        fail_at(ps, "not a string:", key);
+    if (!json_is_string(v)) {
+        fail_at(rd, "not a string:", key);
         return NULL;
     }
     return v;
 }
 
-static int name_index(const char *const *names, int count, const char *s) {
-    for (int i = 0; i < count; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
-static int rc_of(parser *ps, const jv *v, int *rc) {
-    if (v->type == J_NUM) {
-        if (v->u > 100000)
-            return fail(ps, "bad rc");
-        *rc = v->neg ? -(int)v->u : (int)v->u;
+static int rc_of(reader *rd, const json_t *v, int *rc) {
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        if (i < -100000 || i > 100000)
+            return fail(rd, "bad rc");
+        *rc = (int)i;
         return 0;
     }
-    if (v->type != J_STR)
-        return fail(ps, "bad rc");
+    if (!json_is_string(v))
+        return fail(rd, "bad rc");
 #define RC_NAME(name, code, msg)                                                                   \
-    if (strcmp(v->s, #name) == 0) {                                                                \
+    if (str_is(v, #name)) {                                                                        \
         *rc = code;                                                                                \
         return 0;                                                                                  \
     }
     COORD_ERROR_MAP(RC_NAME)
 #undef RC_NAME
-    return fail(ps, "unknown rc name");
+    return fail(rd, "unknown rc name");
 }
 
 /* A path field, checked (optional: absent leaves *out NULL). */
-static int get_path(parser *ps, const jv *o, const char *key, int required, char **out) {
-    const jv *v = get_str(ps, o, key, required);
+static int get_path(reader *rd, const json_t *o, const char *key, int required, char **out) {
+    const json_t *v = get_str(rd, o, key, required);
     if (!v)
-        return ps->error ? -1 : 0;
-    if (!coord_path_valid(v->s) || strlen(v->s) != v->len)
-        return fail_at(ps, "bad path in", key);
-    *out = history_dup(v->s, v->len);
-    return *out ? 0 : fail(ps, "out of memory");
+        return rd->error ? -1 : 0;
+    size_t len;
+    if (!(*out = string_bytes(rd, v, key, &len)))
+        return -1;
+    if (!coord_path_valid(*out) || strlen(*out) != len)
+        return fail_at(rd, "bad path in", key);
+    return 0;
 }
 
-static int get_data(parser *ps, const jv *o, const char *key, char **out, size_t *len) {
-    const jv *v = get_str(ps, o, key, 0);
+static int get_data(reader *rd, const json_t *o, const char *key, char **out, size_t *len) {
+    const json_t *v = get_str(rd, o, key, 0);
     if (!v)
-        return ps->error ? -1 : 0;
-    *out = history_dup(v->s, v->len);
-    *len = v->len;
-    return *out ? 0 : fail(ps, "out of memory");
+        return rd->error ? -1 : 0;
+    return (*out = string_bytes(rd, v, key, len)) ? 0 : -1;
 }
 
-static int read_subop(parser *ps, const jv *o, coord_history_subop *sub) {
+static int read_subop(reader *rd, const json_t *o, coord_history_subop *sub) {
     static const char *const names[] = {"create", "delete", "set", "check"};
-    const jv *t = o->type == J_OBJ ? get_str(ps, o, "op", 1) : NULL;
+    const json_t *t = json_is_object(o) ? get_str(rd, o, "op", 1) : NULL;
     if (!t)
-        return fail(ps, "multi: each op is an object with an op name");
-    int k = name_index(names, 4, t->s);
+        return fail(rd, "multi: each op is an object with an op name");
+    int k = name_index(names, 4, t);
     if (k < 0)
-        return fail(ps, "multi: unknown op");
+        return fail(rd, "multi: unknown op");
     sub->type = k + 1;
     int32_t flags;
-    if (get_path(ps, o, "path", 1, &sub->path) != 0 ||
-        get_data(ps, o, "data", &sub->data, &sub->data_len) != 0 ||
-        get_i32(ps, o, "flags", 0, &flags) != 0 || get_i32(ps, o, "version", -1, &sub->version))
+    if (get_path(rd, o, "path", 1, &sub->path) != 0 ||
+        get_data(rd, o, "data", &sub->data, &sub->data_len) != 0 ||
+        get_i32(rd, o, "flags", 0, &flags) != 0 || get_i32(rd, o, "version", -1, &sub->version))
         return -1;
     sub->flags = flags;
     return 0;
 }
 
-static int read_multi(parser *ps, const jv *o, coord_history_entry *x) {
-    const jv *m = field(o, "multi");
+static int read_multi(reader *rd, const json_t *o, coord_history_entry *x) {
+    const json_t *m = json_object_get(o, "multi");
     if (!m)
         return 0;
-    if (m->type != J_ARR || m->len == 0)
-        return fail(ps, "multi is not a list of ops");
-    x->sub = calloc(m->len, sizeof *x->sub);
+    size_t n = json_array_size(m);
+    if (!json_is_array(m) || n == 0)
+        return fail(rd, "multi is not a list of ops");
+    x->sub = calloc(n, sizeof *x->sub);
     if (!x->sub)
-        return fail(ps, "out of memory");
+        return fail(rd, "out of memory");
     /* counted before it is read: a sub-op that fails half-read is freed with the rest */
-    for (size_t i = 0; i < m->len; i++)
-        if (x->sub_count++, read_subop(ps, &m->items[i], &x->sub[i]) != 0)
+    for (size_t i = 0; i < n; i++)
+        if (x->sub_count++, read_subop(rd, json_array_get(m, i), &x->sub[i]) != 0)
             return -1;
     return 0;
 }
 
-static int read_stat(parser *ps, const jv *o, coord_history_entry *x) {
-    const jv *st = field(o, "stat");
+static int read_stat(reader *rd, const json_t *o, coord_history_entry *x) {
+    const json_t *st = json_object_get(o, "stat");
     if (!st)
         return 0;
-    if (st->type != J_OBJ)
-        return fail(ps, "stat is not an object");
+    if (!json_is_object(st))
+        return fail(rd, "stat is not an object");
     uint64_t cz, mz, owner;
     int32_t nc, dl;
-    if (get_int(ps, st, "czxid", INT64_MIN, INT64_MAX, 0, 0, &cz) ||
-        get_int(ps, st, "mzxid", INT64_MIN, INT64_MAX, 0, 0, &mz) ||
-        get_int(ps, st, "ephemeral_owner", 0, UINT64_MAX, 0, 0, &owner) ||
-        get_i32(ps, st, "version", 0, &x->stat.version) ||
-        get_i32(ps, st, "cversion", 0, &x->stat.cversion) ||
-        get_i32(ps, st, "num_children", 0, &nc) || get_i32(ps, st, "data_length", 0, &dl))
+    if (get_int(rd, st, "czxid", INT64_MIN, INT64_MAX, 0, 0, &cz) ||
+        get_int(rd, st, "mzxid", INT64_MIN, INT64_MAX, 0, 0, &mz) ||
+        get_id(rd, st, "ephemeral_owner", &owner) ||
+        get_i32(rd, st, "version", 0, &x->stat.version) ||
+        get_i32(rd, st, "cversion", 0, &x->stat.cversion) ||
+        get_i32(rd, st, "num_children", 0, &nc) || get_i32(rd, st, "data_length", 0, &dl))
         return -1;
     x->stat.czxid = (int64_t)cz, x->stat.mzxid = (int64_t)mz, x->stat.ephemeral_owner = owner;
     x->stat.num_children = nc, x->stat.data_length = dl;
@@ -585,145 +414,168 @@ static int read_stat(parser *ps, const jv *o, coord_history_entry *x) {
     return 0;
 }
 
-static int read_children(parser *ps, const jv *o, coord_history_entry *x) {
-    const jv *c = field(o, "children");
+static int read_children(reader *rd, const json_t *o, coord_history_entry *x) {
+    const json_t *c = json_object_get(o, "children");
     if (!c)
         return 0;
-    if (c->type != J_ARR)
-        return fail(ps, "children is not a list");
-    x->children = calloc(c->len + 1, sizeof *x->children);
+    if (!json_is_array(c))
+        return fail(rd, "children is not a list");
+    size_t n = json_array_size(c);
+    x->children = calloc(n + 1, sizeof *x->children);
     if (!x->children)
-        return fail(ps, "out of memory");
-    for (size_t i = 0; i < c->len; i++, x->child_count++) {
-        const jv *n = &c->items[i];
-        if (n->type != J_STR || n->len == 0 || strlen(n->s) != n->len || strchr(n->s, '/'))
-            return fail(ps, "bad child name");
-        if (!(x->children[i] = history_dup(n->s, n->len)))
-            return fail(ps, "out of memory");
+        return fail(rd, "out of memory");
+    for (size_t i = 0; i < n; i++, x->child_count++) {
+        const json_t *name = json_array_get(c, i);
+        if (!json_is_string(name))
+            return fail(rd, "bad child name");
+        size_t len;
+        char *s = string_bytes(rd, name, "children", &len);
+        if (!s)
+            return -1;
+        if (len == 0 || strlen(s) != len || strchr(s, '/')) {
+            free(s);
+            return fail(rd, "bad child name");
+        }
+        x->children[i] = s;
     }
     return 0;
 }
 
-static int read_rcs(parser *ps, const jv *o, coord_history_entry *x) {
-    const jv *r = field(o, "rcs");
+static int read_rcs(reader *rd, const json_t *o, coord_history_entry *x) {
+    const json_t *r = json_object_get(o, "rcs");
     if (!r)
         return 0;
-    if (r->type != J_ARR)
-        return fail(ps, "rcs is not a list");
-    x->rcs = calloc(r->len + 1, sizeof *x->rcs);
+    if (!json_is_array(r))
+        return fail(rd, "rcs is not a list");
+    size_t n = json_array_size(r);
+    x->rcs = calloc(n + 1, sizeof *x->rcs);
     if (!x->rcs)
-        return fail(ps, "out of memory");
-    for (size_t i = 0; i < r->len; i++, x->rc_count++)
-        if (rc_of(ps, &r->items[i], &x->rcs[i]) != 0)
+        return fail(rd, "out of memory");
+    for (size_t i = 0; i < n; i++, x->rc_count++)
+        if (rc_of(rd, json_array_get(r, i), &x->rcs[i]) != 0)
             return -1;
     return 0;
 }
 
-static int read_answer(parser *ps, const jv *o, coord_history_entry *x) {
-    const jv *rc = field(o, "rc");
-    if (!rc || rc->type == J_NULL)
+static int read_answer(reader *rd, const json_t *o, coord_history_entry *x) {
+    const json_t *rc = json_object_get(o, "rc");
+    if (!rc || json_is_null(rc))
         return 0;
     x->answered = 1;
-    if (rc_of(ps, rc, &x->rc) != 0 ||
-        get_int(ps, o, "ret_ns", 0, UINT64_MAX, 1, 0, &x->ret_ns) != 0 ||
-        get_int(ps, o, "ret_seq", 0, UINT64_MAX, 0, 0, &x->ret_seq) != 0)
+    if (rc_of(rd, rc, &x->rc) != 0 ||
+        get_int(rd, o, "ret_ns", 0, UINT64_MAX, 1, 0, &x->ret_ns) != 0 ||
+        get_int(rd, o, "ret_seq", 0, UINT64_MAX, 0, 0, &x->ret_seq) != 0)
         return -1;
     if (x->ret_ns < x->call_ns || (x->ret_seq && x->ret_seq < x->call_seq))
-        return fail(ps, "answered before it was called");
-    if (get_path(ps, o, "created", 0, &x->created) != 0 ||
-        get_data(ps, o, "rdata", &x->rdata, &x->rdata_len) != 0 || read_stat(ps, o, x) != 0 ||
-        read_children(ps, o, x) != 0 || read_rcs(ps, o, x) != 0)
+        return fail(rd, "answered before it was called");
+    if (get_path(rd, o, "created", 0, &x->created) != 0 ||
+        get_data(rd, o, "rdata", &x->rdata, &x->rdata_len) != 0 || read_stat(rd, o, x) != 0 ||
+        read_children(rd, o, x) != 0 || read_rcs(rd, o, x) != 0)
         return -1;
     return 0;
 }
 
-static int read_op(parser *ps, const jv *o, coord_history_entry *x) {
-    const jv *t = get_str(ps, o, "op", 1);
+static int read_op(reader *rd, const json_t *o, coord_history_entry *x) {
+    const json_t *t = get_str(rd, o, "op", 1);
     if (!t)
         return -1;
     x->op = -1;
     for (int k = 0; k < COORD_OPTYPES; k++)
-        if (strcmp(coord_op_type_name(k), t->s) == 0)
+        if (str_is(t, coord_op_type_name(k)))
             x->op = k;
     if (x->op < 0)
-        return fail(ps, "unknown op");
+        return fail(rd, "unknown op");
     int pathless = x->op == COORD_OPTYPE_MULTI || x->op == COORD_OPTYPE_CLOSE;
     int32_t flags, watch;
-    if (get_path(ps, o, "path", !pathless, &x->path) != 0 ||
-        get_data(ps, o, "data", &x->data, &x->data_len) != 0 ||
-        get_i32(ps, o, "flags", 0, &flags) != 0 || get_i32(ps, o, "version", -1, &x->version) ||
-        get_i32(ps, o, "watch", 0, &watch) || read_multi(ps, o, x) != 0 ||
-        get_int(ps, o, "call_ns", 0, UINT64_MAX, 1, 0, &x->call_ns) != 0 ||
-        get_int(ps, o, "call_seq", 0, UINT64_MAX, 0, 0, &x->call_seq) != 0)
+    if (get_path(rd, o, "path", !pathless, &x->path) != 0 ||
+        get_data(rd, o, "data", &x->data, &x->data_len) != 0 ||
+        get_i32(rd, o, "flags", 0, &flags) != 0 || get_i32(rd, o, "version", -1, &x->version) ||
+        get_i32(rd, o, "watch", 0, &watch) || read_multi(rd, o, x) != 0 ||
+        get_int(rd, o, "call_ns", 0, UINT64_MAX, 1, 0, &x->call_ns) != 0 ||
+        get_int(rd, o, "call_seq", 0, UINT64_MAX, 0, 0, &x->call_seq) != 0)
         return -1;
     if (x->op == COORD_OPTYPE_MULTI && !x->sub)
-        return fail(ps, "multi without its ops");
+        return fail(rd, "multi without its ops");
     x->flags = flags, x->watch = watch != 0;
-    return read_answer(ps, o, x);
+    return read_answer(rd, o, x);
 }
 
-static int read_event(parser *ps, const jv *o, coord_history_entry *x, int watch) {
-    if (get_int(ps, o, "at_ns", 0, UINT64_MAX, 1, 0, &x->call_ns) != 0 ||
-        get_int(ps, o, "seq", 0, UINT64_MAX, 0, 0, &x->call_seq) != 0)
+static int read_event(reader *rd, const json_t *o, coord_history_entry *x, int watch) {
+    if (get_int(rd, o, "at_ns", 0, UINT64_MAX, 1, 0, &x->call_ns) != 0 ||
+        get_int(rd, o, "seq", 0, UINT64_MAX, 0, 0, &x->call_seq) != 0)
         return -1;
     if (watch) {
-        const jv *e = get_str(ps, o, "event", 1);
-        if (!e || (x->event = name_index(event_names, 5, e->s)) <= 0)
-            return fail(ps, "unknown watch event");
-        return get_path(ps, o, "path", 1, &x->path);
+        const json_t *e = get_str(rd, o, "event", 1);
+        if (!e || (x->event = name_index(event_names, 5, e)) <= 0)
+            return fail(rd, "unknown watch event");
+        return get_path(rd, o, "path", 1, &x->path);
     }
-    const jv *s = get_str(ps, o, "state", 1);
+    const json_t *s = get_str(rd, o, "state", 1);
     if (!s)
         return -1;
-    x->event = name_index(state_names, 4, s->s);
-    if (strcmp(s->s, "closed") == 0)
+    x->event = name_index(state_names, 4, s);
+    if (str_is(s, "closed"))
         x->event = COORD_HISTORY_CLOSED;
-    if (strcmp(s->s, "killed") == 0)
+    if (str_is(s, "killed"))
         x->event = COORD_HISTORY_KILLED;
     if (x->event <= 0)
-        return fail(ps, "unknown session state");
-    return get_int(ps, o, "sid", 0, UINT64_MAX, 0, 0, &x->sid);
+        return fail(rd, "unknown session state");
+    return get_id(rd, o, "sid", &x->sid);
 }
 
-static int read_record(parser *ps, coord_history *h, const jv *o) {
-    if (o->type != J_OBJ)
-        return fail(ps, "a line must be one JSON object");
-    const jv *kind = get_str(ps, o, "kind", 1);
+static int read_record(reader *rd, coord_history *h, const json_t *o) {
+    if (!json_is_object(o))
+        return fail(rd, "a line must be one JSON object");
+    const json_t *kind = get_str(rd, o, "kind", 1);
     if (!kind)
         return -1;
     static const char *const kinds[] = {"", "op", "watch", "state"};
-    int k = name_index(kinds, 4, kind->s);
+    int k = name_index(kinds, 4, kind);
     if (k <= 0)
-        return fail(ps, "unknown kind");
+        return fail(rd, "unknown kind");
     uint64_t client;
-    if (get_int(ps, o, "client", 0, UINT32_MAX, 1, 0, &client) != 0)
+    if (get_int(rd, o, "client", 0, UINT32_MAX, 1, 0, &client) != 0)
         return -1;
     coord_history_entry *x = history_append(h, k, (uint32_t)client);
     if (!x)
-        return fail(ps, "out of memory");
+        return fail(rd, "out of memory");
     if (client > h->clients)
         h->clients = (uint32_t)client;
     if (k == COORD_HISTORY_OP)
-        return get_int(ps, o, "sid", 0, UINT64_MAX, 0, 0, &x->sid) || read_op(ps, o, x);
-    return read_event(ps, o, x, k == COORD_HISTORY_WATCH);
+        return get_id(rd, o, "sid", &x->sid) || read_op(rd, o, x);
+    return read_event(rd, o, x, k == COORD_HISTORY_WATCH);
 }
 
-/* One line: blank, or one object. */
+static int blank(const char *line, const char *end) {
+    while (line < end && (*line == ' ' || *line == '\t' || *line == '\r'))
+        line++;
+    return line == end;
+}
+
+/* jansson's own message, at its column; bytes the line held raw are not echoed. */
+static void syntax_error(const json_error_t *e, char *why, size_t why_len) {
+    snprintf(why, why_len, "%s (column %d)", e->text, e->column);
+    for (char *c = why; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            *c = '?';
+}
+
+/* One line: blank, or one object (duplicate keys refused). */
 static int parse_line(coord_history *h, const char *line, const char *end, char *why,
                       size_t why_len) {
-    parser ps = {line, end, NULL, ""};
-    skip_ws(&ps);
-    if (ps.p == end)
+    if (blank(line, end))
         return 0;
-    jv v;
-    int rc = parse_value(&ps, &v, 0);
-    skip_ws(&ps);
-    if (rc == 0 && ps.p != end)
-        rc = fail(&ps, "text after the object");
-    if (rc == 0)
-        rc = read_record(&ps, h, &v);
-    jv_free(&v);
-    snprintf(why, why_len, "%s", ps.error ? ps.error : "bad record");
+    json_error_t e;
+    json_t *v = json_loadb(line, (size_t)(end - line),
+                           JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if (!v) {
+        syntax_error(&e, why, why_len);
+        return -1;
+    }
+    reader rd = {NULL, ""};
+    int rc = read_record(&rd, h, v);
+    json_decref(v);
+    snprintf(why, why_len, "%s", rd.error ? rd.error : "bad record");
     return rc;
 }
 

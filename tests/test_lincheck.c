@@ -239,7 +239,13 @@ static void test_reader_errors(void **state) {
         {"{\"kind\":\"op\",\"client\":1.5}\n", "test:1: numbers are integers here"},
         {"{\"kind\":\"state\",\"client\":1,\"at_ns\":1,\"state\":\"asleep\"}\n",
          "test:1: unknown session state"},
-        {OP(1, "get", "/a", 3, 4, ",\"rdata\":\"\\u0100\""), "test:1: \\u escape above"},
+        {OP(1, "get", "/a", 3, 4, OK ",\"rdata\":\"\\u0100\""), "test:1: \\u escape above"},
+        {OP(1, "get", "/a\u0100", 3, 4, OK), "test:1: \\u escape above \\u00ff in 'path'"},
+        {"{\"kind\":\"op\",\"kind\":\"op\"}\n", "test:1: duplicate object key"},
+        {OP(1, "get", "/a", 3, 4, OK ",\"stat\":{\"version\":1e3}"),
+         "test:1: numbers are integers here: 'version'"},
+        {"{\"kind\":\"state\",\"client\":1,\"at_ns\":-1,\"state\":\"closed\"}\n",
+         "test:1: out of range: 'at_ns'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[256] = "";
@@ -254,19 +260,24 @@ static void test_reader_errors(void **state) {
 /* A parsed history writes back to text that parses to the same text. */
 static void test_round_trip(void **state) {
     (void)state;
-    const char *text =
-        CREATE_A OP(1, "get", "/a", 3, 4, OK ",\"rdata\":\"q\\\"\\\\\\u0001\\u00ff\"" V(0))
-            STATE(2, 5, "suspended") WATCH(1, 6, "deleted", "/a");
+    const char *text = CREATE_A OP(1, "get", "/a", 3, 4,
+                                   OK ",\"rdata\":\"q\\\"\\\\\\u0001\\u00ff\"" V(0))
+        STATE(2, 5, "suspended") WATCH(
+            1, 6, "deleted",
+            "/a") "{\"kind\":\"state\",\"client\":3,\"sid\":-2,\"at_ns\":7,\"state\":\"closed\"}\n";
     char err[256];
     coord_history *h, *again;
     assert_int_equal(coord_history_parse(text, strlen(text), "t", &h, err, sizeof err), 0);
-    assert_int_equal(coord_history_count(h), 4);
+    assert_int_equal(coord_history_count(h), 5);
+    /* a ZooKeeper session id with the top bit set is signed in the file */
+    assert_true(coord_history_at(h, 4)->sid == UINT64_MAX - 1);
     assert_int_equal(coord_history_at(h, 1)->rdata_len, 5);
     assert_int_equal((unsigned char)coord_history_at(h, 1)->rdata[4], 0xff);
     char *out = coord_history_text(h);
     assert_int_equal(coord_history_parse(out, strlen(out), "t", &again, err, sizeof err), 0);
     char *out2 = coord_history_text(again);
     assert_string_equal(out, out2);
+    assert_non_null(strstr(out, "\"sid\":-2,"));
     free(out), free(out2);
     coord_history_free(h), coord_history_free(again);
 }

@@ -110,6 +110,8 @@ static void page_links_every_file_and_inlines_every_plot(void **state) {
     check_links(dir, page);
     assert_non_null(strstr(page, "failover run 20: T=4 fault=20 crash-leader 0"));
     assert_non_null(strstr(page, "runs.csv"));
+    /* each run's summary line is on the page */
+    assert_non_null(strstr(page, "run 20 T=4 fault=20 crash-leader 0: "));
     if (have_gnuplot()) {
         int svgs = count_svgs(dir);
         const char *runs[] = {"run-000", "run-001", "run-020"};

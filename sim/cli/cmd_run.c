@@ -502,9 +502,7 @@ static int write_runs_csv(const scenario *s, const uint8_t *selected, const char
         char row[4096];
         snprintf(row, sizeof row, "%s/run-%03u/row.csv", dir, s->runs[i].number);
         results_copy_file_to(row, out);
-        remove(row);
-        snprintf(row, sizeof row, "%s/run-%03u/summary.txt", dir, s->runs[i].number);
-        remove(row);
+        remove(row); /* summary.txt stays: the report page shows it */
     }
     return fclose(out) == 0 ? 0 : SS_EIO;
 }

@@ -241,7 +241,9 @@ static uint64_t latency(mock_zk *zk, const request *r) {
         d = dist_lognormal(&zk->rng, log(mean) - sigma * sigma / 2, sigma);
     if (env_now(&zk->env) < zk->slow_until_ns)
         d *= zk->slow_factor;
-    return (uint64_t)d;
+    /* a lognormal tail (sigma up to 10) can pass 2^64 ns: converting that is undefined, and
+     * no reply later than ~31 years matters */
+    return d < 1e18 ? (uint64_t)d : (uint64_t)1e18;
 }
 
 static void send_reply(mock_zk *zk, request *r, uint64_t at) {

@@ -386,7 +386,7 @@ void sim_fill_result(sim *s) {
         sim_check_history(s, ha_history(s->ha));
     r->checkpoint_bytes = 0;
     for (uint32_t i = 0; i < s->jm.completed.parallelism; i++)
-        r->checkpoint_bytes += s->jm.completed.blob_len[i];
+        r->checkpoint_bytes += s->jm.completed.blobs[i].len;
     /* the time series */
     size_t count = (size_t)(s->now / s->cfg->window_ns) + 1;
     r->windows = calloc(count, sizeof *r->windows);

@@ -542,9 +542,8 @@ static void emit_until(sim *s, uint64_t until) {
 
 void sim_checkpoint_free(checkpoint *c) {
     for (uint32_t i = 0; c->blobs && i < c->parallelism; i++)
-        free(c->blobs[i]);
+        state_blob_free(&c->blobs[i]);
     free(c->blobs);
-    free(c->blob_len);
     state_hold_free(&c->covered);
     memset(c, 0, sizeof *c);
 }
@@ -584,8 +583,7 @@ void sim_start_checkpoint(sim *s, uint32_t id, int stop, uint32_t rescale_to) {
     c->trigger_ns = s->now;
     c->rescale_to = rescale_to;
     c->blobs = calloc(s->n, sizeof *c->blobs);
-    c->blob_len = calloc(s->n, sizeof *c->blob_len);
-    if (!c->blobs || !c->blob_len || state_hold_init(&c->covered, s->n) != 0) {
+    if (!c->blobs || state_hold_init(&c->covered, s->n) != 0) {
         sim_fail(s, SS_ENOMEM, "out of memory for a checkpoint");
         return;
     }
@@ -638,14 +636,18 @@ static void take_snapshot(sim *s, uint32_t i) {
     SS_ASSERT(i < c->parallelism && c->remaining > 0 && c->remaining <= c->parallelism);
     SS_ASSERT(i < s->hold.n);
     if (snapshot_groups(s, i, c) != 0 ||
-        state_snapshot(&s->state, c->covered.groups[i], c->covered.count[i], &c->blobs[i],
-                       &c->blob_len[i]) != 0) {
+        state_snapshot_blob(&s->state, c->covered.groups[i], c->covered.count[i], &c->blobs[i]) !=
+            0) {
         sim_fail(s, SS_ENOMEM, "out of memory for a snapshot");
         return;
     }
-    if (s->cfg->debug_corrupt_checkpoint && c->id == 1 && c->blob_len[i] > 0)
-        c->blobs[i][c->blob_len[i] / 2] ^= 0x40;
-    uint64_t written = at + (uint64_t)((double)c->blob_len[i] * 1e9 / s->cfg->snapshot_bytes_per_s);
+    state_blob *b = &c->blobs[i];
+    if (s->cfg->debug_corrupt_checkpoint && c->id == 1 && b->len > 0 &&
+        state_blob_flip(b, b->len / 2, 0x40) != 0) {
+        sim_fail(s, SS_ENOMEM, "out of memory for a snapshot");
+        return;
+    }
+    uint64_t written = at + (uint64_t)((double)b->len * 1e9 / s->cfg->snapshot_bytes_per_s);
     if (written > c->done_ns)
         c->done_ns = written;
     if (--c->remaining == 0)
@@ -654,7 +656,7 @@ static void take_snapshot(sim *s, uint32_t i) {
 
 static void finish_rescale(sim *s);
 static void resume(sim *s, uint64_t at, uint64_t from);
-static uint32_t checkpoint_crc(const checkpoint *ck);
+static uint32_t checkpoint_crc(sim *s, const checkpoint *ck);
 
 /* Every snapshot is written: with a coordination service the leader commits the
  * pointer first, and the checkpoint completes when that commit succeeds. */
@@ -663,7 +665,7 @@ static void checkpoint_done(sim *s, uint32_t id) {
     if (c->id != id)
         return;
     if (s->ha) {
-        ha_commit(s->ha, id, c->offset, checkpoint_crc(c));
+        ha_commit(s->ha, id, c->offset, checkpoint_crc(s, c));
         return;
     }
     sim_complete_checkpoint(s);
@@ -869,15 +871,15 @@ static uint64_t restore_state(sim *s, const checkpoint *c, uint64_t *total_bytes
     uint64_t max_bytes = 0;
     *total_bytes = 0;
     for (uint32_t i = 0; c && c->id && i < c->parallelism; i++) {
-        if (state_restore(&s->state, c->blobs[i], c->blob_len[i]) != 0) {
+        if (state_restore_blob(&s->state, &c->blobs[i]) != 0) {
             char msg[128];
             snprintf(msg, sizeof msg, "checkpoint %u: CRC32C mismatch in subtask %u's state blob",
                      c->id, i);
             sim_fail(s, SS_EINVAL, msg);
             return 0;
         }
-        *total_bytes += c->blob_len[i];
-        max_bytes = c->blob_len[i] > max_bytes ? c->blob_len[i] : max_bytes;
+        *total_bytes += c->blobs[i].len;
+        max_bytes = c->blobs[i].len > max_bytes ? c->blobs[i].len : max_bytes;
     }
     if (state_hold_from_owners(&s->hold, s->owner, s->groups, s->n) != 0)
         sim_fail(s, SS_ENOMEM, "out of memory");
@@ -1286,11 +1288,12 @@ static int load_key_file(sim *s) {
 
 /* ---------- the job model as the HA sees it (sim/ha.h) ---------- */
 
-/* The CRC32C of a checkpoint's blobs, in subtask order: what its pointer carries. */
-static uint32_t checkpoint_crc(const checkpoint *ck) {
+/* The CRC32C of a checkpoint's blobs (their canonical bytes), in subtask order: what
+ * its pointer carries. Regenerated from the compact blobs: out of memory fails the run. */
+static uint32_t checkpoint_crc(sim *s, const checkpoint *ck) {
     uint32_t crc = 0;
-    for (uint32_t i = 0; i < ck->parallelism; i++)
-        crc = hash_crc32c_update(crc, ck->blobs[i], ck->blob_len[i]);
+    if (state_blobs_crc(ck->blobs, ck->parallelism, &crc) != 0)
+        sim_fail(s, SS_ENOMEM, "out of memory for a checkpoint's CRC32C");
     return crc;
 }
 
@@ -1326,8 +1329,9 @@ static void job_commit_failed(void *ctx, uint32_t id, uint64_t incarnation) {
 }
 
 static int job_has_checkpoint(void *ctx, uint32_t id, uint64_t offset, uint32_t crc) {
-    const checkpoint *c = &((sim *)ctx)->jm.completed;
-    return c->id && c->id == id && c->offset == offset && checkpoint_crc(c) == crc;
+    sim *s = ctx;
+    const checkpoint *c = &s->jm.completed;
+    return c->id && c->id == id && c->offset == offset && checkpoint_crc(s, c) == crc;
 }
 
 static void job_restore(void *ctx, int found) {

@@ -75,9 +75,8 @@ typedef struct subtask {
 /* A checkpoint, in progress or completed. */
 typedef struct checkpoint {
     uint32_t id;
-    uint64_t offset; /* records before this offset are in it */
-    uint8_t **blobs; /* one per subtask */
-    size_t *blob_len;
+    uint64_t offset;      /* records before this offset are in it */
+    state_blob *blobs;    /* one per subtask (compact; .len: canonical bytes) */
     uint32_t parallelism; /* subtasks when it was taken */
     uint32_t remaining;   /* snapshots still to take */
     uint64_t done_ns;     /* when the last snapshot is written */

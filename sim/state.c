@@ -249,8 +249,12 @@ static void put32(uint8_t *p, uint32_t v) {
 }
 
 static void put64(uint8_t *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, sizeof v); /* one store */
+#else
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 static uint32_t get32(const uint8_t *p) {
@@ -530,9 +534,10 @@ static int restore_dense(state_store *s, const uint8_t *e, uint32_t g) {
     return 0;
 }
 
-int state_restore(state_store *s, const uint8_t *blob, size_t len) {
+/* The frames of canonical bytes blob[0..len) into s, counting the entries read into
+ * *read. 0, SS_EPARSE or SS_ENOMEM. */
+static int restore_frames(state_store *s, const uint8_t *blob, size_t len, uint64_t *read) {
     size_t at = 0;
-    uint64_t before = s->count, read = 0;
     while (at < len) {
         if (len - at < FRAME_OVERHEAD)
             return SS_EPARSE;
@@ -549,12 +554,312 @@ int state_restore(state_store *s, const uint8_t *blob, size_t len) {
                 return rc;
         }
         at += FRAME_OVERHEAD + body;
-        read += n;
+        *read += n;
     }
+    return 0;
+}
+
+/* After a restore that read `read` entries into a store of `before` entries. */
+static void restore_checked(const state_store *s, uint64_t before, uint64_t read) {
     /* entry counts match: each entry read is new or an update of one already there */
     SS_ASSERT(s->count >= before && s->count - before <= read);
 #if SS_HOT_ASSERTS_ON
     SS_ASSERT_HOT(lists_consistent(s));
 #endif
+    (void)read;
+}
+
+int state_restore(state_store *s, const uint8_t *blob, size_t len) {
+    uint64_t before = s->count, read = 0;
+    int rc = restore_frames(s, blob, len, &read);
+    if (rc == 0)
+        restore_checked(s, before, read);
+    return rc;
+}
+
+/* ---------- compact blobs ---------- */
+
+#define PACK_CHUNK_ENTRIES 170 /* canonical entries hashed at a time while encoding */
+#define VARINT_MAX 10
+#define FRAME_BOUND (2 * VARINT_MAX + 4) /* compact bytes of a frame's header, at most */
+#define ENTRY_BOUND (3 * VARINT_MAX)     /* and of an entry */
+
+static uint64_t zigzag(uint64_t v) {
+    return (v << 1) ^ (uint64_t)((int64_t)v >> 63);
+}
+
+static uint64_t unzigzag(uint64_t v) {
+    return (v >> 1) ^ (uint64_t) - (int64_t)(v & 1);
+}
+
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v) {
+    if (v < 0x80) { /* the common case of a count */
+        *p = (uint8_t)v;
+        return p + 1;
+    }
+    for (; v >= 0x80; v >>= 7)
+        *p++ = (uint8_t)(v | 0x80);
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* The varint at *p (before end) into *v, advancing *p; 0, or -1 if malformed. */
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+/* One frame being encoded: its canonical entries are hashed a chunk at a time. */
+typedef struct packer {
+    uint8_t *out;      /* next compact byte */
+    uint64_t prev_key; /* the frame's previous key */
+    uint32_t crc;      /* of the frame's canonical bytes hashed so far */
+    uint32_t fill;     /* canonical bytes in chunk */
+    uint8_t chunk[PACK_CHUNK_ENTRIES * ENTRY_BYTES];
+} packer;
+
+static void pack_flush(packer *k) {
+    k->crc = hash_crc32c_update(k->crc, k->chunk, k->fill);
+    k->fill = 0;
+}
+
+__attribute__((always_inline)) static inline void pack_entry(packer *k, uint64_t key,
+                                                             uint64_t count, int64_t sum) {
+    if (k->fill + ENTRY_BYTES > sizeof k->chunk)
+        pack_flush(k);
+    uint8_t *e = k->chunk + k->fill;
+    put64(e, key);
+    put64(e + 8, count);
+    put64(e + 16, (uint64_t)sum);
+    k->fill += ENTRY_BYTES;
+    k->out = put_varint(k->out, zigzag(key - k->prev_key));
+    k->out = put_varint(k->out, count);
+    k->out = put_varint(k->out, zigzag((uint64_t)sum));
+    k->prev_key = key;
+}
+
+/* Group g's frame (n entries, n > 0) at k->out. */
+static void pack_group(const state_store *s, uint32_t g, uint32_t n, packer *k) {
+    k->out = put_varint(k->out, g);
+    k->out = put_varint(k->out, n);
+    uint8_t *crc_at = k->out;
+    k->out += 4;
+    put32(k->chunk, g);
+    put32(k->chunk + 4, n);
+    k->fill = 8;
+    k->crc = 0;
+    k->prev_key = 0;
+    if (s->cells) {
+        const uint32_t *keys = s->members[g];
+        for (uint32_t i = 0; i < n; i++) {
+            if (i + GATHER_AHEAD < n)
+                __builtin_prefetch(&s->cells[keys[i + GATHER_AHEAD]]);
+            const state_cell *c = &s->cells[keys[i]];
+            pack_entry(k, keys[i], c->count, c->sum);
+        }
+    }
+    for (uint32_t i = s->cells ? NONE : s->head[g]; i != NONE; i = s->entries[i].next)
+        pack_entry(k, s->entries[i].key, s->entries[i].count, s->entries[i].sum);
+    pack_flush(k);
+    put32(crc_at, k->crc);
+}
+
+/* The entries of group g (either layout). */
+static uint32_t group_entries(const state_store *s, uint32_t g) {
+    if (s->cells)
+        return s->member_count[g];
+    uint32_t n = 0;
+    for (uint32_t i = s->head[g]; i != NONE; i = s->entries[i].next)
+        n++;
+    return n;
+}
+
+/* Room at data[used..) for `more` bytes, growing *data (capacity *cap) at least
+ * twofold. 0 or SS_ENOMEM (data unchanged). */
+static int pack_room(uint8_t **data, size_t *cap, size_t used, size_t more) {
+    if (*cap - used >= more)
+        return 0;
+    size_t want = *cap * 2 > used + more ? *cap * 2 : used + more;
+    uint8_t *d = realloc(*data, want);
+    if (!d)
+        return SS_ENOMEM;
+    *data = d;
+    *cap = want;
     return 0;
+}
+
+int state_snapshot_blob(const state_store *s, const uint32_t *groups, uint32_t count,
+                        state_blob *out) {
+    size_t len = 0;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t n = group_entries(s, groups[k]);
+        len += n ? FRAME_OVERHEAD + (size_t)n * ENTRY_BYTES : 0;
+    }
+    memset(out, 0, sizeof *out);
+    out->len = len;
+    if (!len)
+        return 0;
+    /* a guess of a third of the canonical size (small counts and sums), grown per frame
+     * as needed: writing into a worst-case buffer would touch fresh pages */
+    size_t cap = len / 3, used = 0;
+    packer *k = malloc(sizeof *k);
+    uint8_t *data = malloc(cap);
+    int rc = k && data ? 0 : SS_ENOMEM;
+    for (uint32_t i = 0; rc == 0 && i < count; i++) {
+        uint32_t n = group_entries(s, groups[i]);
+        if (n && (rc = pack_room(&data, &cap, used, FRAME_BOUND + (size_t)n * ENTRY_BOUND)) == 0) {
+            k->out = data + used;
+            pack_group(s, groups[i], n, k);
+            used = (size_t)(k->out - data);
+        }
+    }
+    free(k);
+    uint8_t *fit = rc == 0 ? realloc(data, used) : NULL; /* shrinking: data kept on failure */
+    if (rc != 0) {
+        free(data);
+        return rc;
+    }
+    out->data = fit ? fit : data;
+    out->data_len = used;
+    return 0;
+}
+
+void state_blob_free(state_blob *b) {
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+/* Regenerates canonical frames from a compact blob into a buffer it grows. */
+typedef struct unpacker {
+    const uint8_t *p, *end;
+    uint8_t *buf;
+    size_t cap;
+} unpacker;
+
+/* The next frame's canonical bytes into u->buf, their length into *len. 0, SS_EPARSE
+ * or SS_ENOMEM. */
+static int unpack_frame(unpacker *u, size_t *len) {
+    uint64_t g, n, v[3], key = 0;
+    if (get_varint(&u->p, u->end, &g) || get_varint(&u->p, u->end, &n) || g > UINT32_MAX ||
+        n > UINT32_MAX || u->end - u->p < 4 || (size_t)(u->end - u->p) / 3 < n)
+        return SS_EPARSE;
+    size_t need = FRAME_OVERHEAD + (size_t)n * ENTRY_BYTES;
+    if (need > u->cap) {
+        uint8_t *b = realloc(u->buf, need);
+        if (!b)
+            return SS_ENOMEM;
+        u->buf = b;
+        u->cap = need;
+    }
+    put32(u->buf, (uint32_t)g);
+    put32(u->buf + 4, (uint32_t)n);
+    uint32_t crc = get32(u->p);
+    u->p += 4;
+    uint8_t *e = u->buf + 8;
+    for (uint64_t i = 0; i < n; i++, e += ENTRY_BYTES) {
+        for (int f = 0; f < 3; f++)
+            if (get_varint(&u->p, u->end, &v[f]))
+                return SS_EPARSE;
+        key += unzigzag(v[0]);
+        put64(e, key);
+        put64(e + 8, v[1]);
+        put64(e + 16, unzigzag(v[2]));
+    }
+    put32(e, crc);
+    *len = need;
+    return 0;
+}
+
+/* Calls each(ctx, bytes, len) on b's canonical bytes in order, in one or more pieces
+ * (a compact blob: frame by frame); stops at the first nonzero return and returns it. */
+static int blob_walk(const state_blob *b, int (*each)(void *, const uint8_t *, size_t), void *ctx) {
+    if (b->raw || !b->len)
+        return b->len ? each(ctx, b->data, b->len) : 0;
+    unpacker u = {b->data, b->data + b->data_len, NULL, 0};
+    int rc = 0;
+    size_t len = 0, total = 0;
+    while (rc == 0 && u.p < u.end)
+        if ((rc = unpack_frame(&u, &len)) == 0) {
+            rc = each(ctx, u.buf, len);
+            total += len;
+        }
+    free(u.buf);
+    return rc == 0 && total != b->len ? SS_EPARSE : rc;
+}
+
+static int copy_piece(void *ctx, const uint8_t *bytes, size_t len) {
+    uint8_t **at = ctx;
+    memcpy(*at, bytes, len);
+    *at += len;
+    return 0;
+}
+
+int state_blob_bytes(const state_blob *b, uint8_t **bytes) {
+    uint8_t *out = malloc(b->len ? b->len : 1), *at = out;
+    if (!out)
+        return SS_ENOMEM;
+    int rc = blob_walk(b, copy_piece, &at);
+    if (rc != 0) {
+        free(out);
+        return rc;
+    }
+    *bytes = out;
+    return 0;
+}
+
+int state_blob_flip(state_blob *b, size_t at, uint8_t mask) {
+    SS_ASSERT(at < b->len);
+    if (!b->raw) {
+        uint8_t *bytes;
+        int rc = state_blob_bytes(b, &bytes);
+        if (rc != 0)
+            return rc;
+        free(b->data);
+        b->data = bytes;
+        b->data_len = b->len;
+        b->raw = 1;
+    }
+    b->data[at] ^= mask;
+    return 0;
+}
+
+static int crc_piece(void *ctx, const uint8_t *bytes, size_t len) {
+    uint32_t *crc = ctx;
+    *crc = hash_crc32c_update(*crc, bytes, len);
+    return 0;
+}
+
+int state_blobs_crc(const state_blob *blobs, uint32_t n, uint32_t *crc) {
+    *crc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = blob_walk(&blobs[i], crc_piece, crc);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+typedef struct restore_ctx {
+    state_store *s;
+    uint64_t read;
+} restore_ctx;
+
+static int restore_piece(void *ctx, const uint8_t *bytes, size_t len) {
+    restore_ctx *r = ctx;
+    return restore_frames(r->s, bytes, len, &r->read);
+}
+
+int state_restore_blob(state_store *s, const state_blob *b) {
+    restore_ctx r = {s, 0};
+    uint64_t before = s->count;
+    int rc = blob_walk(b, restore_piece, &r);
+    if (rc == 0)
+        restore_checked(s, before, r.read);
+    return rc;
 }

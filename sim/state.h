@@ -98,9 +98,48 @@ static inline void state_prefetch(const state_store *s, uint64_t key) {
 }
 
 /* Serialise the groups[0..count) (ascending) into a malloc'd blob; empty groups
- * write no frame. 0 or SS_ENOMEM. */
+ * write no frame. 0 or SS_ENOMEM. The canonical bytes written out in full: the
+ * simulator holds state_snapshot_blob's compact form, which regenerates them. */
 int state_snapshot(const state_store *s, const uint32_t *groups, uint32_t count, uint8_t **blob,
                    size_t *len);
+
+/* A checkpoint blob as held in memory: the canonical bytes above (what is written,
+ * restored and CRC'd) in a compact encoding that regenerates them exactly. Per frame:
+ * varint group, varint entries, the frame's CRC32C (u32), then per entry the key as a
+ * zigzag varint delta from the previous key of the frame (0 before the first), the
+ * count as a varint and the sum as a zigzag varint -- about 6 bytes an entry instead
+ * of 24. len is the canonical length (what snapshot and restore time are charged
+ * for). raw: data holds the canonical bytes verbatim (after state_blob_flip). */
+typedef struct state_blob {
+    uint8_t *data;   /* malloc'd; NULL when len == 0 */
+    size_t data_len; /* bytes at data */
+    size_t len;      /* canonical bytes */
+    int raw;
+} state_blob;
+
+/* state_snapshot's blob, held compact in *out (which it overwrites: free it first).
+ * The CRC32C of each frame is computed over its canonical bytes as they are encoded;
+ * nothing of the canonical size is allocated. 0 or SS_ENOMEM. */
+int state_snapshot_blob(const state_store *s, const uint32_t *groups, uint32_t count,
+                        state_blob *out);
+
+void state_blob_free(state_blob *b);
+
+/* The canonical bytes of b into a malloc'd buffer of b->len bytes. 0, SS_ENOMEM or
+ * SS_EPARSE (a malformed encoding). */
+int state_blob_bytes(const state_blob *b, uint8_t **bytes);
+
+/* Flip the bits `mask` of canonical byte at (< b->len): b becomes raw, so a restore
+ * sees exactly the corrupted bytes (a test switch). 0, SS_ENOMEM or SS_EPARSE. */
+int state_blob_flip(state_blob *b, size_t at, uint8_t mask);
+
+/* The CRC32C of the canonical bytes of blobs[0..n) one after the other into *crc.
+ * 0, SS_ENOMEM or SS_EPARSE. */
+int state_blobs_crc(const state_blob *blobs, uint32_t n, uint32_t *crc);
+
+/* state_restore of b's canonical bytes, frame by frame (no copy of the whole blob):
+ * the same result and the same return code. */
+int state_restore_blob(state_store *s, const state_blob *b);
 
 /* 1 if key group g has no entries. */
 int state_group_empty(const state_store *s, uint32_t g);

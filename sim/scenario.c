@@ -87,6 +87,9 @@ static int fail_assign(parser *p, const scenario_assign *a, const char *fmt, ...
 
 /* ---------- reading: inih with a line-counting reader ---------- */
 
+/* inih's INI_MAX_SECTION (Debian builds it with the default, not in its header) */
+#define SECTION_MAX 50
+
 static void note_section(parser *p, const char *line) {
     while (*line == ' ' || *line == '\t')
         line++;
@@ -100,6 +103,11 @@ static void note_section(parser *p, const char *line) {
     section_line *s = &p->sections[p->section_count++];
     s->name = strndup(line + 1, (size_t)(end - line - 1));
     s->line = p->line;
+    /* inih keeps SECTION_MAX - 1 bytes of a name: the values of a longer section would go
+     * to a cut name that nothing selects */
+    if ((size_t)(end - line - 1) >= SECTION_MAX && !p->failed)
+        fail_at(p, p->line, "section name [%.20s...] longer than %d characters", line + 1,
+                SECTION_MAX - 1);
 }
 
 static char *read_line(char *str, int num, void *stream) {

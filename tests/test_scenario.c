@@ -106,6 +106,26 @@ static void child_reference_needs_a_live_sweep(void **state) {
     assert_null(s);
 }
 
+/* A section name inih would cut (its values then lost to a name nothing selects) is an
+ * error naming its line; one just short of the limit works. */
+static void long_section_name_is_refused(void **state) {
+    (void)state;
+    scenario *s = NULL;
+    char err[256], ini[512], name[64];
+    memset(name, 'x', 42);
+    name[42] = '\0'; /* "Config " + 42 = 49 characters: the longest kept */
+    snprintf(ini, sizeof ini, "[General]\na = 1\n[Config %s]\na = 2\n", name);
+    assert_int_equal(scenario_load_string("t", ini, name, NULL, 0, NULL, &s, err, sizeof err), 0);
+    assert_string_equal(value_of(&s->runs[0], "a"), "2");
+    scenario_free(s);
+    s = NULL;
+    snprintf(ini, sizeof ini, "[General]\na = 1\n[Config %sy]\na = 2\n", name);
+    assert_int_equal(scenario_load_string("t", ini, NULL, NULL, 0, NULL, &s, err, sizeof err),
+                     SS_EINVAL);
+    assert_non_null(strstr(err, "t:3: section name [Config xxx"));
+    assert_null(s);
+}
+
 static void override_wins_and_sweeps(void **state) {
     (void)state;
     scenario *s;
@@ -273,6 +293,7 @@ int main(void) {
         cmocka_unit_test(sweeps_expand_in_order),
         cmocka_unit_test(child_reference_needs_a_live_sweep),
         cmocka_unit_test(override_wins_and_sweeps),
+        cmocka_unit_test(long_section_name_is_refused),
         cmocka_unit_test(hook_errors_name_the_line),
         cmocka_unit_test(run_count_does_not_wrap),
         cmocka_unit_test(draws_are_seeded_and_in_range),

@@ -15,12 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "bench/bench_util.h"
 #include "core/prng.h"
-#include "sim/csv.h"
-#include "sim/results.h"
 #include "sim/queue.h"
 
 #define REPS 7          /* interleaved repetitions per size */
@@ -117,78 +113,8 @@ static double hold_ours(size_t n, size_t ops, const uint64_t *inc) {
 /* ---- result rows: name,unit,value,baseline,ratio,target,met (the lead unifies this
  * with bench_util's bench_result_ writer) ---- */
 
-typedef struct engine_row {
-    char name[64];
-    double value_ns, baseline_ns, ratio, target;
-} engine_row;
-
-static int met(const engine_row *r) {
-    return r->ratio >= r->target;
-}
-
-static int write_csv(const char *path, const engine_row *rows, size_t count) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "name,unit,value,baseline,ratio,target,met\n");
-    for (size_t i = 0; i < count; i++) {
-        csv_field(f, rows[i].name);
-        fprintf(f, ",ns/hold,%.4g,%.4g,%.3f,%.2f,%s\n", rows[i].value_ns, rows[i].baseline_ns,
-                rows[i].ratio, rows[i].target, met(&rows[i]) ? "yes" : "no");
-    }
-    return fclose(f) == 0 ? rename(tmp, path) : -1;
-}
-
-static int write_json(const char *path, const engine_row *rows, size_t count, const char *note) {
-    json_t *root = json_object(), *arr = json_array();
-    for (size_t i = 0; i < count; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(rows[i].name));
-        json_object_set_new(o, "unit", json_string("ns/hold"));
-        json_object_set_new(o, "value", json_real(rows[i].value_ns));
-        json_object_set_new(o, "baseline", json_real(rows[i].baseline_ns));
-        json_object_set_new(o, "ratio", json_real(rows[i].ratio));
-        json_object_set_new(o, "target", json_real(rows[i].target));
-        json_object_set_new(o, "met", json_boolean(met(&rows[i])));
-        json_array_append_new(arr, o);
-    }
-    json_object_set_new(root, "benchmark", json_string("engine"));
-    json_object_set_new(root, "note", json_string(note));
-    json_object_set_new(root, "rows", arr);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    json_decref(root);
-    return rc == 0 ? rename(tmp, path) : -1;
-}
-
-static int write_rows(const char *dir, const engine_row *rows, size_t count) {
-    char path[4096];
-    if (results_mkdir_p(dir) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/engine.csv", dir);
-    if (write_csv(path, rows, count) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/engine.json", dir);
-    return write_json(path, rows, count,
-                      "hold model, ns per hold (pop + push); baseline: a plain binary heap of "
-                      "(time, seq) keys; ratio: median of per-repetition baseline / ours");
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n) {
-    qsort(v, n, sizeof *v, by_value);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Measure one size: reps interleaved runs of each, first one then the other. */
-static void measure(engine_row *row, size_t pending, size_t ops, int reps, const uint64_t *inc) {
+static void measure(bench_result *row, size_t pending, size_t ops, int reps, const uint64_t *inc) {
     double base[REPS], ours[REPS], ratio[REPS];
     for (int rep = 0; rep < reps; rep++) {
         if (rep % 2) {
@@ -200,11 +126,11 @@ static void measure(engine_row *row, size_t pending, size_t ops, int reps, const
         }
         ratio[rep] = base[rep] / ours[rep];
     }
-    snprintf(row->name, sizeof row->name, "hold %zu pending", pending);
-    row->value_ns = median(ours, (size_t)reps);
-    row->baseline_ns = median(base, (size_t)reps);
-    row->ratio = median(ratio, (size_t)reps);
-    row->target = pending < 10000 ? 1.0 : 1.2;
+    char name[64];
+    snprintf(name, sizeof name, "hold %zu pending", pending);
+    bench_result_set(row, name, "ns/hold", bench_result_median(ours, (size_t)reps),
+                     bench_result_median(base, (size_t)reps),
+                     bench_result_median(ratio, (size_t)reps), pending < 10000 ? 1.0 : 1.2);
 }
 
 int main(int argc, char **argv) {
@@ -216,16 +142,20 @@ int main(int argc, char **argv) {
     for (int i = 0; i < INCREMENTS; i++)
         inc[i] = (uint64_t)(-log(1.0 - prng_unit(&r)) * 1e6) + 1;
     static const size_t sizes[] = {1000, 100000, 1000000};
-    engine_row rows[3];
+    bench_result rows[3];
     size_t ops = quick ? 200000 : 3000000;
     printf("%-10s %9s %11s %11s %7s %7s %4s\n", "pending", "ops", "binary ns", "ours ns", "ratio",
            "target", "met");
     for (size_t s = 0; s < 3; s++) {
         measure(&rows[s], sizes[s], ops, quick ? QUICK_REPS : REPS, inc);
-        printf("%-10zu %9zu %11.1f %11.1f %6.2fx %6.1fx %4s\n", sizes[s], ops, rows[s].baseline_ns,
-               rows[s].value_ns, rows[s].ratio, rows[s].target, met(&rows[s]) ? "yes" : "no");
+        printf("%-10zu %9zu %11.1f %11.1f %6.2fx %6.1fx %4s\n", sizes[s], ops, rows[s].baseline,
+               rows[s].value, rows[s].ratio, rows[s].target,
+               bench_result_met(&rows[s]) ? "yes" : "no");
     }
-    if (write_rows(out, rows, 3) != 0) {
+    if (bench_result_write(out, "engine", rows, 3,
+                           "hold model, ns per hold (pop + push); baseline: a plain binary heap "
+                           "of (time, seq) keys; ratio: median of per-repetition baseline / "
+                           "ours") != 0) {
         fprintf(stderr, "bench_engine: cannot write %s/engine.csv or engine.json\n", out);
         return 1;
     }

@@ -14,12 +14,68 @@
 #define MAX_SERIES 16
 
 /* One cell of a sweep (a value of the first swept parameter, and of the second if
- * any): the failover figures of its runs -- repetitions, seeds, crash phases. */
+ * any): the figures of its runs -- repetitions, seeds, crash phases: failover and
+ * detection times (sweep_downtime), or p99 latency and records max/mean (sweep_plot). */
 typedef struct cell {
     char x[64], series[96];
     double *downtime, *detection;
     size_t n_down, n_det, cap_down, cap_det;
+    double *p99, *balance;
+    size_t n, cap_p99, cap_balance;
 } cell;
+
+static void free_cells(cell *cells, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        free(cells[i].downtime);
+        free(cells[i].detection);
+        free(cells[i].p99);
+        free(cells[i].balance);
+    }
+    free(cells);
+}
+
+/* 1 if cells[i] is the first with its x (each x once, in order of appearance). */
+static int first_of_x(const cell *cells, size_t i) {
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(cells[j].x, cells[i].x) == 0)
+            return 0;
+    return 1;
+}
+
+/* The cell (x, series), or NULL. */
+static cell *cell_at(cell *cells, size_t count, const char *x, const char *series) {
+    for (size_t j = 0; j < count; j++)
+        if (strcmp(cells[j].x, x) == 0 && strcmp(cells[j].series, series) == 0)
+            return &cells[j];
+    return NULL;
+}
+
+/* The series' names, in order of appearance (at most MAX_SERIES); how many. */
+static int series_names(const cell *cells, size_t count, char names[][96]) {
+    int ns = 0;
+    for (size_t i = 0; i < count; i++) {
+        int k = 0;
+        while (k < ns && strcmp(names[k], cells[i].series) != 0)
+            k++;
+        if (k == ns && ns < MAX_SERIES)
+            snprintf(names[ns++], sizeof names[0], "%s", cells[i].series);
+    }
+    return ns;
+}
+
+/* The cell (x, series), added (empty) if new; NULL when out of memory. */
+static cell *cell_add(cell **cells, size_t *count, size_t *cap, const char *x, const char *series) {
+    cell *c = cell_at(*cells, *count, x, series);
+    if (c)
+        return c;
+    if (ss_grow(cells, cap, *count + 1, sizeof **cells) != 0)
+        return NULL;
+    c = &(*cells)[(*count)++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->x, sizeof c->x, "%s", x);
+    snprintf(c->series, sizeof c->series, "%s", series);
+    return c;
+}
 
 static int push_value(double **v, size_t *n, size_t *cap, double x) {
     if (ss_grow(v, cap, *n + 1, sizeof **v) != 0)
@@ -98,17 +154,11 @@ static int write_downtime_plot(const char *dir, cell *cells, size_t count, char 
     }
     fputc('\n', out);
     for (size_t i = 0; i < count; i++) {
-        int first = 1; /* each x once, in order of appearance */
-        for (size_t j = 0; j < i; j++)
-            first &= strcmp(cells[j].x, cells[i].x) != 0;
-        if (!first)
+        if (!first_of_x(cells, i))
             continue;
         csv_field(out, cells[i].x);
         for (int k = 0; k < ns; k++) {
-            const cell *c = NULL;
-            for (size_t j = 0; j < count && !c; j++)
-                if (strcmp(cells[j].x, cells[i].x) == 0 && strcmp(cells[j].series, names[k]) == 0)
-                    c = &cells[j];
+            const cell *c = cell_at(cells, count, cells[i].x, names[k]);
             double v[5];
             if (c && c->n_down) {
                 spread(c->downtime, c->n_down, v);
@@ -155,21 +205,12 @@ int sweep_write_downtime(const scenario *s, const char *dir, int *series) {
             csv_record_field(line, cs, sv, sizeof sv);
         if (!d[0])
             continue;
-        size_t i = 0;
-        while (i < count && (strcmp(cells[i].x, x) != 0 || strcmp(cells[i].series, sv) != 0))
-            i++;
-        if (i == count) {
-            if (ss_grow(&cells, &cap, count + 1, sizeof *cells) != 0) {
-                rc = -1;
-                break;
-            }
-            memset(&cells[count], 0, sizeof cells[count]);
-            snprintf(cells[count].x, sizeof cells[0].x, "%s", x);
-            snprintf(cells[count].series, sizeof cells[0].series, "%s", sv);
-            count++;
+        cell *c = cell_add(&cells, &count, &cap, x, sv);
+        if (!c) {
+            rc = -1;
+            break;
         }
         double det = first_detection(dir, run);
-        cell *c = &cells[i];
         if (push_value(&c->downtime, &c->n_down, &c->cap_down, atof(d)) != 0 ||
             (det >= 0 && push_value(&c->detection, &c->n_det, &c->cap_det, det) != 0))
             rc = -1;
@@ -181,24 +222,12 @@ int sweep_write_downtime(const scenario *s, const char *dir, int *series) {
         for (size_t j = 0; j < cells[i].n_down; j++)
             any |= cells[i].downtime[j] > 0;
     if (rc == 0 && !any) {
-        for (size_t i = 0; i < count; i++) {
-            free(cells[i].downtime);
-            free(cells[i].detection);
-        }
-        free(cells);
+        free_cells(cells, count);
         *series = 0;
         return 1;
     }
-    /* the series, in order of appearance; the x values likewise */
     char names[MAX_SERIES][96];
-    int ns = 0;
-    for (size_t i = 0; i < count; i++) {
-        int k = 0;
-        while (k < ns && strcmp(names[k], cells[i].series) != 0)
-            k++;
-        if (k == ns && ns < MAX_SERIES)
-            snprintf(names[ns++], sizeof names[0], "%s", cells[i].series);
-    }
+    int ns = series_names(cells, count, names);
     snprintf(path, sizeof path, "%s/sweep_downtime.csv", dir);
     FILE *out = rc == 0 ? fopen(path, "w") : NULL;
     if (out) {
@@ -234,21 +263,10 @@ int sweep_write_downtime(const scenario *s, const char *dir, int *series) {
     }
     if (rc == 0)
         rc = write_downtime_plot(dir, cells, count, names, ns);
-    for (size_t i = 0; i < count; i++) {
-        free(cells[i].downtime);
-        free(cells[i].detection);
-    }
-    free(cells);
+    free_cells(cells, count);
     *series = ns;
     return rc;
 }
-
-/* One cell of the sweep plot: its runs' p99 latency and records max/mean. */
-typedef struct plot_cell {
-    char x[64], series[96];
-    double *p99, *balance;
-    size_t n, cap_p99, cap_balance;
-} plot_cell;
 
 static int is_number(const char *text) {
     char *end;
@@ -263,7 +281,7 @@ static double median(double *v, size_t n) {
 }
 
 /* Read runs.csv into cells (x, series); 0 or -1. */
-static int read_plot_cells(const scenario *s, const char *dir, plot_cell **out, size_t *count) {
+static int read_cells(const scenario *s, const char *dir, cell **out, size_t *count) {
     char path[4096];
     snprintf(path, sizeof path, "%s/runs.csv", dir);
     FILE *in = fopen(path, "r");
@@ -281,7 +299,7 @@ static int read_plot_cells(const scenario *s, const char *dir, plot_cell **out, 
         cb = csv_record_column(header, "records_max_mean");
     free(header);
     int rc = cx >= 0 && cp >= 0 && cb >= 0 ? 0 : -1;
-    plot_cell *cells = NULL;
+    cell *cells = NULL;
     *count = 0;
     while (rc == 0 && csv_record_read(in, &line, &line_cap) >= 0) {
         char x[64], sv[96] = "all runs", p99[32], bal[32];
@@ -292,20 +310,11 @@ static int read_plot_cells(const scenario *s, const char *dir, plot_cell **out, 
             csv_record_field(line, cs, sv, sizeof sv);
         if (!p99[0]) /* a run that failed before it had figures */
             continue;
-        size_t i = 0;
-        while (i < *count && (strcmp(cells[i].x, x) != 0 || strcmp(cells[i].series, sv) != 0))
-            i++;
-        if (i == *count) {
-            if (ss_grow(&cells, &cap, *count + 1, sizeof *cells) != 0) {
-                rc = -1;
-                break;
-            }
-            memset(&cells[i], 0, sizeof cells[i]);
-            snprintf(cells[i].x, sizeof cells[i].x, "%s", x);
-            snprintf(cells[i].series, sizeof cells[i].series, "%s", sv);
-            (*count)++;
+        cell *c = cell_add(&cells, count, &cap, x, sv);
+        if (!c) {
+            rc = -1;
+            break;
         }
-        plot_cell *c = &cells[i];
         size_t n = c->n;
         if (push_value(&c->p99, &n, &c->cap_p99, atof(p99)) != 0 ||
             push_value(&c->balance, &c->n, &c->cap_balance, atof(bal)) != 0)
@@ -318,20 +327,14 @@ static int read_plot_cells(const scenario *s, const char *dir, plot_cell **out, 
 }
 
 int sweep_write_plot(const scenario *s, const char *dir, int *series, int *categorical) {
-    plot_cell *cells = NULL;
+    cell *cells = NULL;
     size_t count = 0;
-    int rc = read_plot_cells(s, dir, &cells, &count);
+    int rc = read_cells(s, dir, &cells, &count);
     char names[MAX_SERIES][96];
-    int ns = 0;
+    int ns = series_names(cells, count, names);
     *categorical = 0;
-    for (size_t i = 0; i < count; i++) {
-        int k = 0;
-        while (k < ns && strcmp(names[k], cells[i].series) != 0)
-            k++;
-        if (k == ns && ns < MAX_SERIES)
-            snprintf(names[ns++], sizeof names[0], "%s", cells[i].series);
+    for (size_t i = 0; i < count; i++)
         *categorical |= !is_number(cells[i].x);
-    }
     char path[4096];
     snprintf(path, sizeof path, "%s/sweep_plot.csv", dir);
     FILE *out = rc == 0 ? fopen(path, "w") : NULL;
@@ -345,18 +348,11 @@ int sweep_write_plot(const scenario *s, const char *dir, int *series, int *categ
         }
         fputc('\n', out);
         for (size_t i = 0; i < count; i++) {
-            int first = 1; /* each x once, in order of appearance */
-            for (size_t j = 0; j < i; j++)
-                first &= strcmp(cells[j].x, cells[i].x) != 0;
-            if (!first)
+            if (!first_of_x(cells, i))
                 continue;
             csv_field(out, cells[i].x);
             for (int k = 0; k < ns; k++) {
-                plot_cell *c = NULL;
-                for (size_t j = 0; j < count && !c; j++)
-                    if (strcmp(cells[j].x, cells[i].x) == 0 &&
-                        strcmp(cells[j].series, names[k]) == 0)
-                        c = &cells[j];
+                cell *c = cell_at(cells, count, cells[i].x, names[k]);
                 if (c && c->n)
                     fprintf(out, ",%.6f,%.6f", median(c->p99, c->n), median(c->balance, c->n));
                 else
@@ -368,11 +364,7 @@ int sweep_write_plot(const scenario *s, const char *dir, int *series, int *categ
     } else {
         rc = -1;
     }
-    for (size_t i = 0; i < count; i++) {
-        free(cells[i].p99);
-        free(cells[i].balance);
-    }
-    free(cells);
+    free_cells(cells, count);
     *series = ns;
     return rc;
 }

@@ -361,8 +361,10 @@ size_t config_format_faults(const sim_fault *f, uint32_t count, char *out, size_
         out[0] = '\0';
     for (uint32_t i = 0; i < count && len < size; i++) {
         int with_duration = config_fault_lasts(f[i].kind);
-        int n = snprintf(out + len, size - len, "%s%.3f %s %u", i ? "; " : "",
-                         (double)f[i].at_ns / 1e9, fault_names[f[i].kind], f[i].target);
+        /* milliseconds, or microseconds for a time between them */
+        int n = snprintf(out + len, size - len, "%s%.*f %s %u", i ? "; " : "",
+                         f[i].at_ns % 1000000 ? 6 : 3, (double)f[i].at_ns / 1e9,
+                         fault_names[f[i].kind], f[i].target);
         if (n > 0 && with_duration && len + (size_t)n < size)
             n += snprintf(out + len + (size_t)n, size - len - (size_t)n, " %.3f",
                           (double)f[i].duration_ns / 1e9);

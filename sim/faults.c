@@ -22,24 +22,26 @@ static uint64_t draw_time(prng *r, uint64_t lo_ns, uint64_t hi_ns) {
 }
 
 /* A cut (partition or pause) timed against a commit in flight: it starts 1 or 2 ms,
- * sometimes 4 or 8 ms (whole ms, as faults.txt writes them) after a checkpoint trigger k * interval
- * within [lo, hi) -- in a small job the id comes back after ~1 ms and the commit goes out ~1 ms
- * later; larger snapshots take longer -- and lasts the session timeout
- * (as the service clamps it, 2 to 20 ticks) plus 1 to 3 s. 0 if checkpoints are off. */
+ * sometimes 4 or 8 ms after a checkpoint trigger k * interval within [lo, hi) -- in a
+ * small job the id comes back after ~1 ms and the commit goes out ~1 ms later; larger
+ * snapshots take longer -- or, one in four, 0.3 ms after it, while the checkpoint id's
+ * counter write is in flight (a read takes ~0.22 ms, a write ~0.5 ms); and lasts the
+ * session timeout (as the service clamps it, 2 to 20 ticks) plus 1 to 3 s. 0 if
+ * checkpoints are off. */
 static int draw_cut_over_commit(prng *r, const sim_config *c, uint64_t lo, uint64_t hi,
                                 sim_fault *f) {
     uint64_t interval = c->checkpoint_interval_ns;
     if (!interval || hi / interval <= (lo + interval - 1) / interval)
         return 0;
-    static const uint64_t after_ms[8] = {1, 1, 1, 2, 2, 2, 4, 8};
+    static const uint64_t after_us[8] = {1000, 300, 1000, 2000, 2000, 300, 4000, 8000}; /* us */
     uint64_t first = (lo + interval - 1) / interval, last = (hi - 1) / interval;
     uint64_t timeout = c->session_timeout_ns;
     if (timeout < 2 * c->zk_tick_ns)
         timeout = 2 * c->zk_tick_ns;
     if (timeout > 20 * c->zk_tick_ns)
         timeout = 20 * c->zk_tick_ns;
-    f->at_ns = (first + prng_below(r, last - first + 1)) * interval +
-               after_ms[prng_below(r, 8)] * 1000000ULL;
+    f->at_ns =
+        (first + prng_below(r, last - first + 1)) * interval + after_us[prng_below(r, 8)] * 1000ULL;
     f->duration_ns = timeout + 1000000000ULL + prng_below(r, 21) * 100000000ULL;
     return 1;
 }

@@ -12,7 +12,11 @@
  * says otherwise; a commit it loses in flight is retried after it reconnects with a new
  * session -- with fencing that retry is refused, without it a deposed leader commits
  * after its successor won (stale_commits), and its pointer, naming state that is gone,
- * must be skipped by the next restore (pointers_skipped).
+ * must be skipped by the next restore (pointers_skipped). A counter write it loses in
+ * flight is sent again on its next connection or session, as Curator's retry loop under
+ * Flink's counter does: conditioned on the version it read, a successor's increments
+ * make it fail and read afresh; without the condition (counter-no-cas) it puts the
+ * counter back, and ids are handed out twice.
  *
  * A paused job manager (pause-jm, pause-leader: a long GC) is cut off from the service
  * for the pause, as a partition would, but hears nothing of it: every callback of its
@@ -67,12 +71,13 @@ typedef struct jm_node {
     int crashed;
     uint32_t unsent_commit; /* a checkpoint whose commit was lost in flight: retried */
     uint64_t unsent_offset;
-    char old_node[300];       /* the election node of the session that lost it */
-    recipe_watcher members;   /* as leader: the workers' directory */
-    coord_session *watching;  /* the session whose watch on it is armed */
-    uint64_t woke_ns;         /* when its election watch last saw the node before it go */
-    uint64_t paused_until_ns; /* a process pause: until then it hears and sends nothing */
-    ha_held *held;            /* ... and what it held meanwhile */
+    recipe_counter_write unsent_id; /* a counter write lost in flight: sent again */
+    char old_node[300];             /* the election node of the session that lost it */
+    recipe_watcher members;         /* as leader: the workers' directory */
+    coord_session *watching;        /* the session whose watch on it is armed */
+    uint64_t woke_ns;               /* when its election watch last saw the node before it go */
+    uint64_t paused_until_ns;       /* a process pause: until then it hears and sends nothing */
+    ha_held *held;                  /* ... and what it held meanwhile */
     size_t held_count, held_cap;
     size_t leadership; /* 1 + the index of its open leadership record, 0 = none */
 } jm_node;
@@ -447,16 +452,38 @@ void ha_commit(ha *h, uint32_t id, uint64_t offset, uint32_t crc) {
 /* ---------- checkpoint ids: the leader increments checkpoint_id_counter (CAS) ---------- */
 
 /* What a counter request carries: the request it answers (a newer one, or a stopped
- * job, makes it stale). */
+ * job, makes it stale; 0: a retry nobody waits for). */
 typedef struct id_ctx {
     ha *h;
     uint64_t token;
-    jm_node *jm; /* who asked */
+    jm_node *jm;               /* who asked */
+    recipe_counter_write lost; /* the write in flight when its answer was lost */
 } id_ctx;
 
+static void checkpoint_id_done(void *arg, int rc, int64_t value);
+
+/* Increment the counter as jm on its session: a fresh increment, or the retry of a lost
+ * write. 0 if it could not be sent. */
+static int request_id(ha *h, jm_node *jm, uint64_t token, recipe_counter_write retry) {
+    id_ctx *c = malloc(sizeof *c);
+    if (!c || keep_context(h, c) != 0)
+        return 0;
+    *c = (id_ctx){h, token, jm, {0, -1}};
+    recipe_counter_opts opts = {.no_cas = (h->cfg->mutations & SIM_MUT_COUNTER_NO_CAS) != 0,
+                                .lost = &c->lost,
+                                .retry = retry};
+    return recipe_counter_start(h->backend, jm->session, HA_COUNTER, &opts, checkpoint_id_done,
+                                c) == 0;
+}
+
+/* The answer, as its job manager hears it. A write lost in flight is sent again on the
+ * next session or connection, whether or not the job still waits for the id, as
+ * Curator's retry loop under Flink's counter does (a retry's own loss is not). */
 static void checkpoint_id_answered(const id_ctx *c, int rc, int64_t value) {
     ha *h = c->h;
-    if (c->token != h->id_token)
+    if (c->token && c->lost.value)
+        c->jm->unsent_id = c->lost;
+    if (!c->token || c->token != h->id_token)
         return;
     h->id_requested = 0;
     uint32_t id = rc == COORD_OK && value > 0 && value <= UINT32_MAX ? (uint32_t)value : 0;
@@ -473,15 +500,16 @@ static void checkpoint_id_done(void *arg, int rc, int64_t value) {
         checkpoint_id_answered(c, rc, value);
 }
 
+/* Send jm's lost counter write again, if it has one. */
+static void retry_lost_id(ha *h, jm_node *jm) {
+    recipe_counter_write w = jm->unsent_id;
+    jm->unsent_id = (recipe_counter_write){0, -1};
+    if (w.value)
+        request_id(h, jm, 0, w);
+}
+
 int ha_request_checkpoint_id(ha *h, int stop, uint32_t rescale_to) {
-    id_ctx *c = malloc(sizeof *c);
-    if (!c || keep_context(h, c) != 0)
-        return 0;
-    *c = (id_ctx){h, ++h->id_token, &h->jms[h->active]};
-    int (*next)(const coord_backend *, coord_session *, const char *, recipe_counter_fn, void *) =
-        h->cfg->mutations & SIM_MUT_COUNTER_NO_CAS ? recipe_counter_next_no_cas
-                                                   : recipe_counter_next;
-    if (next(h->backend, h->jms[h->active].session, HA_COUNTER, checkpoint_id_done, c) != 0)
+    if (!request_id(h, &h->jms[h->active], ++h->id_token, (recipe_counter_write){0, -1}))
         return 0;
     h->id_requested = 1;
     h->id_stop = stop;
@@ -802,6 +830,8 @@ static void jm_state(void *arg, int state) {
         recipe_members_session_state(&jm->members, state);
     if (was_leading && !jm->latch->leading)
         leader_lost(h, jm, 1);
+    if (state == COORD_STATE_CONNECTED && !jm->crashed)
+        retry_lost_id(h, jm); /* reconnected: the session survived */
     if (state != COORD_STATE_EXPIRED || jm->crashed)
         return;
     /* the session is gone: reconnect with a new one, retry what was lost, rejoin */
@@ -821,6 +851,7 @@ static void jm_state(void *arg, int state) {
         commit(h, jm, jm->unsent_commit, jm->unsent_offset, 0, 1, h->job.incarnation(h->job.ctx));
         jm->unsent_commit = 0;
     }
+    retry_lost_id(h, jm);
     join_election(jm);
 }
 

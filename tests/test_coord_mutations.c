@@ -292,6 +292,86 @@ static void counter_without_cas_hands_out_twice(void **state) {
     assert_int_equal(b, 1); /* both racers got the same id */
 }
 
+typedef struct lost_answer {
+    int rc, done;
+    int64_t value;
+} lost_answer;
+
+static void on_lost(void *arg, int rc, int64_t value) {
+    lost_answer *a = arg;
+    *a = (lost_answer){rc, 1, value};
+}
+
+/* A connection dropped while the increment is under way: the write sent after it is
+ * lost (CONNECTIONLOSS at the client's read deadline) and reported -- value 1 on the
+ * version read -- so that it can be sent again; a finished increment reports none. */
+static void lost_counter_write_is_reported(void **state) {
+    (void)state;
+    int seen_lost = 0, seen_ok = 0;
+    for (uint64_t t = 0; t <= 3 * MS; t += 50000) {
+        start(0);
+        assert_int_equal(create(&cl[0], "/counter", 0), COORD_OK);
+        recipe_counter_write w = {7, 7};
+        lost_answer a = {0};
+        recipe_counter_opts o = {.lost = &w};
+        assert_int_equal(recipe_counter_start(&mock_backend, cl[0].s, "/counter", &o, on_lost, &a),
+                         0);
+        run(t);
+        mock_drop_connection(zk, cl[0].s);
+        run(60 * SEC);
+        assert_true(a.done);
+        if (a.rc == COORD_OK) {
+            assert_int_equal(a.value, 1);
+            assert_int_equal(w.value, 0); /* nothing lost */
+            seen_ok = 1;
+        } else {
+            assert_int_equal(a.rc, COORD_CONNECTIONLOSS);
+            assert_int_equal(w.value, 1);
+            assert_int_equal(w.version, 0);
+            seen_lost = 1;
+        }
+        stop();
+    }
+    assert_true(seen_lost);
+    assert_true(seen_ok);
+}
+
+/* Client 0's write (0 -> 1, on version 0) was lost; client 1 took 1 since. Client 0
+ * sends the write again (as Curator retries it): with the version check it fails and
+ * reads afresh (2); without it, it puts the counter back and 1 is handed out twice,
+ * and client 1's next value repeats one again. Returns the three values. */
+static void retry_after_successor(int no_cas, int64_t v[3]) {
+    start(0);
+    assert_int_equal(create(&cl[0], "/counter", 0), COORD_OK);
+    assert_int_equal(recipe_counter_next(&mock_backend, cl[1].s, "/counter", on_value, &cl[1]), 0);
+    run(SEC);
+    recipe_counter_opts o = {.no_cas = no_cas, .retry = {1, 0}};
+    assert_int_equal(recipe_counter_start(&mock_backend, cl[0].s, "/counter", &o, on_value, &cl[0]),
+                     0);
+    run(SEC);
+    assert_int_equal(recipe_counter_next(&mock_backend, cl[1].s, "/counter", on_value, &cl[1]), 0);
+    run(SEC);
+    assert_int_equal(cl[0].value_count, 1);
+    assert_int_equal(cl[1].value_count, 2);
+    v[0] = cl[1].values[0];
+    v[1] = cl[0].values[0];
+    v[2] = cl[1].values[1];
+    stop();
+}
+
+static void retried_write_without_cas_puts_the_counter_back(void **state) {
+    (void)state;
+    int64_t v[3];
+    retry_after_successor(0, v);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(v[1], 2); /* the retry lost the race and read again */
+    assert_int_equal(v[2], 3);
+    retry_after_successor(1, v);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(v[1], 1); /* handed out twice */
+    assert_int_equal(v[2], 2); /* the counter went back: 2, not 3 */
+}
+
 /* The campaign catching each mutation, with its seeds-to-detection:
  * tests/test_mutations.c. */
 
@@ -302,6 +382,8 @@ int main(void) {
         cmocka_unit_test(sequential_numbers_are_reused),
         cmocka_unit_test(herd_latch_wakes_every_contender),
         cmocka_unit_test(counter_without_cas_hands_out_twice),
+        cmocka_unit_test(lost_counter_write_is_reported),
+        cmocka_unit_test(retried_write_without_cas_puts_the_counter_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

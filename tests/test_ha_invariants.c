@@ -77,6 +77,13 @@ static void pause_parses_and_is_written_back(void **state) {
     char text[256], err[256];
     config_format_faults(c.faults, c.fault_count, text, sizeof text);
     assert_string_equal(text, "1.500 pause-leader 0 2.000; 3.000 pause-jm 1 4.250");
+    /* a time between milliseconds (a cut while a counter write is in flight) is written
+     * in microseconds, so that faults.txt replays it exactly */
+    su_set(&c, "faults", "2.0003 pause-leader 0 2");
+    assert_int_equal(c.faults[0].at_ns, 2000300000ULL);
+    config_format_faults(c.faults, c.fault_count, text, sizeof text);
+    assert_string_equal(text, "2.000300 pause-leader 0 2.000");
+    su_set(&c, "faults", "1.5 pause-leader 0 2; 3 pause-jm 1 4.25");
     assert_int_equal(config_check(&c, err, sizeof err), 0);
     assert_true(config_fault_supported(&c, SIM_FAULT_PAUSE_JM));
     /* no duration, a job manager that does not exist, no coordination service */

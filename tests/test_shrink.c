@@ -159,6 +159,11 @@ static void no_fencing(void **state) {
     shrinks("no-fencing");
 }
 
+static void counter_no_cas(void **state) {
+    (void)state;
+    shrinks("counter-no-cas");
+}
+
 /* Exit 2 with exactly one line on stderr naming `needle`, nothing on stdout. */
 static void one_line(const char *args, const char *needle) {
     char *out = NULL, *err = NULL;
@@ -237,9 +242,9 @@ int main(void) {
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(group_two_owners), cmocka_unit_test(restore_older),
-        cmocka_unit_test(no_fencing),       cmocka_unit_test(passing_seed),
-        cmocka_unit_test(out_keeps_a_file), cmocka_unit_test(default_name),
-        cmocka_unit_test(bad_flags),
+        cmocka_unit_test(no_fencing),       cmocka_unit_test(counter_no_cas),
+        cmocka_unit_test(passing_seed),     cmocka_unit_test(out_keeps_a_file),
+        cmocka_unit_test(default_name),     cmocka_unit_test(bad_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

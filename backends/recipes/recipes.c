@@ -202,71 +202,89 @@ typedef struct counter_step {
     char path[256];
     recipe_counter_fn done;
     void *arg;
-    int64_t next;
+    recipe_counter_write write; /* the write in flight (value 0: none) */
+    recipe_counter_write *lost; /* where a lost write is reported */
     int tries;
     int no_cas; /* the counter-no-cas mutation: set with version -1 */
 } counter_step;
 
 static void counter_read(counter_step *c);
 
+/* The increment ends with rc (a lost answer reports the write in flight). */
+static void counter_end(counter_step *c, int rc, int64_t value) {
+    if (c->lost)
+        *c->lost =
+            rc == COORD_CONNECTIONLOSS || rc == COORD_SESSIONEXPIRED || rc == COORD_OPERATIONTIMEOUT
+                ? c->write
+                : (recipe_counter_write){0, -1};
+    c->done(c->arg, rc, value);
+    free(c);
+}
+
 /* A step refused at once ends the increment with that code, as a failed step would. */
 static void counter_sent(counter_step *c, int rc) {
-    if (rc == 0)
-        return;
-    c->done(c->arg, rc, 0);
-    free(c);
+    if (rc != 0)
+        counter_end(c, rc, 0);
 }
 
 static void counter_written(void *arg, int rc, const coord_result *res) {
     (void)res;
     counter_step *c = arg;
     if ((rc == COORD_BADVERSION || rc == COORD_NODEEXISTS) && c->tries++ < 100) {
+        c->write = (recipe_counter_write){0, -1};
         counter_read(c); /* somebody else won the race: read again */
         return;
     }
-    c->done(c->arg, rc, rc == COORD_OK ? c->next : 0);
-    free(c);
+    counter_end(c, rc, rc == COORD_OK ? c->write.value : 0);
+}
+
+/* Send the write of value, conditioned on version unless the mutation is on (-1: create
+ * it). Returns the call's rc. */
+static int counter_send(counter_step *c, int64_t value, int32_t version) {
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)value);
+    c->write = (recipe_counter_write){value, version};
+    if (version < 0)
+        return coord_create(c->b, c->s, c->path, text, strlen(text), 0, counter_written, c);
+    return coord_set(c->b, c->s, c->path, text, strlen(text), c->no_cas ? -1 : version,
+                     counter_written, c);
 }
 
 static void counter_got(void *arg, int rc, const coord_result *res) {
     counter_step *c = arg;
-    char text[32];
     if (rc == COORD_NONODE) {
-        c->next = 1;
-        snprintf(text, sizeof text, "%lld", (long long)c->next);
-        counter_sent(c,
-                     coord_create(c->b, c->s, c->path, text, strlen(text), 0, counter_written, c));
+        counter_sent(c, counter_send(c, 1, -1));
         return;
     }
     if (rc != COORD_OK) {
-        c->done(c->arg, rc, 0);
-        free(c);
+        counter_end(c, rc, 0);
         return;
     }
+    char text[32];
     snprintf(text, sizeof text, "%.*s", (int)(res->data_len < 31 ? res->data_len : 31),
              (const char *)res->data);
-    c->next = atoll(text) + 1;
-    snprintf(text, sizeof text, "%lld", (long long)c->next);
-    counter_sent(c, coord_set(c->b, c->s, c->path, text, strlen(text),
-                              c->no_cas ? -1 : res->stat.version, counter_written, c));
+    counter_sent(c, counter_send(c, atoll(text) + 1, res->stat.version));
 }
 
 static void counter_read(counter_step *c) {
     counter_sent(c, coord_get(c->b, c->s, c->path, NULL, NULL, counter_got, c));
 }
 
-static int counter_start(const coord_backend *b, coord_session *s, const char *path, int no_cas,
-                         recipe_counter_fn done, void *arg) {
+int recipe_counter_start(const coord_backend *b, coord_session *s, const char *path,
+                         const recipe_counter_opts *opts, recipe_counter_fn done, void *arg) {
     counter_step *c = calloc(1, sizeof *c);
     if (!c)
         return COORD_BADARGUMENTS;
-    c->no_cas = no_cas;
-    c->b = b;
-    c->s = s;
+    *c = (counter_step){.b = b, .s = s, .done = done, .arg = arg, .write = {0, -1}};
     snprintf(c->path, sizeof c->path, "%s", path);
-    c->done = done;
-    c->arg = arg;
-    int rc = coord_get(b, s, path, NULL, NULL, counter_got, c);
+    recipe_counter_write retry = {0, -1};
+    if (opts) {
+        c->no_cas = opts->no_cas;
+        c->lost = opts->lost;
+        retry = opts->retry;
+    }
+    int rc = retry.value ? counter_send(c, retry.value, retry.version)
+                         : coord_get(b, s, c->path, NULL, NULL, counter_got, c);
     if (rc != 0)
         free(c);
     return rc;
@@ -274,12 +292,12 @@ static int counter_start(const coord_backend *b, coord_session *s, const char *p
 
 int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
                         recipe_counter_fn done, void *arg) {
-    return counter_start(b, s, path, 0, done, arg);
+    return recipe_counter_start(b, s, path, NULL, done, arg);
 }
 
 int recipe_counter_next_no_cas(const coord_backend *b, coord_session *s, const char *path,
                                recipe_counter_fn done, void *arg) {
-    return counter_start(b, s, path, 1, done, arg);
+    return recipe_counter_start(b, s, path, &(recipe_counter_opts){.no_cas = 1}, done, arg);
 }
 
 /* ---------- membership ---------- */

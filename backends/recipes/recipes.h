@@ -76,12 +76,34 @@ int recipe_fenced_multi(const recipe_latch *l, const coord_op *ops, size_t count
 
 typedef void (*recipe_counter_fn)(void *arg, int rc, int64_t value);
 
-/* Increment the counter at path (created at 0 if missing) and report the new value. */
+/* A counter write whose answer was lost (CONNECTIONLOSS, SESSIONEXPIRED or
+ * OPERATIONTIMEOUT: it may or may not have been applied): the value it set and the version it was
+ * conditioned on
+ * (-1: none). value 0: no write was in flight. */
+typedef struct recipe_counter_write {
+    int64_t value;
+    int32_t version;
+} recipe_counter_write;
+
+/* How an increment goes. no_cas: the counter-no-cas mutation (tests only): the new value
+ * is set with version -1, so two racing callers can get the same value, and a retried
+ * write can put the counter back. lost: if not NULL, receives the write in flight when
+ * done reports a lost answer. retry: if its value is not 0, the increment starts by
+ * sending that write again, as Curator's retry loop does with a lost operation on the
+ * client's next session; a version conflict then reads the counter afresh. */
+typedef struct recipe_counter_opts {
+    int no_cas;
+    recipe_counter_write *lost;
+    recipe_counter_write retry;
+} recipe_counter_opts;
+
+/* Increment the counter at path (created at 1 if missing) and report the new value. */
 int recipe_counter_next(const coord_backend *b, coord_session *s, const char *path,
                         recipe_counter_fn done, void *arg);
-/* The counter-no-cas mutation (tests only): as recipe_counter_next, but the new value
- * is set with version -1 (no compare-and-set), so two racing callers can get the same
- * value. */
+/* The same, as opts says (NULL: as recipe_counter_next). */
+int recipe_counter_start(const coord_backend *b, coord_session *s, const char *path,
+                         const recipe_counter_opts *opts, recipe_counter_fn done, void *arg);
+/* As recipe_counter_next with the counter-no-cas mutation. */
 int recipe_counter_next_no_cas(const coord_backend *b, coord_session *s, const char *path,
                                recipe_counter_fn done, void *arg);
 

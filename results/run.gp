@@ -1,6 +1,7 @@
 # run.gp -- the plots of one simulation run, as PNG and SVG.
-# Called by `shardsim run` as: gnuplot -e "dir='RUN_DIR'; name='TITLE'" run.gp
-# (TITLE says what the run was: "failover run 7: T=10 fault=20 crash-leader 0").
+# Called by `shardsim run` as: gnuplot -e "dir='RUN_DIR'; name='TITLE'; jobmanagers=J" run.gp
+# (TITLE says what the run was: "failover run 7: T=10 fault=20 crash-leader 0"; J the run's
+# job managers, a row each in the split-brain plot, 0 or unset: the rows that have data).
 # Reads RUN_DIR/{subtasks,latency,timeseries,failovers,faults,leaders,commits,rescales}.csv
 # (sim/report.c).
 set datafile separator ','
@@ -153,6 +154,7 @@ do for [fmt in "png svg"] {
         stats ld using 1 skip 1 nooutput
         jms = STATS_max + 1
         undefine STATS_*
+        if (exists("jobmanagers") && jobmanagers > jms) { jms = jobmanagers }
         if (committed + stale + refused + lost > 0) {
             stats cm using 2 skip 1 nooutput
             jms = (STATS_max + 1 > jms ? STATS_max + 1 : jms)
@@ -166,7 +168,7 @@ do for [fmt in "png svg"] {
         set format y "jm %.0f"
         is(o) = (strcol(5) eq o ? $2 - 0.2 : 1/0)
         # the faults that last (a partition, a pause) shaded first, under the rest
-        sb = (lasting > 0 ? "fl using ($4 > 0 ? $1 + $4 / 2 : 1/0):(jms / 2 - 0.5):($4 / 2):(jms / 2 + 0.2) skip 1 with boxxyerror fs transparent solid 0.08 noborder lc rgb '#555555' title 'fault lasting', " : "")
+        sb = (lasting > 0 ? "fl using ($4 > 0 ? $1 + $4 / 2 : 1/0):(jms / 2.0 - 0.5):($4 / 2):(jms / 2.0 + 0.2) skip 1 with boxxyerror fs transparent solid 0.08 noborder lc rgb '#555555' title 'fault lasting', " : "")
         sb = sb . "ld using 3:1:($4 - $3):(0) skip 1 with vectors nohead lw 12 lc rgb '#1f77b4' title 'leads (as it believes)'"
         sb = sb . ", ld using (($3 + $4) / 2):($1 + 0.2):(sprintf('epoch %d', $2)) skip 1 with labels font ',9' notitle"
         if (committed > 0) { sb = sb . ", cm using 1:(is('committed')) skip 1 with points pt 7 ps 0.6 lc rgb '#2ca02c' title 'committed'" }

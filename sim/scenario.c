@@ -410,6 +410,10 @@ static int collect_sweeps(parser *p, const assign_list *l, variable *vars, size_
             const char *close = strchr(s, '}');
             if (!close)
                 return fail_assign(p, a, "unclosed '${' in '%s'", a->value);
+            const char *inner = strstr(s + 2, "${");
+            if (inner && inner < close)
+                return fail_assign(p, a, "a sweep inside a sweep in '%s': nesting is not supported",
+                                   a->value);
             char *body = strndup(s + 2, (size_t)(close - s - 2));
             const char *eq = strchr(body, '=');
             int is_ref = !eq && !strchr(body, ',') && !strstr(body, "..");

@@ -431,6 +431,8 @@ static void set_errors_name_the_flag(void **state) {
     (void)state;
     expect_bad("run --set parallelism=64", "run: --set parallelism=64: parallelism 64 needs");
     expect_bad("run --set 'partitioner=${a'", "run: --set partitioner=${a: unclosed");
+    expect_bad("run --set 'session_timeout_s=${4,${6,8}}'",
+               "run: --set session_timeout_s=${4,${6,8}}: a sweep inside a sweep");
     expect_bad("run --set repeat=0", "run: --set repeat=0: repeat:");
 }
 

@@ -239,6 +239,19 @@ static void split_brain_shows_leaders_and_stale_commits(void **state) {
     free(commits);
 }
 
+/* A job manager that never led nor committed still has its row. */
+static void split_brain_has_a_row_per_job_manager(void **state) {
+    (void)state;
+    char dir[4200], run[4300];
+    free(run_into("split-brain-3", "split-brain --runs 1 --set job_managers=3 --quiet", dir,
+                  sizeof dir));
+    snprintf(run, sizeof run, "%s/run-001", dir);
+    char *leaders = read_in(run, "leaders.csv");
+    assert_null(strstr(leaders, "\n2,")); /* jm 2 never led */
+    free(leaders);
+    assert_svg_says(run, "split_brain.svg", ">jm 1<", ">jm 2<");
+}
+
 /* Column col (from 0) of a CSV line of numbers. */
 static unsigned long long column_of(const char *line, int col) {
     for (int i = 0; i < col && line; i++) {
@@ -298,6 +311,7 @@ int main(void) {
         cmocka_unit_test(category_sweep_has_bars_and_no_downtime_plot),
         cmocka_unit_test(faults_are_listed_per_run),
         cmocka_unit_test(split_brain_shows_leaders_and_stale_commits),
+        cmocka_unit_test(split_brain_has_a_row_per_job_manager),
         cmocka_unit_test(rescale_shows_state_moved_per_subtask),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

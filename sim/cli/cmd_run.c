@@ -619,7 +619,21 @@ static void gp_quote(const char *text, char *out, size_t size) {
     out[o] = '\0';
 }
 
-static void plot_all(const scenario *s, const uint8_t *selected, const char *dir) {
+/* The job managers of run (0: none, or its config no longer builds), for the split-brain
+ * plot's rows: one per job manager, whether it ever led or not. */
+static unsigned run_job_managers(const run_options *o, const scenario_run *run) {
+    sim_config cfg;
+    uint64_t seed = 1;
+    char err[512];
+    if (build_run(o, run, &cfg, &seed, NULL, err, sizeof err) != 0)
+        return 0;
+    unsigned jms = cfg.coordination == SIM_COORD_HA ? cfg.job_managers : 0;
+    config_free(&cfg);
+    return jms;
+}
+
+static void plot_all(const run_options *o, const scenario *s, const uint8_t *selected,
+                     const char *dir) {
     char run_dir[4096], vars[8192], title[1024], quoted[2100];
     size_t warned = 0;
     for (size_t i = 0; i < s->run_count; i++) {
@@ -632,7 +646,8 @@ static void plot_all(const scenario *s, const uint8_t *selected, const char *dir
             continue;
         run_title(s, &s->runs[i], title, sizeof title);
         gp_quote(title, quoted, sizeof quoted);
-        snprintf(vars, sizeof vars, "dir='%s'; name='%s'", run_dir, quoted);
+        snprintf(vars, sizeof vars, "dir='%s'; name='%s'; jobmanagers=%u", run_dir, quoted,
+                 run_job_managers(o, &s->runs[i]));
         if (results_gnuplot("run.gp", vars) != 0 && !warned++)
             fprintf(stderr, "shardsim run: warning: gnuplot failed; plots are missing\n");
     }
@@ -760,7 +775,7 @@ int cli_run(int argc, char **argv) {
     if (io == 0)
         io = write_manifest(&o, s, argc - 1, argv + 1, tmp, o.seed);
     if (io == 0 && !o.no_plot)
-        plot_all(s, selected, tmp);
+        plot_all(&o, s, selected, tmp);
     if (io == 0)
         io = write_page(s, selected, tmp);
     if (io == 0)

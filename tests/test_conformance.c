@@ -830,6 +830,7 @@ typedef struct test_slot {
     X(ephemeral_goes_with_close)                                                                   \
     X(ephemeral_goes_with_expiry)                                                                  \
     X(close_completes_pending_operations_first)                                                    \
+    X(dropped_connection_loses_pending_replies)                                                    \
     X(close_with_operations_pending_ends_the_session)                                              \
     X(nothing_runs_after_close)                                                                    \
     X(latch_one_leader_and_no_herd)                                                                \
@@ -1590,6 +1591,50 @@ static void ephemeral_goes_with_expiry(harness *h) {
     if (rc == 0)
         EXPECT_RC(h, wait_reply(r)->rc, COORD_SESSIONEXPIRED);
     EXPECT_RC(h, do_exists(b, "/after", NULL)->rc, COORD_NONODE);
+}
+
+/* A dropped connection: what was pending is answered CONNECTIONLOSS (the C client fails
+ * every request it holds when its socket goes), in the order sent after any real answers,
+ * and may or may not have been applied; what was answered OK was. The session survives
+ * and the client reconnects. */
+static void dropped_connection_loses_pending_replies(harness *h) {
+    const coord_fault_ops *f = h->b->faults;
+    if (!f || !f->drop_connection) {
+        print_message("[%s] dropped_connection_loses_pending_replies: skipped: no "
+                      "drop_connection in the backend's fault table\n",
+                      h->name);
+        skip();
+    }
+    client *a = open_client(h), *b = open_client(h);
+    enum { N = 8 };
+    reply *pending[N];
+    for (int i = 0; i < N; i++) {
+        char rel[16];
+        snprintf(rel, sizeof rel, "/d%d", i);
+        pending[i] = start_create(a, rel, "", 0);
+    }
+    EXPECT_RC(h, f->drop_connection(h->service, a->s), COORD_OK);
+    int lost = 0;
+    for (int i = 0; i < N; i++) {
+        reply *r = wait_reply(pending[i]);
+        EXPECT(h, r->calls == 1);
+        EXPECT(h, r->rc == COORD_OK || r->rc == COORD_CONNECTIONLOSS);
+        lost += r->rc == COORD_CONNECTIONLOSS;
+        /* in the order sent: no real answer after a loss */
+        EXPECT(h, i == 0 || r->seq > pending[i - 1]->seq);
+        EXPECT(h, i == 0 || r->rc == COORD_CONNECTIONLOSS || pending[i - 1]->rc == COORD_OK);
+    }
+    print_message("[%s] dropped with %d creates pending: %d answered CONNECTIONLOSS\n", h->name, N,
+                  lost);
+    EXPECT(h, lost > 0);
+    WAIT(h, client_connected, a, h->timeout_ns, "CONNECTED again");
+    for (int i = 0; i < N; i++) {
+        char rel[16];
+        snprintf(rel, sizeof rel, "/d%d", i);
+        int rc = do_exists(b, rel, NULL)->rc;
+        EXPECT(h, rc == COORD_OK || (rc == COORD_NONODE && pending[i]->rc != COORD_OK));
+    }
+    EXPECT_RC(h, do_create(a, "/after", "", 0)->rc, COORD_OK);
 }
 
 /* close: what was pending completes first (its real result, or CLOSING), in order, then

@@ -746,6 +746,8 @@ void mock_free(mock_zk *zk) {
         zk_disown(o);
         if (o->kind == OWNED_REQUEST) {
             free_request((request *)o);
+        } else if (o->kind == OWNED_LOST) {
+            free(o);
         } else {
             free(((delivery *)o)->path);
             free(o);
@@ -841,6 +843,50 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
     }
 }
 
+/* An answer the client gave up on when its connection broke. */
+typedef struct lost_reply {
+    owned link; /* first */
+    coord_done_fn done;
+    void *arg;
+} lost_reply;
+
+static void deliver_lost(void *arg, uint64_t a, uint64_t b) {
+    (void)a, (void)b;
+    lost_reply *l = arg;
+    zk_disown(&l->link);
+    coord_result res;
+    memset(&res, 0, sizeof res);
+    l->done(l->arg, COORD_CONNECTIONLOSS, &res);
+    free(l);
+}
+
+/* The client's connection broke (dropped, or its server crashed): as the C client does,
+ * it turns DISCONNECTED and answers every request it holds CONNECTIONLOSS at once, in
+ * the order sent, and never arms their watches. What the service got still applies:
+ * CONNECTIONLOSS does not mean not applied. */
+static void lose_connection(mock_zk *zk, mock_session *s) {
+    if (s->client != CLIENT_CONNECTED)
+        return;
+    s->client = CLIENT_DISCONNECTED;
+    notify(s, COORD_STATE_DISCONNECTED);
+    uint64_t now = env_now(&zk->env);
+    for (owned *o = zk->in_flight.prev; o != &zk->in_flight; o = o->prev) { /* oldest first */
+        request *r = (request *)o;
+        if (o->kind != OWNED_REQUEST || r->s != s || !r->done || r->type == REQ_CLOSE)
+            continue;
+        lost_reply *l = malloc(sizeof *l);
+        if (!l)
+            continue; /* out of memory: it is answered as it would have been */
+        *l = (lost_reply){.done = r->done, .arg = r->arg};
+        zk_own(zk, &l->link, OWNED_LOST);
+        env_schedule(&zk->env, now, deliver_lost, l, 0, 0);
+        r->done = NULL;
+        if (r->watch) /* armed already if it applied: the client never heard of it */
+            zk_forget_watch(zk, s, r->path, r->watch, r->watch_arg);
+        r->watch = NULL;
+    }
+}
+
 /* The client's server crashed: it sees its connection drop at once and tries the next
  * server every reconnect_ns; its session survives if it gets through within its
  * timeout. Meanwhile its watches are the committed tree's (what its old server had
@@ -851,10 +897,7 @@ static void lose_server(mock_zk *zk, mock_session *s) {
     s->moving = 1;
     if (zk->replicas)
         zk_retag_watches(zk, s);
-    if (s->client == CLIENT_CONNECTED) {
-        s->client = CLIENT_DISCONNECTED;
-        notify(s, COORD_STATE_DISCONNECTED);
-    }
+    lose_connection(zk, s);
     env_schedule(&zk->env, env_now(&zk->env) + reconnect_delay(zk), reconnected, zk, s->id,
                  s->generation);
 }
@@ -933,12 +976,7 @@ uint64_t mock_op_latency_ns(const mock_zk *zk, int type, double quantile) {
 }
 
 void mock_drop_connection(mock_zk *zk, coord_session *cs) {
-    mock_session *s = (mock_session *)cs;
-    (void)zk;
-    if (s->client != CLIENT_CONNECTED)
-        return;
-    s->client = CLIENT_DISCONNECTED;
-    notify(s, COORD_STATE_DISCONNECTED);
+    lose_connection(zk, (mock_session *)cs);
 }
 
 void mock_slow(mock_zk *zk, double factor, uint64_t duration_ns) {

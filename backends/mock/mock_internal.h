@@ -35,7 +35,7 @@ typedef struct owned {
     int kind; /* OWNED_* */
 } owned;
 
-enum { OWNED_REQUEST = 1, OWNED_DELIVERY };
+enum { OWNED_REQUEST = 1, OWNED_DELIVERY, OWNED_LOST };
 
 typedef struct node {
     char *path;
@@ -177,6 +177,10 @@ void zk_free_nodes(node *nodes, size_t count);
  * send = 0 drops them); forget a session's watches; move them with it to its server. */
 void zk_flush_deliveries(mock_zk *zk, uint64_t at, int send);
 void zk_drop_watches_of(mock_zk *zk, mock_session *s);
+/* Forget the newest watch s set on path with (fn, arg): the request that set it lost its
+ * answer, so the client never armed it. */
+void zk_forget_watch(mock_zk *zk, const mock_session *s, const char *path, coord_watch_fn fn,
+                     void *arg);
 /* watch-after-reply (mutation): the events held for session id go out now, after the
  * reply that has just reached it. */
 void zk_release_held(mock_zk *zk, uint64_t session_id);

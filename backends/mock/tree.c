@@ -210,6 +210,19 @@ void zk_drop_watches_of(mock_zk *zk, mock_session *s) {
     zk->watch_count = keep;
 }
 
+void zk_forget_watch(mock_zk *zk, const mock_session *s, const char *path, coord_watch_fn fn,
+                     void *arg) {
+    for (size_t i = zk->watch_count; i-- > 0;) {
+        watch_entry *w = &zk->watches[i];
+        if (w->s == s && w->fn == fn && w->arg == arg && strcmp(w->path, path) == 0) {
+            free(w->path);
+            memmove(w, w + 1, (zk->watch_count - i - 1) * sizeof *w);
+            zk->watch_count--;
+            return;
+        }
+    }
+}
+
 #define W(kind) (1u << (kind))
 
 /* ---------- followers' views ----------

@@ -23,8 +23,7 @@
  * parent is elsewhere) and a delete answered NOTEMPTY are accepted as not applied, and
  * the tree starts empty (paths that existed before the history began are not known); a
  * session may have been expired unseen by its client; the watch order is judged only
- * where a reply shows the change (the node's own reads, its parent's listing, a zxid)
- * and not across a reconnection of the session.
+ * where a reply shows the change (the node's own reads, its parent's listing, a zxid).
  * "ok" never hides a violation the model can see; "violation" is always real for an
  * initially empty tree. */
 #ifndef SHARDSIM_BACKENDS_LINCHECK_H

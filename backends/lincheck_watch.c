@@ -7,11 +7,9 @@
  * session's own write to it, a listing of its parent that shows it appear or go, or any
  * reply whose stat shows a zxid at least that of the
  * write behind the event (the session's view already held the change) -- came too early.
- * Conservative: a watch the check cannot
- * attribute is not judged, nor one whose session lost its connection between the read
- * and the event (a real client re-registers its watches on reconnection and gets the
- * events of what it missed first; the model delivers those later, which this check
- * leaves alone). */
+ * Across a reconnection too: a real client re-registers its watches first thing
+ * (setWatches) and gets the events of what it missed before any later reply.
+ * Conservative: a watch the check cannot attribute is not judged. */
 #include <stdio.h>
 #include <string.h>
 
@@ -158,8 +156,6 @@ static int judge_event(const coord_history *h, size_t e, char *detail, size_t le
                          : 0;
     for (size_t i = src + 1; i < e; i++) {
         const coord_history_entry *q = coord_history_at(h, i);
-        if (q->kind == COORD_HISTORY_STATE && q->client == ev->client)
-            return 0; /* a reconnection in between: not judged (see the top) */
         if (q->kind != COORD_HISTORY_OP || q->client != ev->client || !q->answered ||
             !before(q->ret_ns, q->ret_seq, ev->call_ns, ev->call_seq))
             continue;

@@ -162,6 +162,7 @@ static void ping(void *arg, uint64_t id, uint64_t generation) {
                 s->client = CLIENT_CONNECTED;
                 notify(s, COORD_STATE_CONNECTED);
             }
+            zk_release_parked(zk, s);
         } else if (s->client != CLIENT_EXPIRED) {
             s->client = CLIENT_EXPIRED; /* it reconnected to learn its session is gone */
             notify(s, COORD_STATE_EXPIRED);
@@ -361,6 +362,7 @@ static int submit(mock_session *s, request *r) {
         send_reply(zk, r, deadline > now ? deadline : now);
         return 0;
     }
+    zk_release_parked(zk, s); /* what it missed comes before any answer */
     uint64_t at = now + latency(zk, r) / 2;
     if (at <= s->last_apply_ns)
         at = s->last_apply_ns + 1; /* one session's requests apply in order */
@@ -762,6 +764,7 @@ void mock_free(mock_zk *zk) {
         free(zk->pending[i].path);
     free(zk->pending);
     free(zk->held);
+    free(zk->parked);
     free(zk->sessions);
     free(zk->server_up);
     for (int i = 0; i < MOCK_OP_TYPES; i++)
@@ -841,6 +844,7 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
         s->client = CLIENT_CONNECTED;
         notify(s, COORD_STATE_CONNECTED);
     }
+    zk_release_parked(zk, s);
 }
 
 /* An answer the client gave up on when its connection broke. */

@@ -157,6 +157,10 @@ struct mock_zk {
      * the order they became due (still on in_flight, which frees them) */
     delivery **held;
     size_t held_count, held_cap;
+    /* events due while their session could not be reached, in the order they became
+     * due (still on in_flight): they go out first when it is reachable again */
+    delivery **parked;
+    size_t parked_count, parked_cap;
 };
 
 /* ---- mock.c ---- */
@@ -184,6 +188,9 @@ void zk_forget_watch(mock_zk *zk, const mock_session *s, const char *path, coord
 /* watch-after-reply (mutation): the events held for session id go out now, after the
  * reply that has just reached it. */
 void zk_release_held(mock_zk *zk, uint64_t session_id);
+/* Session s can be reached again: the events it missed go out now, before any reply to
+ * what it sends from now on (as ZooKeeper's setWatches on reconnection). */
+void zk_release_parked(mock_zk *zk, const mock_session *s);
 void zk_retag_watches(mock_zk *zk, const mock_session *s);
 /* Followers: is the session on a lagging follower; log what the last operation changed
  * (due at each follower after its lag); bring server k's view up to zxid `upto`;

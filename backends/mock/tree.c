@@ -161,6 +161,25 @@ void zk_release_held(mock_zk *zk, uint64_t session_id) {
     zk->held_count = keep;
 }
 
+static int park(mock_zk *zk, delivery *d) {
+    if (ss_grow(&zk->parked, &zk->parked_cap, zk->parked_count + 1, sizeof *zk->parked) != 0)
+        return SS_ENOMEM;
+    zk->parked[zk->parked_count++] = d;
+    return 0;
+}
+
+void zk_release_parked(mock_zk *zk, const mock_session *s) {
+    size_t keep = 0;
+    for (size_t i = 0; i < zk->parked_count; i++) {
+        delivery *d = zk->parked[i];
+        if (d->session_id == s->id)
+            env_schedule(&zk->env, env_now(&zk->env), deliver, d, 0, 0);
+        else
+            zk->parked[keep++] = d;
+    }
+    zk->parked_count = keep;
+}
+
 static void deliver(void *arg, uint64_t a, uint64_t b) {
     (void)b;
     delivery *d = arg;
@@ -169,8 +188,10 @@ static void deliver(void *arg, uint64_t a, uint64_t b) {
     if (s && s->generation == d->generation && s->client != CLIENT_CLOSED &&
         s->client != CLIENT_EXPIRED && !s->killed) {
         uint64_t now = env_now(&d->zk->env);
-        if (zk_cut_off(s, now)) { /* the event waits for the connection (setWatches) */
-            env_schedule(&d->zk->env, now + d->zk->cfg.reconnect_ns, deliver, d, 0, 0);
+        if (zk_cut_off(s, now) || s->client == CLIENT_DISCONNECTED) {
+            /* the event waits for the connection (setWatches) */
+            if (park(d->zk, d) != 0) /* out of memory: it tries again later */
+                env_schedule(&d->zk->env, now + d->zk->cfg.reconnect_ns, deliver, d, 0, 0);
             return;
         }
         if ((d->zk->cfg.mutations & COORD_MUT_WATCH_AFTER_REPLY) && !d->released &&

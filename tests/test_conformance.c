@@ -116,8 +116,9 @@ struct client {
     void *service;
     coord_session *s;
     int opened;
-    int state;       /* the last state heard */
-    int states_seen; /* bit 1 << COORD_STATE_* */
+    int state;                 /* the last state heard */
+    int states_seen;           /* bit 1 << COORD_STATE_* */
+    uint64_t disconnected_seq; /* when it first heard DISCONNECTED (the harness's seq) */
     int close_called, closed, close_rc;
     uint64_t close_seq;
     int late; /* callbacks or watches after close's callback: coord.h allows none */
@@ -380,6 +381,8 @@ static void on_state(void *arg, int state) {
         return;
     c->state = state;
     c->states_seen |= 1 << state;
+    if (state == COORD_STATE_DISCONNECTED && !c->disconnected_seq)
+        c->disconnected_seq = ++c->h->seq;
     if (c->latch_on)
         recipe_latch_session_state(&c->latch, state);
     if (c->members_on)
@@ -1606,6 +1609,7 @@ static void dropped_connection_loses_pending_replies(harness *h) {
         skip();
     }
     client *a = open_client(h), *b = open_client(h);
+    EXPECT_RC(h, do_create(b, "/x", "0", 0)->rc, COORD_OK);
     enum { N = 8 };
     reply *pending[N];
     for (int i = 0; i < N; i++) {
@@ -1613,6 +1617,8 @@ static void dropped_connection_loses_pending_replies(harness *h) {
         snprintf(rel, sizeof rel, "/d%d", i);
         pending[i] = start_create(a, rel, "", 0);
     }
+    watch_rec *w = new_watch(a);
+    reply *get = start_get(a, "/x", w);
     EXPECT_RC(h, f->drop_connection(h->service, a->s), COORD_OK);
     int lost = 0;
     for (int i = 0; i < N; i++) {
@@ -1624,10 +1630,17 @@ static void dropped_connection_loses_pending_replies(harness *h) {
         EXPECT(h, i == 0 || r->seq > pending[i - 1]->seq);
         EXPECT(h, i == 0 || r->rc == COORD_CONNECTIONLOSS || pending[i - 1]->rc == COORD_OK);
     }
-    print_message("[%s] dropped with %d creates pending: %d answered CONNECTIONLOSS\n", h->name, N,
-                  lost);
+    print_message("[%s] dropped with %d creates pending: %d answered CONNECTIONLOSS; first "
+                  "answer seq %llu, DISCONNECTED seq %llu\n",
+                  h->name, N, lost, (unsigned long long)pending[0]->seq,
+                  (unsigned long long)a->disconnected_seq);
     EXPECT(h, lost > 0);
     WAIT(h, client_connected, a, h->timeout_ns, "CONNECTED again");
+    /* the watch of a read whose answer was lost was never armed */
+    EXPECT(h, wait_reply(get)->rc == COORD_CONNECTIONLOSS || get->rc == COORD_OK);
+    EXPECT_RC(h, do_set(b, "/x", "1", -1)->rc, COORD_OK);
+    quiet(h);
+    EXPECT(h, get->rc == COORD_OK || w->fired == 0);
     for (int i = 0; i < N; i++) {
         char rel[16];
         snprintf(rel, sizeof rel, "/d%d", i);

@@ -479,10 +479,15 @@ static int request_id(ha *h, jm_node *jm, uint64_t token, recipe_counter_write r
 /* The answer, as its job manager hears it. A write lost in flight is sent again on the
  * next session or connection, whether or not the job still waits for the id, as
  * Curator's retry loop under Flink's counter does (a retry's own loss is not). */
+static void retry_lost_id(ha *h, jm_node *jm);
+
 static void checkpoint_id_answered(const id_ctx *c, int rc, int64_t value) {
     ha *h = c->h;
-    if (c->token && c->lost.value)
+    if (c->token && c->lost.value) {
         c->jm->unsent_id = c->lost;
+        if (!c->jm->crashed && h->backend->state(c->jm->session) == COORD_STATE_CONNECTED)
+            retry_lost_id(h, c->jm); /* still (or again) connected: at once */
+    }
     if (!c->token || c->token != h->id_token)
         return;
     h->id_requested = 0;

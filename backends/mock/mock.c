@@ -99,6 +99,7 @@ static void end_session(mock_zk *zk, mock_session *s, int expired) {
     s->server_alive = 0;
     s->ended_ns = env_now(&zk->env);
     zk_drop_watches_of(zk, s);
+    zk_drop_parked(zk, s);
     if (!expired || !(zk->cfg.mutations & COORD_MUT_EPHEMERAL_SURVIVES))
         zk_drop_ephemerals(zk, s);
     zk_log_txn(zk);
@@ -208,12 +209,60 @@ static void free_request(request *r) {
     free(r);
 }
 
+/* An answer the client gave up on when its connection broke. */
+typedef struct lost_reply {
+    owned link; /* first */
+    coord_done_fn done;
+    void *arg;
+    int rc;
+} lost_reply;
+
+static void deliver_lost(void *arg, uint64_t a, uint64_t b) {
+    (void)a, (void)b;
+    lost_reply *l = arg;
+    zk_disown(&l->link);
+    coord_result res;
+    memset(&res, 0, sizeof res);
+    l->done(l->arg, l->rc, &res);
+    free(l);
+}
+
+/* Answer r with rc now, in its place among the lost answers, instead of when it comes
+ * (never: done is cleared); it arms no watch. 0, or SS_ENOMEM (r is left as it was). */
+static int give_up(mock_zk *zk, request *r, int rc) {
+    lost_reply *l = malloc(sizeof *l);
+    if (!l)
+        return SS_ENOMEM;
+    *l = (lost_reply){.done = r->done, .arg = r->arg, .rc = rc};
+    zk_own(zk, &l->link, OWNED_LOST);
+    env_schedule(&zk->env, env_now(&zk->env), deliver_lost, l, 0, 0);
+    r->done = NULL;
+    zk_forget_watch(zk, r->armed); /* armed if it applied: the client never heard */
+    r->watch = NULL;
+    return 0;
+}
+
+/* Session s is closed while the service cannot hear it (killed, expired, closed): what
+ * it had pending is answered first (SESSIONEXPIRED as it was, else CONNECTIONLOSS) and
+ * forgotten, so that nothing touches s once close's callback has run; the service ends
+ * a killed client's session now rather than at its expiry, and s leaves the registry. */
+static void close_unheard(mock_zk *zk, mock_session *s);
+
 static void reply(void *arg, uint64_t a, uint64_t b) {
     (void)a, (void)b;
     request *r = arg;
+    if (r->orphan) {
+        free_request(r);
+        return;
+    }
     r->res.path = r->out_path;
     mock_zk *zk = r->s->zk;
     uint64_t id = r->s->id; /* after close's callback the session may be freed */
+    if (r->cut && r->rc != COORD_CONNECTIONLOSS && r->rc != COORD_SESSIONEXPIRED &&
+        r->rc != COORD_OPERATIONTIMEOUT) {
+        r->rc = COORD_CONNECTIONLOSS; /* it may have applied; its watch was never armed */
+        zk_forget_watch(zk, r->armed);
+    }
     hist_record(&zk->latency[r->type - 1], env_now(&zk->env) - r->sent_ns);
     if (r->done) /* a killed client's too: recipes and callers free what they hold */
         r->done(r->arg, r->rc, &r->res);
@@ -263,6 +312,10 @@ static void send_reply(mock_zk *zk, request *r, uint64_t at) {
 static void apply(void *arg, uint64_t a, uint64_t b) {
     (void)a, (void)b;
     request *r = arg;
+    if (r->orphan) {
+        free_request(r);
+        return;
+    }
     mock_session *s = r->s;
     mock_zk *zk = s->zk;
     uint64_t now = env_now(&zk->env), out = now + latency(zk, r) / 2;
@@ -330,6 +383,7 @@ static void apply(void *arg, uint64_t a, uint64_t b) {
      * when its read deadline passes (the operation did apply) */
     if (zk_cut_off(s, out)) {
         r->rc = COORD_CONNECTIONLOSS;
+        zk_forget_watch(zk, r->armed);
         uint64_t deadline = s->last_answer_ns + s->timeout_ns * 2 / 3;
         send_reply(zk, r, deadline > out ? deadline : out);
         return;
@@ -352,6 +406,8 @@ static int submit(mock_session *s, request *r) {
         r->rc = s->client == CLIENT_CLOSED || s->client == CLIENT_EXPIRED || !s->server_alive
                     ? COORD_SESSIONEXPIRED
                     : COORD_CONNECTIONLOSS;
+        if (r->type == REQ_CLOSE)
+            close_unheard(zk, s);
         send_reply(zk, r, now);
         return 0;
     }
@@ -847,23 +903,6 @@ static void reconnected(void *arg, uint64_t id, uint64_t generation) {
     zk_release_parked(zk, s);
 }
 
-/* An answer the client gave up on when its connection broke. */
-typedef struct lost_reply {
-    owned link; /* first */
-    coord_done_fn done;
-    void *arg;
-} lost_reply;
-
-static void deliver_lost(void *arg, uint64_t a, uint64_t b) {
-    (void)a, (void)b;
-    lost_reply *l = arg;
-    zk_disown(&l->link);
-    coord_result res;
-    memset(&res, 0, sizeof res);
-    l->done(l->arg, COORD_CONNECTIONLOSS, &res);
-    free(l);
-}
-
 /* The client's connection broke (dropped, or its server crashed): as the C client does,
  * it turns DISCONNECTED and answers every request it holds CONNECTIONLOSS at once, in
  * the order sent, and never arms their watches. What the service got still applies:
@@ -872,23 +911,32 @@ static void lose_connection(mock_zk *zk, mock_session *s) {
     if (s->client != CLIENT_CONNECTED)
         return;
     s->client = CLIENT_DISCONNECTED;
-    notify(s, COORD_STATE_DISCONNECTED);
-    uint64_t now = env_now(&zk->env);
     for (owned *o = zk->in_flight.prev; o != &zk->in_flight; o = o->prev) { /* oldest first */
         request *r = (request *)o;
         if (o->kind != OWNED_REQUEST || r->s != s || !r->done || r->type == REQ_CLOSE)
             continue;
-        lost_reply *l = malloc(sizeof *l);
-        if (!l)
-            continue; /* out of memory: it is answered as it would have been */
-        *l = (lost_reply){.done = r->done, .arg = r->arg};
-        zk_own(zk, &l->link, OWNED_LOST);
-        env_schedule(&zk->env, now, deliver_lost, l, 0, 0);
-        r->done = NULL;
-        if (r->watch) /* armed already if it applied: the client never heard of it */
-            zk_forget_watch(zk, s, r->path, r->watch, r->watch_arg);
-        r->watch = NULL;
+        give_up(zk, r, COORD_CONNECTIONLOSS); /* out of memory: answered as it would be */
     }
+    /* heard before the losses (as from the real backend); what the callback sends now
+     * waits for the connection like any call while disconnected */
+    notify(s, COORD_STATE_DISCONNECTED);
+}
+
+static void close_unheard(mock_zk *zk, mock_session *s) {
+    for (owned *o = zk->in_flight.prev; o != &zk->in_flight; o = o->prev) { /* oldest first */
+        request *r = (request *)o;
+        if (o->kind != OWNED_REQUEST || r->s != s || r->type == REQ_CLOSE)
+            continue;
+        if (r->done && give_up(zk, r,
+                               r->rc == COORD_SESSIONEXPIRED ? COORD_SESSIONEXPIRED
+                                                             : COORD_CONNECTIONLOSS) != 0)
+            continue; /* out of memory: it stays as it was */
+        r->orphan = 1;
+    }
+    end_session(zk, s, 1);
+    s->generation++;
+    s->client = CLIENT_CLOSED;
+    unregister_session(zk, s);
 }
 
 /* The client's server crashed: it sees its connection drop at once and tries the next
@@ -941,9 +989,16 @@ void mock_kill_client(mock_zk *zk, coord_session *cs) {
     s->killed = 1;
 }
 
+/* The answers in flight to a client cut off are lost with the connection: they come as
+ * CONNECTIONLOSS (at their time, in their order) and arm no watch. */
 void mock_partition_client(mock_zk *zk, coord_session *cs, uint64_t duration_ns) {
     mock_session *s = (mock_session *)cs;
     s->cut_until_ns = env_now(&zk->env) + duration_ns;
+    for (owned *o = zk->in_flight.next; o != &zk->in_flight; o = o->next) {
+        request *r = (request *)o;
+        if (o->kind == OWNED_REQUEST && r->s == s && r->type != REQ_CLOSE)
+            r->cut = 1;
+    }
 }
 
 void mock_expire_session(mock_zk *zk, coord_session *cs) {

@@ -52,7 +52,8 @@ typedef struct watch {
     int kind;
     coord_watch_fn fn;
     void *arg;
-    int server; /* whose view fires it: a follower's index, or -1 = the committed tree */
+    int server;  /* whose view fires it: a follower's index, or -1 = the committed tree */
+    uint64_t id; /* unique: the request that armed it may lose its answer */
 } watch_entry;
 
 /* A session: the memory the caller gave open() (backend->session_size bytes). */
@@ -95,6 +96,9 @@ typedef struct request {
     size_t op_count;
     uint64_t sent_ns;
     uint32_t server; /* the session's server when it was sent */
+    uint64_t armed;  /* the watch it armed, if any */
+    int cut;         /* in flight when its client was cut off: the answer is lost */
+    int orphan;      /* its session was closed unheard: answered already, s may be gone */
     /* the reply */
     int rc;
     coord_result res;
@@ -114,6 +118,8 @@ typedef struct delivery {
     uint64_t session_id;
     uint32_t generation;
     int released; /* watch-after-reply: it waited for a reply and may now be delivered */
+    uint64_t watch_id;
+    int cancelled; /* the read that armed its watch lost its answer: never delivered */
 } delivery;
 
 /* A copy of the znode tree: the committed one, or a follower's view of it. */
@@ -140,6 +146,7 @@ struct mock_zk {
     size_t pending_count, pending_cap;
     int64_t zxid;
     uint64_t next_session;
+    uint64_t next_watch; /* watch ids */
     uint8_t *server_up;
     int leader; /* the elected leader server, -1 = none */
     int electing;
@@ -181,10 +188,11 @@ void zk_free_nodes(node *nodes, size_t count);
  * send = 0 drops them); forget a session's watches; move them with it to its server. */
 void zk_flush_deliveries(mock_zk *zk, uint64_t at, int send);
 void zk_drop_watches_of(mock_zk *zk, mock_session *s);
-/* Forget the newest watch s set on path with (fn, arg): the request that set it lost its
- * answer, so the client never armed it. */
-void zk_forget_watch(mock_zk *zk, const mock_session *s, const char *path, coord_watch_fn fn,
-                     void *arg);
+/* Forget watch id (0: none): the read that armed it lost its answer, so the client never
+ * registered it -- gone if still armed, never delivered if it fired already. */
+void zk_forget_watch(mock_zk *zk, uint64_t id);
+/* Session s ended: the events parked for it are dropped. */
+void zk_drop_parked(mock_zk *zk, const mock_session *s);
 /* watch-after-reply (mutation): the events held for session id go out now, after the
  * reply that has just reached it. */
 void zk_release_held(mock_zk *zk, uint64_t session_id);

@@ -91,13 +91,15 @@ static char **children_of(tree *t, const char *path, size_t *count) {
 
 /* ---------- watches ---------- */
 
-static void add_watch(mock_zk *zk, mock_session *s, const char *path, int kind, coord_watch_fn fn,
-                      void *arg, int server) {
-    if (!fn)
+/* Arm r's watch of this kind on its path, in server's view; notes its id in r. */
+static void add_watch(mock_zk *zk, request *r, int kind, int server) {
+    if (!r->watch)
         return;
     if (ss_grow(&zk->watches, &zk->watch_cap, zk->watch_count + 1, sizeof *zk->watches) != 0)
         return;
-    zk->watches[zk->watch_count++] = (watch_entry){s, strdup(path), kind, fn, arg, server};
+    r->armed = ++zk->next_watch;
+    zk->watches[zk->watch_count++] =
+        (watch_entry){r->s, strdup(r->path), kind, r->watch, r->watch_arg, server, r->armed};
 }
 
 static void queue_delivery(mock_zk *zk, const watch_entry *w, int event) {
@@ -109,7 +111,8 @@ static void queue_delivery(mock_zk *zk, const watch_entry *w, int event) {
                                                   .path = strdup(w->path),
                                                   .zk = zk,
                                                   .session_id = w->s->id,
-                                                  .generation = w->s->generation};
+                                                  .generation = w->s->generation,
+                                                  .watch_id = w->id};
 }
 
 /* Fire (once) the watches that server's view holds on path whose kind is in `kinds`
@@ -168,6 +171,21 @@ static int park(mock_zk *zk, delivery *d) {
     return 0;
 }
 
+void zk_drop_parked(mock_zk *zk, const mock_session *s) {
+    size_t keep = 0;
+    for (size_t i = 0; i < zk->parked_count; i++) {
+        delivery *d = zk->parked[i];
+        if (d->session_id == s->id) {
+            zk_disown(&d->link);
+            free(d->path);
+            free(d);
+        } else {
+            zk->parked[keep++] = d;
+        }
+    }
+    zk->parked_count = keep;
+}
+
 void zk_release_parked(mock_zk *zk, const mock_session *s) {
     size_t keep = 0;
     for (size_t i = 0; i < zk->parked_count; i++) {
@@ -185,7 +203,7 @@ static void deliver(void *arg, uint64_t a, uint64_t b) {
     delivery *d = arg;
     (void)a;
     mock_session *s = zk_session_by_id(d->zk, d->session_id);
-    if (s && s->generation == d->generation && s->client != CLIENT_CLOSED &&
+    if (!d->cancelled && s && s->generation == d->generation && s->client != CLIENT_CLOSED &&
         s->client != CLIENT_EXPIRED && !s->killed) {
         uint64_t now = env_now(&d->zk->env);
         if (zk_cut_off(s, now) || s->client == CLIENT_DISCONNECTED) {
@@ -231,17 +249,21 @@ void zk_drop_watches_of(mock_zk *zk, mock_session *s) {
     zk->watch_count = keep;
 }
 
-void zk_forget_watch(mock_zk *zk, const mock_session *s, const char *path, coord_watch_fn fn,
-                     void *arg) {
-    for (size_t i = zk->watch_count; i-- > 0;) {
+void zk_forget_watch(mock_zk *zk, uint64_t id) {
+    if (!id)
+        return;
+    for (size_t i = 0; i < zk->watch_count; i++) {
         watch_entry *w = &zk->watches[i];
-        if (w->s == s && w->fn == fn && w->arg == arg && strcmp(w->path, path) == 0) {
+        if (w->id == id) {
             free(w->path);
             memmove(w, w + 1, (zk->watch_count - i - 1) * sizeof *w);
             zk->watch_count--;
             return;
         }
     }
+    for (owned *o = zk->in_flight.next; o != &zk->in_flight; o = o->next)
+        if (o->kind == OWNED_DELIVERY && ((delivery *)o)->watch_id == id)
+            ((delivery *)o)->cancelled = 1;
 }
 
 #define W(kind) (1u << (kind))
@@ -670,7 +692,7 @@ void zk_apply_read(mock_zk *zk, request *r) {
         r->rc = n ? COORD_OK : COORD_NONODE;
         if (n)
             r->res.stat = n->stat;
-        add_watch(zk, r->s, r->path, n ? WATCH_DATA : WATCH_EXISTS, r->watch, r->watch_arg, server);
+        add_watch(zk, r, n ? WATCH_DATA : WATCH_EXISTS, server);
         return;
     }
     if (!n) {
@@ -685,11 +707,11 @@ void zk_apply_read(mock_zk *zk, request *r) {
             memcpy(r->data, n->data, n->len);
         r->res.data = r->data;
         r->res.data_len = r->data ? n->len : 0;
-        add_watch(zk, r->s, r->path, WATCH_DATA, r->watch, r->watch_arg, server);
+        add_watch(zk, r, WATCH_DATA, server);
     } else {
         r->children = children_of(view, r->path, &r->res.child_count);
         r->res.children = (const char *const *)r->children;
-        add_watch(zk, r->s, r->path, WATCH_CHILD, r->watch, r->watch_arg, server);
+        add_watch(zk, r, WATCH_CHILD, server);
     }
 }
 

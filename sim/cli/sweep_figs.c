@@ -177,18 +177,29 @@ static int write_downtime_plot(const char *dir, cell *cells, size_t count, char 
  * first swept parameter, one series per value of the second (if any, e.g. the fault
  * kind). Built from runs.csv and the runs' failovers.csv; runs without figures are
  * left out. */
-int sweep_write_downtime(const scenario *s, const char *dir, int *series) {
+/* dir/runs.csv, opened with its header read into *header (free it); NULL if it cannot be
+ * read. */
+static FILE *open_runs(const char *dir, char **header) {
     char path[4096];
     snprintf(path, sizeof path, "%s/runs.csv", dir);
     FILE *in = fopen(path, "r");
-    char *header = NULL, *line = NULL;
-    size_t header_cap = 0, line_cap = 0;
-    if (!in || csv_record_read(in, &header, &header_cap) < 0) {
-        if (in)
-            fclose(in);
-        free(header);
+    size_t cap = 0;
+    *header = NULL;
+    if (in && csv_record_read(in, header, &cap) >= 0)
+        return in;
+    if (in)
+        fclose(in);
+    free(*header);
+    *header = NULL;
+    return NULL;
+}
+
+int sweep_write_downtime(const scenario *s, const char *dir, int *series) {
+    char *header, *line = NULL;
+    size_t line_cap = 0;
+    FILE *in = open_runs(dir, &header);
+    if (!in)
         return -1;
-    }
     int cx = csv_record_column(header, s->param_names[0]);
     int cd = csv_record_column(header, "downtime_s"), cr = csv_record_column(header, "run");
     int cs = s->param_name_count > 1 ? csv_record_column(header, s->param_names[1]) : -1;
@@ -228,6 +239,7 @@ int sweep_write_downtime(const scenario *s, const char *dir, int *series) {
     }
     char names[MAX_SERIES][96];
     int ns = series_names(cells, count, names);
+    char path[4096];
     snprintf(path, sizeof path, "%s/sweep_downtime.csv", dir);
     FILE *out = rc == 0 ? fopen(path, "w") : NULL;
     if (out) {
@@ -282,17 +294,11 @@ static double median(double *v, size_t n) {
 
 /* Read runs.csv into cells (x, series); 0 or -1. */
 static int read_cells(const scenario *s, const char *dir, cell **out, size_t *count) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/runs.csv", dir);
-    FILE *in = fopen(path, "r");
-    char *header = NULL, *line = NULL;
-    size_t header_cap = 0, line_cap = 0, cap = 0;
-    if (!in || csv_record_read(in, &header, &header_cap) < 0) {
-        if (in)
-            fclose(in);
-        free(header);
+    char *header, *line = NULL;
+    size_t line_cap = 0, cap = 0;
+    FILE *in = open_runs(dir, &header);
+    if (!in)
         return -1;
-    }
     int cx = csv_record_column(header, s->param_names[0]);
     int cs = s->param_name_count > 1 ? csv_record_column(header, s->param_names[1]) : -1;
     int cp = csv_record_column(header, "p99_ms"),

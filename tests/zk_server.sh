@@ -20,7 +20,8 @@
 # DIR/serverN.log (the server's log), DIR/serverN.out (JVM stdout/stderr), DIR/serverN.pid,
 # DIR/serverN.port (client port), DIR/connect, DIR/kind (standalone|ensemble).
 #
-# Environment: ZK_TICK_MS (tickTime, default 200), ZK_START_TIMEOUT (seconds, default 30; also
+# Environment: ZK_TICK_MS (tickTime, default 200), ZK_FORCE_SYNC (yes: fsync the transaction
+# log before answering, as production servers do; default no, faster), ZK_START_TIMEOUT (seconds, default 30; also
 # bounds restart and leader), ZK_LOG_LEVEL (default INFO), ZK_JAVA (default java),
 # ZK_JAVA_OPTS (extra JVM options), ZK_WATCH_PID (start: stop the servers once that process is
 # gone; run sets it to its own pid so a killed `run` leaves no server behind).
@@ -35,6 +36,7 @@ me=zk_server.sh
 java_bin=${ZK_JAVA:-java}
 jars="/usr/share/java/zookeeper.jar /usr/share/java/slf4j-log4j12.jar /usr/share/java/log4j-1.2.jar"
 tick=${ZK_TICK_MS:-200}
+force_sync=${ZK_FORCE_SYNC:-no}
 start_timeout=${ZK_START_TIMEOUT:-30}
 log_level=${ZK_LOG_LEVEL:-INFO}
 
@@ -62,6 +64,7 @@ now_ms() {
 
 case $start_timeout in '' | *[!0-9]*) die "ZK_START_TIMEOUT must be whole seconds: $start_timeout" ;; esac
 case $tick in '' | *[!0-9]*) die "ZK_TICK_MS must be a whole number of milliseconds: $tick" ;; esac
+case $force_sync in yes | no) ;; *) die "ZK_FORCE_SYNC must be yes or no: $force_sync" ;; esac
 
 # --- processes -------------------------------------------------------------------------------
 
@@ -220,7 +223,7 @@ write_config() {
         echo "maxClientCnxns=0"
         echo "admin.enableServer=false"
         echo "4lw.commands.whitelist=srvr,ruok,conf,stat"
-        echo "forceSync=no"
+        echo "forceSync=$force_sync"
         if [ "$count" -gt 1 ]; then
             for i in $(seq 1 "$count"); do
                 echo "server.$i=127.0.0.1:${PORTS[$((count + 2 * i - 2))]}:${PORTS[$((count + 2 * i - 1))]}"
